@@ -1,0 +1,45 @@
+# The README's commands: `make run` and `make test`; also `make bench`, `make lint`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app shop
+PORT ?= 5000
+STRIPE_PORT ?= 12111
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint bench faults clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# The embedded default: SQLite, tasks in-process, the local Stripe stand-in, mail to the console.
+run: export STRIPE_API_BASE ?= http://127.0.0.1:$(STRIPE_PORT)
+run: export PUBLIC_URL ?= http://127.0.0.1:$(PORT)
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed
+	@$(BIN)/python -m stripe_emulator --host 127.0.0.1 --port $(STRIPE_PORT) \
+	    --webhook-url http://127.0.0.1:$(PORT)/stripe/webhook \
+	    --webhook-secret "$${STRIPE_WEBHOOK_SECRET:-whsec_local_emulator}" & emulator=$$!; \
+	trap 'kill $$emulator 2>/dev/null' EXIT INT TERM; \
+	echo ""; echo "  The shop is at http://127.0.0.1:$(PORT)/  (Stripe stand-in on :$(STRIPE_PORT))"; \
+	echo ""; \
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

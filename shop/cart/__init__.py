@@ -1,0 +1,1 @@
+"""The donor's cart, kept server-side, and its forms."""

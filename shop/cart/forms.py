@@ -1,0 +1,49 @@
+"""Forms for adding packages to the cart and changing its lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, ValidationError
+
+from shop.cart.notes import NoteError, clean_note
+from shop.cart.service import CartError, parse_quantity
+from shop.forms import ShopForm
+
+
+class _QuantityAndNote(ShopForm):
+    quantity = StringField("Quantity", default="1")
+    note = TextAreaField("Personal note of support (optional)")
+
+    clean_quantity: int
+    clean_note: str
+
+    def validate_quantity(self, field: Any) -> None:
+        try:
+            self.clean_quantity = parse_quantity(
+                field.data, current_app.config["CART_MAX_QUANTITY"]
+            )
+        except CartError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def validate_note(self, field: Any) -> None:
+        try:
+            self.clean_note = clean_note(field.data, current_app.config["NOTE_MAX_LENGTH"])
+        except NoteError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class AddToCartForm(_QuantityAndNote):
+    variant = HiddenField(
+        "Bundle", validators=[DataRequired(message="Please choose a bundle to add.")]
+    )
+
+
+class UpdateLineForm(_QuantityAndNote):
+    pass
+
+
+class RemoveLineForm(ShopForm):
+    pass

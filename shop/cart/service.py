@@ -1,0 +1,93 @@
+"""Cart rules: find the donor's cart, add, change and remove lines. Prices come from the DB."""
+
+from __future__ import annotations
+
+import secrets
+
+from shop.cart.models import Cart, CartLine
+from shop.catalog.models import Bundle
+from shop.extensions import db
+
+
+class CartError(ValueError):
+    """A cart change we refuse; the message is for the donor."""
+
+
+def find_cart(token: str | None) -> Cart | None:
+    if not token:
+        return None
+    return db.session.scalar(db.select(Cart).where(Cart.token == token))
+
+
+def create_cart(currency: str) -> Cart:
+    cart = Cart(token=secrets.token_urlsafe(32), currency=currency)
+    db.session.add(cart)
+    db.session.flush()
+    return cart
+
+
+def parse_quantity(raw: str | None, max_quantity: int) -> int:
+    """A quantity the donor typed: a whole number from 1 to the cart's limit."""
+    if raw is None or str(raw).strip() == "":
+        return 1
+    text = str(raw).strip()
+    if not text.lstrip("+-").isdigit() or not text.isascii():
+        raise CartError("Please enter the quantity as a whole number, like 1 or 2.")
+    value = int(text)
+    if value < 1:
+        raise CartError("The quantity must be at least 1.")
+    if value > max_quantity:
+        raise CartError(f"You can send up to {max_quantity} of each bundle in one order.")
+    return value
+
+
+def add_bundle(cart: Cart, bundle: Bundle, quantity: int, note: str, max_quantity: int) -> CartLine:
+    """Add packages; the same bundle with the same note grows the existing line."""
+    if bundle.currency != cart.currency:
+        raise CartError("That bundle is not sold in this shop's currency.")
+    for line in cart.lines:
+        if line.kind == "package" and line.bundle_id == bundle.id and line.note == note:
+            if line.quantity + quantity > max_quantity:
+                raise CartError(
+                    f"You can send up to {max_quantity} of each bundle in one order."
+                )
+            line.quantity += quantity
+            db.session.flush()
+            return line
+    line = CartLine(kind="package", bundle=bundle, quantity=quantity, note=note)
+    cart.lines.append(line)
+    db.session.flush()
+    return line
+
+
+def add_donation(cart: Cart, amount_cents: int) -> CartLine:
+    line = CartLine(kind="donation", quantity=1, amount_cents=amount_cents, note="")
+    cart.lines.append(line)
+    db.session.flush()
+    return line
+
+
+def find_line(cart: Cart, line_id: int) -> CartLine:
+    for line in cart.lines:
+        if line.id == line_id:
+            return line
+    raise CartError("That item is no longer in your cart.")
+
+
+def update_line(line: CartLine, quantity: int, note: str) -> None:
+    if line.kind == "donation":
+        line.quantity = 1  # a gift's amount is its size; quantity stays one
+    else:
+        line.quantity = quantity
+        line.note = note
+    db.session.flush()
+
+
+def remove_line(cart: Cart, line: CartLine) -> None:
+    cart.lines.remove(line)
+    db.session.flush()
+
+
+def empty_cart(cart: Cart) -> None:
+    cart.lines.clear()
+    db.session.flush()

@@ -1,0 +1,103 @@
+"""Cart pages: view the cart, add a bundle, change or remove a line."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from shop.cart import service
+from shop.cart.forms import AddToCartForm, RemoveLineForm, UpdateLineForm
+from shop.cart.models import Cart
+from shop.cart.session import current_cart
+from shop.catalog.service import find_bundle
+from shop.catalog.views import render_storefront
+from shop.checkout.forms import CheckoutForm
+from shop.extensions import db, limiter
+
+bp = Blueprint("cart", __name__)
+
+
+def render_cart(
+    cart: Cart | None,
+    *,
+    checkout_form: CheckoutForm | None = None,
+    line_errors: dict[int, list[str]] | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    return (
+        render_template(
+            "storefront/cart.html",
+            cart=cart,
+            checkout_form=checkout_form or CheckoutForm(),
+            line_errors=line_errors or {},
+            error=error,
+        ),
+        status,
+    )
+
+
+@bp.get("/cart")
+def view_cart() -> ResponseReturnValue:
+    return render_cart(current_cart())
+
+
+@bp.post("/cart/add")
+@limiter.limit("60 per minute")
+def add() -> ResponseReturnValue:
+    form = AddToCartForm()
+    if not form.validate():
+        return render_storefront(form, failed_variant=form.variant.data, status=422)
+    bundle = find_bundle(form.variant.data)
+    if bundle is None:
+        form.variant.errors = ["That bundle is not available. Please choose one from the list."]
+        return render_storefront(form, failed_variant=form.variant.data, status=422)
+    cart = current_cart(create=True)
+    assert cart is not None
+    try:
+        service.add_bundle(
+            cart, bundle, form.clean_quantity, form.clean_note,
+            max_quantity=current_app.config["CART_MAX_QUANTITY"],
+        )
+    except service.CartError as exc:
+        db.session.rollback()
+        form.quantity.errors = [str(exc)]
+        return render_storefront(form, failed_variant=form.variant.data, status=422)
+    db.session.commit()
+    flash(f"Added {bundle.name} to your cart.", "success")
+    return redirect(url_for("cart.view_cart"))
+
+
+@bp.post("/cart/lines/<int:line_id>")
+def update_line(line_id: int) -> ResponseReturnValue:
+    cart = current_cart()
+    form = UpdateLineForm()
+    if cart is None:
+        return render_cart(None, error="Your cart is empty.", status=404)
+    try:
+        line = service.find_line(cart, line_id)
+    except service.CartError as exc:
+        return render_cart(cart, error=str(exc), status=404)
+    if not form.validate():
+        errors = [e for errs in form.errors.values() for e in errs] + list(form.form_errors)
+        return render_cart(cart, line_errors={line.id: errors}, status=422)
+    service.update_line(line, form.clean_quantity, form.clean_note)
+    db.session.commit()
+    flash("Your cart was updated.", "success")
+    return redirect(url_for("cart.view_cart"))
+
+
+@bp.post("/cart/lines/<int:line_id>/remove")
+def remove_line(line_id: int) -> ResponseReturnValue:
+    cart = current_cart()
+    form = RemoveLineForm()
+    if cart is None or not form.validate():
+        return redirect(url_for("cart.view_cart"))
+    try:
+        line = service.find_line(cart, line_id)
+    except service.CartError:
+        return redirect(url_for("cart.view_cart"))
+    service.remove_line(cart, line)
+    db.session.commit()
+    flash("Removed from your cart.", "success")
+    return redirect(url_for("cart.view_cart"))

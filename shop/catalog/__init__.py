@@ -1,0 +1,1 @@
+"""Products and bundles of the campaign; the storefront pages."""

@@ -1,0 +1,114 @@
+"""Catalog rules: look up what is for sale, and seed the winter campaign."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shop.catalog.models import Bundle, Product
+from shop.extensions import db
+
+WARM_WINTER_CONTENTS = "\n".join(
+    [
+        "Fleece jacket",
+        "Thermal base layer (top and leggings)",
+        "Two pairs of merino wool socks",
+        "Knitted beanie and neck gaiter",
+        "Insulated gloves",
+        "Hand warmers and lip balm",
+    ]
+)
+
+
+def active_products() -> list[Product]:
+    return list(
+        db.session.scalars(
+            db.select(Product).where(Product.active.is_(True)).order_by(Product.position)
+        )
+    )
+
+
+def find_bundle(slug: str) -> Bundle | None:
+    """The bundle for sale under this slug, or None when it is unknown or withdrawn."""
+    bundle = db.session.scalar(db.select(Bundle).where(Bundle.slug == slug))
+    if bundle is None or not bundle.active or not bundle.product.active:
+        return None
+    return bundle
+
+
+def catalog_as_json(products: list[Product]) -> dict[str, Any]:
+    return {
+        "products": [
+            {
+                "slug": product.slug,
+                "name": product.name,
+                "kind": product.kind,
+                "variants": [
+                    {
+                        "slug": bundle.slug,
+                        "name": bundle.name,
+                        "packages": bundle.packages,
+                        "price_cents": bundle.price_cents,
+                        "currency": bundle.currency,
+                    }
+                    for bundle in product.active_bundles
+                ],
+            }
+            for product in products
+        ]
+    }
+
+
+def seed_winter_campaign(currency: str) -> list[str]:
+    """Create or update the demo catalog; safe to run again. Returns what changed."""
+    changes: list[str] = []
+    package = _upsert_product(
+        slug="warm-winter-care-package",
+        name="Warm Winter care package",
+        kind="package",
+        summary=(
+            "Everything a soldier needs to stay warm on winter duty, packed with your "
+            "personal note of support."
+        ),
+        contents=WARM_WINTER_CONTENTS,
+        position=0,
+        changes=changes,
+    )
+    _upsert_bundle(package, "single-package", "Single care package", 1, 6500, currency, 0, changes)
+    _upsert_bundle(package, "unit-ten-pack", "Unit ten-pack", 10, 59000, currency, 1, changes)
+    _upsert_product(
+        slug="donation",
+        name="Donation",
+        kind="donation",
+        summary="A gift of any amount towards the winter campaign, where it is needed most.",
+        contents="",
+        position=1,
+        changes=changes,
+    )
+    return changes
+
+
+def _upsert_product(
+    *, slug: str, name: str, kind: str, summary: str, contents: str, position: int,
+    changes: list[str],
+) -> Product:
+    product = db.session.scalar(db.select(Product).where(Product.slug == slug))
+    if product is None:
+        product = Product(slug=slug)
+        db.session.add(product)
+        changes.append(f"product {slug} created")
+    product.name, product.kind, product.summary = name, kind, summary
+    product.contents, product.position, product.active = contents, position, True
+    return product
+
+
+def _upsert_bundle(
+    product: Product, slug: str, name: str, packages: int, price_cents: int, currency: str,
+    position: int, changes: list[str],
+) -> None:
+    bundle = db.session.scalar(db.select(Bundle).where(Bundle.slug == slug))
+    if bundle is None:
+        bundle = Bundle(slug=slug, product=product)
+        db.session.add(bundle)
+        changes.append(f"bundle {slug} created")
+    bundle.name, bundle.packages, bundle.price_cents = name, packages, price_cents
+    bundle.currency, bundle.position, bundle.active = currency, position, True

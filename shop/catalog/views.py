@@ -1,0 +1,45 @@
+"""Storefront pages and the catalog API."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template
+from flask.typing import ResponseReturnValue
+
+from shop.cart.forms import AddToCartForm
+from shop.cart.session import current_cart
+from shop.catalog.service import active_products, catalog_as_json
+from shop.donations.forms import DonationForm
+
+bp = Blueprint("catalog", __name__)
+
+
+def render_storefront(
+    form: AddToCartForm | None = None, failed_variant: str | None = None, status: int = 200
+) -> ResponseReturnValue:
+    """The storefront; after a refused add, the failing bundle's form shows the errors."""
+    products = active_products()
+    slugs = {bundle.slug for product in products for bundle in product.active_bundles}
+    return (
+        render_template(
+            "storefront/index.html",
+            products=products,
+            general_errors_form=form if form is not None and failed_variant not in slugs
+            else None,
+            form=form,
+            failed_variant=failed_variant,
+            donation_form=DonationForm(),
+            cart=current_cart(),
+            donation_min=current_app.config["DONATION_MIN"],
+        ),
+        status,
+    )
+
+
+@bp.get("/")
+def storefront() -> ResponseReturnValue:
+    return render_storefront()
+
+
+@bp.get("/api/catalog")
+def catalog_api() -> ResponseReturnValue:
+    return jsonify(catalog_as_json(active_products()))

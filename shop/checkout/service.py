@@ -1,0 +1,120 @@
+"""Checkout rules: one order per cart content, one Checkout Session per order attempt."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from shop.cart.models import Cart
+from shop.extensions import db
+from shop.money import format_money
+from shop.orders import service as orders
+from shop.orders.models import Order
+from shop.orders.state import record_event
+from shop.payments import client as payments
+
+log = logging.getLogger(__name__)
+
+
+class CheckoutError(ValueError):
+    """The cart cannot be checked out as it is; the message is for the donor."""
+
+
+@dataclass(frozen=True)
+class CheckoutUrls:
+    public_url: str
+    order_path: str  # /orders/<token>
+    cart_path: str
+
+    @property
+    def success_url(self) -> str:
+        # Stripe fills in {CHECKOUT_SESSION_ID} when it sends the donor back.
+        return f"{self.public_url}{self.order_path}?session_id={{CHECKOUT_SESSION_ID}}"
+
+    @property
+    def cancel_url(self) -> str:
+        return f"{self.public_url}{self.cart_path}"
+
+
+def lock_cart(cart_id: int) -> Cart | None:
+    return db.session.scalar(db.select(Cart).where(Cart.id == cart_id).with_for_update())
+
+
+def prepare_order(cart: Cart, email: str, name: str) -> Order:
+    """The pending order for this cart content: reused on a repeated click, else created."""
+    if not cart.lines:
+        raise CheckoutError("Your cart is empty. Add a care package or a gift first.")
+    fingerprint = orders.cart_fingerprint(cart, email, name)
+    order = orders.find_reusable_order(cart, fingerprint)
+    if order is None:
+        order = orders.create_order(cart, email, name, fingerprint)
+    return order
+
+
+def idempotency_key(order: Order) -> str:
+    # A new attempt after a failure gets a new key: Stripe replays even a stored 500.
+    return f"checkout-{order.number}-{order.token[:10]}-{order.checkout_attempt}"
+
+
+def stripe_line_items(order: Order) -> list[payments.LineItem]:
+    items = []
+    for line in order.lines:
+        if line.kind == "package":
+            packages = "package" if line.packages == 1 else "packages"
+            description = f"{line.packages} winter care {packages}"
+        else:
+            description = "Gift to the winter campaign"
+        items.append(
+            payments.LineItem(
+                name=line.name,
+                unit_amount=line.unit_price_cents,
+                quantity=line.quantity,
+                description=description,
+            )
+        )
+    return items
+
+
+def start_checkout_session(order: Order, urls: CheckoutUrls) -> payments.CheckoutSession:
+    """Ask Stripe for the Checkout Session of this order attempt (no database writes)."""
+    donation_only = all(line.kind == "donation" for line in order.lines)
+    metadata = {"order_id": str(order.id), "order_number": order.number or "",
+                "kind": order.kind}
+    return payments.create_checkout_session(
+        line_items=stripe_line_items(order),
+        currency=order.currency,
+        mode="payment",
+        success_url=urls.success_url,
+        cancel_url=urls.cancel_url,
+        client_reference_id=str(order.id),
+        metadata=metadata,
+        customer_email=order.email,
+        submit_type="donate" if donation_only else "pay",
+        idempotency_key=idempotency_key(order),
+    )
+
+
+def attach_session(order: Order, session: payments.CheckoutSession) -> None:
+    if order.stripe_session_id == session.id:
+        order.stripe_checkout_url = session.url
+        return
+    order.stripe_session_id = session.id
+    order.stripe_checkout_url = session.url
+    record_event(
+        order,
+        "checkout",
+        f"Sent to Stripe Checkout for {format_money(order.total_cents, order.currency)}",
+        actor="donor",
+        data={"session_id": session.id},
+    )
+
+
+def note_payment_unavailable(order: Order, error: payments.PaymentError) -> None:
+    order.checkout_attempt += 1
+    record_event(
+        order,
+        "checkout_failed",
+        f"Stripe Checkout could not be started: {type(error).__name__}",
+        actor="system",
+        data={"error": str(error)[:500]},
+    )

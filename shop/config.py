@@ -1,0 +1,155 @@
+"""Every setting of the shop, read from the environment in one place."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Placeholders used by `make run` and the tests; production refuses to start with them.
+DEV_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105
+DEV_STRIPE_SECRET_KEY = "sk_test_local_emulator"  # noqa: S105
+DEV_STRIPE_WEBHOOK_SECRET = "whsec_local_emulator"  # noqa: S105
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run the shop safely."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip()
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return default if value is None else int(value)
+
+
+def _env_float(name: str, default: float) -> float:
+    value = _env(name)
+    return default if value is None else float(value)
+
+
+def _env_list(name: str, default: list[str]) -> list[str]:
+    value = _env(name)
+    if value is None:
+        return list(default)
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _database_url(raw: str | None) -> str:
+    if raw is None:
+        return f"sqlite:///{PROJECT_ROOT / 'instance' / 'shop.db'}"
+    # Heroku-style URLs name the driver "postgres"; we use psycopg 3.
+    if raw.startswith("postgres://"):
+        raw = "postgresql+psycopg://" + raw[len("postgres://") :]
+    elif raw.startswith("postgresql://"):
+        raw = "postgresql+psycopg://" + raw[len("postgresql://") :]
+    return raw
+
+
+def load_config() -> dict[str, Any]:
+    """Read every setting from the environment; the only place that reads os.environ."""
+    app_env = _env("APP_ENV", "development") or "development"
+    public_url = (_env("PUBLIC_URL", "http://127.0.0.1:5000") or "").rstrip("/")
+    redis_url = _env("REDIS_URL")
+    return {
+        "APP_ENV": app_env,
+        "SECRET_KEY": _env("SECRET_KEY", DEV_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": _database_url(_env("DATABASE_URL")),
+        "PUBLIC_URL": public_url,
+        "PREFERRED_URL_SCHEME": urlsplit(public_url).scheme or "http",
+        "CURRENCY": (_env("CURRENCY", "usd") or "usd").lower(),
+        "ORG_NAME": _env("ORG_NAME", "Warm Hands for Soldiers"),
+        "ORG_TAX_ID": _env("ORG_TAX_ID", "00-0000000"),
+        "ORG_ADDRESS": _env("ORG_ADDRESS", "1 Example Street, Springfield"),
+        # Donations, in the currency's major unit.
+        "DONATION_MIN": Decimal(_env("DONATION_MIN", "5") or "5"),
+        "DONATION_MAX": Decimal(_env("DONATION_MAX", "100000") or "100000"),
+        "CART_MAX_QUANTITY": _env_int("CART_MAX_QUANTITY", 100),
+        "NOTE_MAX_LENGTH": _env_int("NOTE_MAX_LENGTH", 500),
+        # Stripe: the shop's one payment provider.
+        "STRIPE_SECRET_KEY": _env("STRIPE_SECRET_KEY", DEV_STRIPE_SECRET_KEY),
+        "STRIPE_WEBHOOK_SECRET": _env("STRIPE_WEBHOOK_SECRET", DEV_STRIPE_WEBHOOK_SECRET),
+        "STRIPE_API_BASE": _env("STRIPE_API_BASE"),
+        "STRIPE_TIMEOUT": _env_float("STRIPE_TIMEOUT", 10.0),
+        "STRIPE_MAX_NETWORK_RETRIES": _env_int("STRIPE_MAX_NETWORK_RETRIES", 2),
+        "STRIPE_WEBHOOK_TOLERANCE": _env_int("STRIPE_WEBHOOK_TOLERANCE", 300),
+        # Celery: without a broker, tasks run in-process right after the commit.
+        "REDIS_URL": redis_url,
+        "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # A limiter whose Redis is away must not turn pages into errors.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": public_url.startswith("https://"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+
+
+def celery_settings(redis_url: str | None) -> dict[str, Any]:
+    """Celery's settings: Redis when REDIS_URL is set, else tasks run in-process."""
+    return {
+        "broker_url": redis_url or "memory://",
+        "result_backend": None,
+        "task_always_eager": redis_url is None,
+        "task_ignore_result": True,
+        # A task is acknowledged only when done, so a killed worker's task runs again.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+        # A dead broker must not hang a request: fail fast, the sweep re-sends later.
+        "broker_connection_timeout": 2,
+        "broker_transport_options": {"socket_connect_timeout": 2, "socket_timeout": 5},
+        "task_publish_retry": True,
+        "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0.1,
+                                      "interval_step": 0.2, "interval_max": 0.5},
+        "timezone": "UTC",
+    }
+
+
+def derived_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """Settings that follow from others, unless given explicitly."""
+    redis_url = config.get("REDIS_URL")
+    return {
+        "CELERY": celery_settings(redis_url),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+    }
+
+
+def check_production(config: dict[str, Any]) -> None:
+    """Refuse to start a production shop on placeholders or the local Stripe stand-in."""
+    if config.get("APP_ENV") != "production":
+        return
+    problems = []
+    if config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):
+        problems.append("SECRET_KEY must be set to a random secret")
+    key = config.get("STRIPE_SECRET_KEY") or ""
+    if key in ("", DEV_STRIPE_SECRET_KEY) or not key.startswith(("sk_live_", "sk_test_", "rk_")):
+        problems.append("STRIPE_SECRET_KEY must be a real Stripe secret key")
+    secret = config.get("STRIPE_WEBHOOK_SECRET") or ""
+    if secret in ("", DEV_STRIPE_WEBHOOK_SECRET) or not secret.startswith("whsec_"):
+        problems.append("STRIPE_WEBHOOK_SECRET must be the endpoint's real signing secret")
+    api_base = config.get("STRIPE_API_BASE")
+    if api_base and urlsplit(api_base).hostname != "api.stripe.com":
+        problems.append("STRIPE_API_BASE points away from Stripe (the local stand-in?)")
+    if problems:
+        raise ConfigError("refusing to start in production: " + "; ".join(problems))

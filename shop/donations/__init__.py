@@ -1,0 +1,1 @@
+"""Donations: one-off gifts of any amount within the configured limits."""

@@ -1,0 +1,46 @@
+"""/healthz (the process is up) and /readyz (its database and broker answer)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from shop.extensions import db, limiter
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz() -> ResponseReturnValue:
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+@limiter.exempt
+def readyz() -> ResponseReturnValue:
+    checks: dict[str, str] = {}
+    try:
+        db.session.execute(text("select 1"))
+        checks["database"] = "ok"
+    except SQLAlchemyError as exc:
+        log.warning("readyz: database: %s", exc)
+        checks["database"] = "unavailable"
+    finally:
+        db.session.rollback()
+    if current_app.config.get("REDIS_URL"):
+        try:
+            with current_app.extensions["celery"].connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, timeout=2)
+            checks["broker"] = "ok"
+        except Exception as exc:
+            log.warning("readyz: broker: %s", exc)
+            checks["broker"] = "unavailable"
+    ready = all(value == "ok" for value in checks.values())
+    return jsonify(status="ok" if ready else "unavailable", checks=checks), 200 if ready else 503

@@ -1,0 +1,108 @@
+"""Order, OrderLine and OrderEvent: what a donor paid for and everything that happened."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.extensions import UTCDateTime, db, utcnow
+
+
+class Order(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "orders"
+    __table_args__ = (CheckConstraint("total_cents >= 0", name="total_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Shown to donors and staff; assigned from the id right after the insert.
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # The donor's secret link to the order page: never the numeric id.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(32), default="pending", index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # package | donation | mixed
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    currency: Mapped[str] = mapped_column(String(3))
+    total_cents: Mapped[int] = mapped_column()
+    packages: Mapped[int] = mapped_column(default=0)
+
+    cart_id: Mapped[int | None] = mapped_column(
+        ForeignKey("carts.id", ondelete="SET NULL"), index=True
+    )
+    # What the cart held when the order was made: a double-clicked checkout reuses it.
+    cart_fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    checkout_attempt: Mapped[int] = mapped_column(default=0)
+
+    stripe_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_checkout_url: Mapped[str | None] = mapped_column(Text)
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    amount_received_cents: Mapped[int | None] = mapped_column()
+    refunded_cents: Mapped[int] = mapped_column(default=0)
+    # Why staff must look before anything ships (e.g. Stripe's amount differs from ours).
+    review_reason: Mapped[str | None] = mapped_column(Text)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[OrderEvent]] = relationship(
+        back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def package_lines(self) -> list[OrderLine]:
+        return [line for line in self.lines if line.kind == "package"]
+
+    @property
+    def donation_lines(self) -> list[OrderLine]:
+        return [line for line in self.lines if line.kind == "donation"]
+
+
+class OrderLine(db.Model):  # type: ignore[name-defined]
+    """A snapshot of a cart line at checkout: later catalog changes never alter it."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (CheckConstraint("quantity >= 1", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # package | donation
+    bundle_slug: Mapped[str | None] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(200))
+    unit_price_cents: Mapped[int] = mapped_column()
+    quantity: Mapped[int] = mapped_column()
+    packages: Mapped[int] = mapped_column(default=0)  # per unit
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+    @property
+    def line_total_cents(self) -> int:
+        return self.unit_price_cents * self.quantity
+
+    @property
+    def total_packages(self) -> int:
+        return self.packages * self.quantity
+
+
+class OrderEvent(db.Model):  # type: ignore[name-defined]
+    """One entry on the order's timeline: who did what, when."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str | None] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    order: Mapped[Order] = relationship(back_populates="events")

@@ -1,0 +1,193 @@
+"""Order rules: make an order from a cart, and apply what the payment provider reports."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+
+from shop.cart.models import Cart
+from shop.extensions import db, utcnow
+from shop.money import format_money
+from shop.orders.models import Order, OrderLine
+from shop.orders.state import OPEN_STATUSES, PAID_STATUSES, move_or_record, record_event
+
+log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class PaymentReport:
+    """What the payment provider says about an order's payment, in the shop's words."""
+
+    session_id: str | None
+    payment_intent_id: str | None
+    amount_cents: int | None
+    currency: str | None
+    source: str  # e.g. "webhook evt_123", "success page", "reconciliation"
+
+
+def new_order_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 bits
+
+
+def cart_fingerprint(cart: Cart, email: str, name: str) -> str:
+    """Identify exactly what is being bought, so a repeated checkout can reuse its order."""
+    parts = [cart.currency, email.lower(), name]
+    for line in cart.lines:
+        parts.append(
+            f"{line.kind}|{line.bundle.slug if line.bundle else ''}|{line.quantity}|"
+            f"{line.unit_price_cents}|{line.note}"
+        )
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def find_reusable_order(cart: Cart, fingerprint: str) -> Order | None:
+    """A pending order made from this very cart content, still waiting for payment."""
+    return db.session.scalar(
+        db.select(Order)
+        .where(
+            Order.cart_id == cart.id,
+            Order.cart_fingerprint == fingerprint,
+            Order.status == "pending",
+        )
+        .order_by(Order.id.desc())
+        .limit(1)
+    )
+
+
+def create_order(cart: Cart, email: str, name: str, fingerprint: str) -> Order:
+    """Snapshot the cart into a pending order (flushed, not committed)."""
+    kinds = {line.kind for line in cart.lines}
+    order = Order(
+        token=new_order_token(),
+        status="pending",
+        kind=kinds.pop() if len(kinds) == 1 else "mixed",
+        email=email,
+        name=name,
+        currency=cart.currency,
+        total_cents=cart.total_cents,
+        packages=cart.packages,
+        cart_id=cart.id,
+        cart_fingerprint=fingerprint,
+    )
+    for line in cart.lines:
+        order.lines.append(
+            OrderLine(
+                kind=line.kind,
+                bundle_slug=line.bundle.slug if line.bundle else None,
+                name=line.name,
+                unit_price_cents=line.unit_price_cents,
+                quantity=line.quantity,
+                packages=line.packages_per_unit,
+                note=line.note,
+            )
+        )
+    db.session.add(order)
+    db.session.flush()
+    order.number = f"CP-{order.id:06d}"
+    record_event(
+        order,
+        "created",
+        f"Order placed for {format_money(order.total_cents, order.currency)}",
+        actor="donor",
+    )
+    return order
+
+
+def get_order_by_token(token: str) -> Order | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(db.select(Order).where(Order.token == token))
+
+
+def lock_order(order_id: int) -> Order | None:
+    """Load the order and hold its row until the transaction ends (PostgreSQL)."""
+    return db.session.scalar(db.select(Order).where(Order.id == order_id).with_for_update())
+
+
+def _note_stripe_ids(order: Order, report: PaymentReport) -> None:
+    if report.session_id and order.stripe_session_id is None:
+        order.stripe_session_id = report.session_id
+    if report.payment_intent_id and order.stripe_payment_intent_id is None:
+        order.stripe_payment_intent_id = report.payment_intent_id
+
+
+def mark_paid(order: Order, report: PaymentReport, *, actor: str) -> bool:
+    """Idempotently record that the order's money arrived. True when the order changed."""
+    if order.status in PAID_STATUSES or order.status in ("refunded", "dispute_lost"):
+        return False  # already known; a repeated or late report changes nothing
+    _note_stripe_ids(order, report)
+    order.amount_received_cents = report.amount_cents
+    expected = format_money(order.total_cents, order.currency)
+    if report.amount_cents != order.total_cents or (report.currency or "") != order.currency:
+        got = (
+            format_money(report.amount_cents, report.currency)
+            if report.amount_cents is not None and report.currency
+            else "no amount"
+        )
+        order.review_reason = f"Stripe reported {got}, the order is for {expected}"
+        return move_or_record(
+            order, "needs_review", reason=order.review_reason + f" ({report.source})", actor=actor
+        )
+    if order.status not in OPEN_STATUSES:
+        # Money for an order we had closed (failed or expired): keep it, and ask staff.
+        order.review_reason = f"Payment received while the order was {order.status}"
+        return move_or_record(
+            order, "needs_review", reason=order.review_reason + f" ({report.source})", actor=actor
+        )
+    if not move_or_record(order, "paid", reason=f"Payment of {expected} confirmed "
+                          f"({report.source})", actor=actor):
+        return False
+    order.paid_at = utcnow()
+    _empty_cart_that_made(order)
+    return True
+
+
+def mark_awaiting_payment(order: Order, report: PaymentReport, *, actor: str) -> bool:
+    if order.status != "pending":
+        return False
+    _note_stripe_ids(order, report)
+    return move_or_record(
+        order,
+        "awaiting_payment",
+        reason=f"Checkout finished; the bank has not confirmed the payment yet ({report.source})",
+        actor=actor,
+    )
+
+
+def mark_failed(order: Order, report: PaymentReport, *, actor: str) -> bool:
+    if order.status == "failed":
+        return False
+    _note_stripe_ids(order, report)
+    return move_or_record(
+        order, "failed", reason=f"The payment did not go through ({report.source})", actor=actor
+    )
+
+
+def mark_expired(order: Order, report: PaymentReport, *, actor: str) -> bool:
+    if order.status == "expired":
+        return False
+    if report.session_id and order.stripe_session_id not in (None, report.session_id):
+        # An abandoned earlier attempt of this order; its current session may still be paid.
+        record_event(
+            order,
+            "ignored",
+            f"An earlier checkout session expired ({report.source})",
+            actor=actor,
+            data={"session_id": report.session_id},
+        )
+        return False
+    return move_or_record(
+        order, "expired", reason=f"The checkout expired unpaid ({report.source})", actor=actor
+    )
+
+
+def _empty_cart_that_made(order: Order) -> None:
+    """The donor's cart is done once paid, unless they have changed it since."""
+    if order.cart_id is None:
+        return
+    cart = db.session.get(Cart, order.cart_id)
+    if cart is not None and cart_fingerprint(cart, order.email, order.name) == (
+        order.cart_fingerprint
+    ):
+        cart.lines.clear()

@@ -1,0 +1,72 @@
+"""The donor's order page and its JSON twin, both reached by the order's secret token."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+
+from shop.extensions import db
+from shop.orders.models import Order
+from shop.orders.service import get_order_by_token
+from shop.orders.state import OPEN_STATUSES, STATUS_LABELS
+from shop.payments.client import PaymentError
+from shop.payments.service import confirm_on_return
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("orders", __name__)
+
+
+def order_as_json(order: Order) -> dict[str, Any]:
+    return {
+        "number": order.number,
+        "status": order.status,
+        "total_cents": order.total_cents,
+        "currency": order.currency,
+        "packages": order.packages,
+        "lines": [
+            {
+                "name": line.name,
+                "quantity": line.quantity,
+                "packages": line.total_packages,
+                "price_cents": line.unit_price_cents,
+                "note": line.note,
+            }
+            for line in order.lines
+        ],
+    }
+
+
+@bp.get("/orders/<token>")
+def order_page(token: str) -> ResponseReturnValue:
+    order = get_order_by_token(token)
+    if order is None:
+        abort(404)
+    session_id = request.args.get("session_id", "")
+    if order.status in OPEN_STATUSES and session_id.startswith("cs_"):
+        try:
+            if confirm_on_return(order, session_id):
+                db.session.commit()
+            else:
+                db.session.rollback()
+        except PaymentError as exc:
+            db.session.rollback()
+            log.info("order %s: could not confirm on return: %s", order.number, exc)
+        order = get_order_by_token(token) or order
+    return render_template(
+        "storefront/order.html",
+        order=order,
+        status_label=STATUS_LABELS.get(order.status, order.status),
+        waiting=order.status in OPEN_STATUSES,
+    )
+
+
+@bp.get("/api/orders/<token>")
+def order_api(token: str) -> ResponseReturnValue:
+    order = get_order_by_token(token)
+    if order is None:
+        return jsonify(error={"code": "not_found", "message": "No such order."}), 404
+    return jsonify(order_as_json(order))

@@ -1,0 +1,1 @@
+"""The Stripe boundary: the only package that imports `stripe`."""

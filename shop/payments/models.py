@@ -1,0 +1,33 @@
+"""StripeEvent: every webhook event we accepted, by its unique Stripe id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shop.extensions import UTCDateTime, db, utcnow
+
+# processed: acted on; ignored: not ours or nothing to do; unmatched: kept for a retry.
+EVENT_STATUSES = ("received", "processed", "ignored", "unmatched")
+
+
+class StripeEvent(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "stripe_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stripe_id: Mapped[str] = mapped_column(String(255), unique=True)
+    type: Mapped[str] = mapped_column(String(100), index=True)
+    livemode: Mapped[bool] = mapped_column(default=False)
+    stripe_created: Mapped[int | None] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="received", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="SET NULL"), index=True
+    )
+    detail: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,0 +1,62 @@
+"""A donor buys a ten-pack with a note in Chromium, pays on the Checkout page, sees Paid."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import LiveShop
+from tests.support import StripeStandIn
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(params=["sqlite"])
+def backend(request: pytest.FixtureRequest) -> str:
+    # The browser journey runs once, on the embedded default; integration covers PostgreSQL.
+    return str(request.param)
+
+
+def test_donor_buys_a_ten_pack_with_a_note_and_sees_paid(
+    page: Page, live_shop: LiveShop, stripe_stand_in: StripeStandIn
+) -> None:
+    note = "Stay warm, we are proud of you! 🧤❄️"
+    page.goto(live_shop.url + "/")
+    ten_pack = page.locator('[data-testid="add-to-cart"][data-variant="unit-ten-pack"]')
+    expect(ten_pack).to_contain_text("$590.00")
+    ten_pack.locator('[data-testid="note"]').fill(note)
+    ten_pack.get_by_role("button", name="Add to cart").click()
+
+    expect(page).to_have_url(live_shop.url + "/cart")
+    line = page.locator('[data-testid="cart-line"]')
+    expect(line).to_have_count(1)
+    expect(line).to_contain_text("Unit ten-pack")
+    expect(line).to_contain_text(note)
+    page.get_by_test_id("checkout-email").fill("donor@example.org")
+    page.get_by_test_id("checkout-button").click()
+
+    expect(page).to_have_url(re.compile(re.escape(stripe_stand_in.url + "/c/pay/")))
+    expect(page.locator("body")).to_contain_text("$590.00")
+    page.get_by_test_id("emulator-pay").click()
+
+    expect(page).to_have_url(re.compile(re.escape(live_shop.url + "/orders/")))
+    expect(page.get_by_test_id("order-status")).to_have_text("Paid")
+    expect(page.get_by_test_id("order-note")).to_contain_text(note)
+    expect(page.get_by_test_id("order-total")).to_have_text("$590.00")
+
+
+def test_a_declined_card_leaves_the_order_unpaid_and_the_donor_can_go_back(
+    page: Page, live_shop: LiveShop, stripe_stand_in: StripeStandIn
+) -> None:
+    page.goto(live_shop.url + "/")
+    single = page.locator('[data-testid="add-to-cart"][data-variant="single-package"]')
+    single.get_by_role("button", name="Add to cart").click()
+    page.get_by_test_id("checkout-email").fill("donor@example.org")
+    page.get_by_test_id("checkout-button").click()
+    page.get_by_test_id("emulator-decline").click()
+    expect(page.get_by_test_id("emulator-error")).to_contain_text("declined")
+    page.get_by_test_id("emulator-cancel").click()
+    expect(page).to_have_url(live_shop.url + "/cart")
+    expect(page.locator('[data-testid="cart-line"]')).to_have_count(1)

@@ -1,0 +1,130 @@
+"""Test helpers: drive the shop like a browser does and the Stripe stand-in like Stripe."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+import stripe
+from flask.testing import FlaskClient
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+WEBHOOK_SECRET = "whsec_test_suite"
+
+
+def csrf_token(client: FlaskClient, path: str = "/") -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = CSRF.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def add_to_cart(
+    client: FlaskClient, variant: str, quantity: Any = 1, note: str = "", **extra: Any
+) -> Any:
+    data = {"variant": variant, "quantity": quantity, "note": note,
+            "csrf_token": csrf_token(client)} | extra
+    return client.post("/cart/add", data=data)
+
+
+def donate(client: FlaskClient, amount: str, **extra: Any) -> Any:
+    data = {"amount": amount, "csrf_token": csrf_token(client, "/donate")} | extra
+    return client.post("/donate", data=data)
+
+
+def checkout(client: FlaskClient, email: str = "donor@example.org", name: str = "",
+             **extra: Any) -> Any:
+    data = {"email": email, "name": name, "csrf_token": csrf_token(client)} | extra
+    return client.post("/checkout", data=data)
+
+
+def session_id_from(location: str) -> str:
+    return location.rstrip("/").rsplit("/", 1)[-1]
+
+
+def sign(payload: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
+    ts = int(time.time()) if timestamp is None else timestamp
+    return stripe.WebhookSignature.generate_signature_header(
+        payload.decode(), secret, timestamp=ts
+    )
+
+
+def post_event(client: FlaskClient, event: dict[str, Any], **sign_args: Any) -> Any:
+    body = json.dumps({k: v for k, v in event.items() if k != "_emulator"}).encode()
+    return client.post(
+        "/stripe/webhook",
+        data=body,
+        headers={"Stripe-Signature": sign(body, **sign_args),
+                 "Content-Type": "application/json"},
+    )
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {check}")
+        time.sleep(interval)
+
+
+class StripeStandIn:
+    """The test's handle on the local Stripe stand-in's control API."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def _post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = requests.post(f"{self.url}/_emulator{path}", json=body or {}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def reset(self) -> None:
+        self._post("/reset")
+        requests.delete(f"{self.url}/_emulator/faults", timeout=10).raise_for_status()
+
+    def configure(self, **config: Any) -> Any:
+        return self._post("/config", config)
+
+    def fault(self, **fault: Any) -> Any:
+        return self._post("/faults", fault)
+
+    def pay(self, session_id: str, outcome: str = "paid", **details: Any) -> dict[str, Any]:
+        return self._post(f"/checkout/sessions/{session_id}/pay", {"outcome": outcome} | details)
+
+    def settle(self, session_id: str, outcome: str) -> dict[str, Any]:
+        return self._post(f"/checkout/sessions/{session_id}/settle", {"outcome": outcome})
+
+    def expire(self, session_id: str) -> dict[str, Any]:
+        return self._post(f"/checkout/sessions/{session_id}/expire")
+
+    def events(self, type: str | None = None, undelivered: bool = False) -> list[dict[str, Any]]:
+        params: dict[str, str] = {}
+        if type:
+            params["type"] = type
+        if undelivered:
+            params["undelivered"] = "1"
+        response = requests.get(f"{self.url}/_emulator/events", params=params, timeout=10)
+        response.raise_for_status()
+        return list(response.json()["data"])
+
+    def event(self, type: str) -> dict[str, Any]:
+        [event] = self.events(type)
+        return event
+
+    def deliver_pending(self) -> list[dict[str, Any]]:
+        return list(self._post("/events/deliver_pending")["delivered"])
+
+    def sessions(self) -> list[dict[str, Any]]:
+        response = requests.get(
+            f"{self.url}/v1/checkout/sessions", params={"limit": 100},
+            headers={"Authorization": "Bearer sk_test_suite"}, timeout=10,
+        )
+        response.raise_for_status()
+        return list(response.json()["data"])

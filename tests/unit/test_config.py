@@ -1,0 +1,43 @@
+"""Production refuses to start on placeholders or pointed at the local Stripe stand-in."""
+
+import pytest
+
+from shop.config import (
+    DEV_SECRET_KEY,
+    DEV_STRIPE_SECRET_KEY,
+    DEV_STRIPE_WEBHOOK_SECRET,
+    ConfigError,
+    check_production,
+)
+
+GOOD = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "a-long-random-secret",
+    "STRIPE_SECRET_KEY": "sk_live_abc",
+    "STRIPE_WEBHOOK_SECRET": "whsec_real",
+    "STRIPE_API_BASE": None,
+}
+
+
+def test_real_production_settings_start() -> None:
+    check_production(GOOD)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"SECRET_KEY": DEV_SECRET_KEY}, "SECRET_KEY"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"STRIPE_SECRET_KEY": DEV_STRIPE_SECRET_KEY}, "STRIPE_SECRET_KEY"),
+        ({"STRIPE_SECRET_KEY": "pk_live_publishable"}, "STRIPE_SECRET_KEY"),
+        ({"STRIPE_WEBHOOK_SECRET": DEV_STRIPE_WEBHOOK_SECRET}, "STRIPE_WEBHOOK_SECRET"),
+        ({"STRIPE_API_BASE": "http://127.0.0.1:12111"}, "stand-in"),
+    ],
+)
+def test_production_refuses_unsafe_settings(override: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        check_production(GOOD | override)
+
+
+def test_development_runs_on_placeholders() -> None:
+    check_production({"APP_ENV": "development", "SECRET_KEY": DEV_SECRET_KEY})
