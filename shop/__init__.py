@@ -17,7 +17,6 @@ from shop.extensions import (
     csrf,
     db,
     limiter,
-    mail,
     migrate,
 )
 
@@ -62,7 +61,6 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
-    mail.init_app(app)
     celery_init_app(app)
 
 

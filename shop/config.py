@@ -77,6 +77,33 @@ def load_config() -> dict[str, Any]:
         "ORG_NAME": _env("ORG_NAME", "Warm Hands for Soldiers"),
         "ORG_TAX_ID": _env("ORG_TAX_ID", "00-0000000"),
         "ORG_ADDRESS": _env("ORG_ADDRESS", "1 Example Street, Springfield"),
+        # Receipts: goods delivered to soldiers and gifts are acknowledged differently.
+        "RECEIPT_PACKAGE_WORDING": _env(
+            "RECEIPT_PACKAGE_WORDING",
+            "Care packages are goods that {org} delivers to soldiers on your behalf; you "
+            "received no goods or services in return. Whether this purchase is "
+            "tax-deductible depends on where you pay tax.",
+        ),
+        "RECEIPT_GIFT_WORDING": _env(
+            "RECEIPT_GIFT_WORDING",
+            "No goods or services were provided in exchange for your gift. {org} is a "
+            "registered charity (tax ID {tax_id}); please keep this receipt for your "
+            "tax records.",
+        ),
+        # Email: without MAIL_SERVER, messages are written to the console.
+        "MAIL_SERVER": _env("MAIL_SERVER"),
+        "MAIL_PORT": _env_int("MAIL_PORT", 25),
+        "MAIL_USERNAME": _env("MAIL_USERNAME"),
+        "MAIL_PASSWORD": _env("MAIL_PASSWORD"),
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _env_bool("MAIL_USE_SSL", False),
+        "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER", "receipts@localhost"),
+        "MAIL_TIMEOUT": _env_float("MAIL_TIMEOUT", 10.0),
+        # The packing partner: a signed JSON API, or a printable slip by email.
+        "FULFILMENT_URL": _env("FULFILMENT_URL"),
+        "FULFILMENT_SECRET": _env("FULFILMENT_SECRET", ""),
+        "FULFILMENT_EMAIL": _env("FULFILMENT_EMAIL"),
+        "FULFILMENT_TIMEOUT": _env_float("FULFILMENT_TIMEOUT", 10.0),
         # Donations, in the currency's major unit.
         "DONATION_MIN": Decimal(_env("DONATION_MIN", "5") or "5"),
         "DONATION_MAX": Decimal(_env("DONATION_MAX", "100000") or "100000"),
@@ -91,6 +118,11 @@ def load_config() -> dict[str, Any]:
         "STRIPE_WEBHOOK_TOLERANCE": _env_int("STRIPE_WEBHOOK_TOLERANCE", 300),
         # Celery: without a broker, tasks run in-process right after the commit.
         "REDIS_URL": redis_url,
+        # A side effect (receipt, packing order) not done by then is sent again by the sweep.
+        "SIDE_EFFECT_DEADLINE": _env_int("SIDE_EFFECT_DEADLINE", 120),
+        "SIDE_EFFECT_MAX_ATTEMPTS": _env_int("SIDE_EFFECT_MAX_ATTEMPTS", 8),
+        "SIDE_EFFECT_BACKOFF": _env_float("SIDE_EFFECT_BACKOFF", 30.0),
+        "SIDE_EFFECT_BACKOFF_MAX": _env_float("SIDE_EFFECT_BACKOFF_MAX", 3600.0),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
         # A limiter whose Redis is away must not turn pages into errors.
@@ -123,6 +155,9 @@ def celery_settings(redis_url: str | None) -> dict[str, Any]:
         "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0.1,
                                       "interval_step": 0.2, "interval_max": 0.5},
         "timezone": "UTC",
+        "beat_schedule": {
+            "send-pending-side-effects": {"task": "sweeps.pending", "schedule": 60.0},
+        },
     }
 
 

@@ -10,7 +10,6 @@ from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -61,7 +60,6 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)
-mail = Mail()
 
 # Celery finds the task modules through this setting, so `shop` never imports `tasks`.
 TASK_MODULES = ("tasks.receipts", "tasks.fulfilment", "tasks.sweeps")

@@ -19,7 +19,10 @@ from shop import create_app
 from shop.catalog.service import seed_winter_campaign
 from shop.extensions import db
 from stripe_emulator import EmulatorServer
+from tests.servers import PartnerServer, SmtpSink
 from tests.support import WEBHOOK_SECRET, StripeStandIn
+
+PARTNER_SECRET = "partner-test-secret"
 
 # CI sets REQUIRE_SERVICES=1: a missing PostgreSQL, Redis or Chromium fails, never skips.
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -56,6 +59,32 @@ def stripe_server() -> Iterator[EmulatorServer]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpSink]:
+    server = SmtpSink().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: SmtpSink) -> SmtpSink:
+    smtp_server.reset()
+    return smtp_server
+
+
+@pytest.fixture(scope="session")
+def partner_server() -> Iterator[PartnerServer]:
+    server = PartnerServer(PARTNER_SECRET).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def partner(partner_server: PartnerServer) -> PartnerServer:
+    partner_server.reset()
+    return partner_server
+
+
 @pytest.fixture
 def stripe_stand_in(stripe_server: EmulatorServer) -> StripeStandIn:
     stand_in = StripeStandIn(stripe_server.url)
@@ -67,22 +96,39 @@ def stripe_stand_in(stripe_server: EmulatorServer) -> StripeStandIn:
     return stand_in
 
 
-_postgres_ready: dict[str, bool] = {}
+_postgres_databases: dict[str, str] = {}
 
 
-def _prepare_postgres(url: str) -> None:
-    """Fresh tables once per run on the shared test database."""
-    if url in _postgres_ready:
-        return
-    engine = create_engine(url)
+def _prepare_postgres(admin_url: str) -> str:
+    """A database of this test run's own (so parallel runs never truncate each other)."""
+    if admin_url in _postgres_databases:
+        return _postgres_databases[admin_url]
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"shop_test_{os.getpid()}"
     try:
         with engine.connect() as conn:
-            conn.execute(text("select 1"))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as exc:
         need_service("PostgreSQL", str(exc).splitlines()[0])
     finally:
         engine.dispose()
-    _postgres_ready[url] = True
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    _postgres_databases[admin_url] = url
+    return url
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for admin_url, url in _postgres_databases.items():
+        engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        name = url.rsplit("/", 1)[1]
+        try:
+            with engine.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        except OperationalError:
+            pass
+        finally:
+            engine.dispose()
 
 
 def _truncate_all() -> None:
@@ -91,7 +137,9 @@ def _truncate_all() -> None:
     db.session.commit()
 
 
-def base_config(stripe_url: str, database_url: str) -> dict[str, Any]:
+def base_config(
+    stripe_url: str, database_url: str, smtp_port: int, partner_url: str
+) -> dict[str, Any]:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -105,6 +153,22 @@ def base_config(stripe_url: str, database_url: str) -> dict[str, Any]:
         "RATELIMIT_ENABLED": False,
         "REDIS_URL": None,
         "CURRENCY": "usd",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_port,
+        "MAIL_TIMEOUT": 5.0,
+        "MAIL_DEFAULT_SENDER": "receipts@warmhands.test",
+        "FULFILMENT_URL": partner_url,
+        "FULFILMENT_SECRET": PARTNER_SECRET,
+        "FULFILMENT_EMAIL": None,
+        "FULFILMENT_TIMEOUT": 5.0,
+        "ORG_NAME": "Warm Hands Test Charity",
+        "ORG_TAX_ID": "12-3456789",
+        "ORG_ADDRESS": "5 Test Lane, Springfield",
+        # Retries come due at once, so a test can run the sweep instead of waiting.
+        "SIDE_EFFECT_DEADLINE": 0,
+        "SIDE_EFFECT_BACKOFF": 0.01,
+        "SIDE_EFFECT_BACKOFF_MAX": 0.05,
+        "SIDE_EFFECT_MAX_ATTEMPTS": 4,
     }
 
 
@@ -115,18 +179,25 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def app(
-    backend: str, tmp_path: Path, stripe_stand_in: StripeStandIn, request: pytest.FixtureRequest
+    backend: str,
+    tmp_path: Path,
+    stripe_stand_in: StripeStandIn,
+    mailbox: SmtpSink,
+    partner: PartnerServer,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Flask]:
     if backend == "postgresql":
-        url = _postgres_url() or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        _prepare_postgres(url)
+        url = _prepare_postgres(
+            _postgres_url() or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        )
     else:
         url = f"sqlite:///{tmp_path / 'shop.db'}"
     overrides = getattr(request, "param", None) or {}
     marker = request.node.get_closest_marker("shop_config")
     if marker:
         overrides = overrides | marker.args[0]
-    flask_app = create_app(base_config(stripe_stand_in.url, url) | overrides)
+    config = base_config(stripe_stand_in.url, url, mailbox.port, partner.url)
+    flask_app = create_app(config | overrides)
     with flask_app.app_context():
         if backend == "postgresql":
             db.create_all()

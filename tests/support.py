@@ -128,3 +128,30 @@ class StripeStandIn:
         )
         response.raise_for_status()
         return list(response.json()["data"])
+
+
+def buy_and_pay(
+    client: FlaskClient,
+    stand_in: StripeStandIn,
+    variant: str | None = "unit-ten-pack",
+    note: str = "",
+    gift: str | None = None,
+    email: str = "donor@example.org",
+    name: str = "",
+) -> tuple[str, dict[str, Any]]:
+    """Cart, checkout, pay at the stand-in; returns the order token and the paid event."""
+    if variant:
+        add_to_cart(client, variant, 1, note)
+    if gift:
+        donate(client, gift)
+    location = checkout(client, email=email, name=name).location
+    session_id = session_id_from(location)
+    stand_in.pay(session_id)
+    session = requests.get(
+        f"{stand_in.url}/v1/checkout/sessions/{session_id}",
+        headers={"Authorization": "Bearer sk_test_suite"}, timeout=10,
+    ).json()
+    token = session["success_url"].split("/orders/")[1].split("?")[0]
+    events = [e for e in stand_in.events("checkout.session.completed")
+              if e["data"]["object"]["id"] == session_id]
+    return token, events[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.extensions import UTCDateTime, db, utcnow
@@ -53,6 +53,12 @@ class Order(db.Model):  # type: ignore[name-defined]
     events: Mapped[list[OrderEvent]] = relationship(
         back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan"
     )
+    side_effects: Mapped[list[SideEffect]] = relationship(
+        back_populates="order", order_by="SideEffect.id", cascade="all, delete-orphan"
+    )
+
+    def side_effect(self, kind: str) -> SideEffect | None:
+        return next((effect for effect in self.side_effects if effect.kind == kind), None)
 
     @property
     def package_lines(self) -> list[OrderLine]:
@@ -106,3 +112,34 @@ class OrderEvent(db.Model):  # type: ignore[name-defined]
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     order: Mapped[Order] = relationship(back_populates="events")
+
+
+class SideEffect(db.Model):  # type: ignore[name-defined]
+    """Something a paid order must cause outside the shop: the receipt, the packing order.
+
+    Written in the same transaction that marks the order paid, so it cannot be lost;
+    the task that performs it locks this row and records when it was done.
+    """
+
+    __tablename__ = "side_effects"
+    __table_args__ = (
+        UniqueConstraint("order_id", "kind", name="uq_side_effects_order_kind"),
+        CheckConstraint("kind in ('receipt', 'packing_order')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    # pending -> done, or failed after the last retry; held while staff must decide.
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    # When the sweep should re-send it if nothing has happened by then.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The partner's id for a packing order, the Message-ID of a receipt.
+    reference: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="side_effects")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from shop.cart.models import Cart
 from shop.extensions import db, utcnow
 from shop.money import format_money
+from shop.orders import side_effects
 from shop.orders.models import Order, OrderLine
 from shop.orders.state import OPEN_STATUSES, PAID_STATUSES, move_or_record, record_event
 
@@ -140,6 +141,7 @@ def mark_paid(order: Order, report: PaymentReport, *, actor: str) -> bool:
         return False
     order.paid_at = utcnow()
     _empty_cart_that_made(order)
+    side_effects.request_after_payment(order)
     return True
 
 

@@ -20,7 +20,20 @@ log = logging.getLogger(__name__)
 bp = Blueprint("orders", __name__)
 
 
+def fulfilment_status(order: Order) -> str:
+    """Where the care packages are: not_required, not_started, pending, accepted, ..."""
+    if not order.package_lines:
+        return "not_required"
+    if order.status == "fulfilled":
+        return "shipped"
+    effect = order.side_effect("packing_order")
+    if effect is None:
+        return "not_started"
+    return {"done": "accepted"}.get(effect.status, effect.status)
+
+
 def order_as_json(order: Order) -> dict[str, Any]:
+    receipt = order.side_effect("receipt")
     return {
         "number": order.number,
         "status": order.status,
@@ -37,6 +50,8 @@ def order_as_json(order: Order) -> dict[str, Any]:
             }
             for line in order.lines
         ],
+        "receipt_sent": receipt is not None and receipt.status == "done",
+        "fulfilment_status": fulfilment_status(order),
     }
 
 

@@ -1,0 +1,1 @@
+"""Emails the shop sends: receipts, packing slips; built here and nowhere else."""

@@ -1,0 +1,108 @@
+"""Send an email over SMTP (with timeouts), or to the console when no server is set.
+
+The standard library's smtplib is used directly because Flask-Mail opens SMTP
+connections without a timeout, and a hung mail server must not hang a worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import sys
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+
+class MailError(Exception):
+    """The message was not accepted."""
+
+    transient = True
+
+
+class MailRejected(MailError):
+    """The server refused it for good (a 5xx answer): retrying will not help."""
+
+    transient = False
+
+
+def build_message(
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    message_id: str | None = None,
+    attachments: list[tuple[str, str, bytes]] | None = None,
+) -> EmailMessage:
+    """A multipart message from the charity; attachments are (filename, mimetype, bytes)."""
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = formataddr((config["ORG_NAME"], config["MAIL_DEFAULT_SENDER"]))
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    domain = config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
+    message["Message-ID"] = message_id or make_msgid(domain=domain)
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    for filename, mimetype, content in attachments or []:
+        maintype, _, subtype = mimetype.partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    return message
+
+
+def send(message: EmailMessage) -> str:
+    """Deliver the message; returns its Message-ID. Raises MailError or MailRejected."""
+    config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        _to_console(message)
+        return str(message["Message-ID"])
+    host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
+    try:
+        smtp: smtplib.SMTP
+        if config["MAIL_USE_SSL"]:
+            smtp = smtplib.SMTP_SSL(host, port, timeout=timeout)
+        else:
+            smtp = smtplib.SMTP(host, port, timeout=timeout)
+        with smtp:
+            if config["MAIL_USE_TLS"] and not config["MAIL_USE_SSL"]:
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+            refused = smtp.send_message(message)
+    except smtplib.SMTPResponseException as exc:
+        detail = f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"
+        if 500 <= exc.smtp_code < 600:
+            raise MailRejected(detail) from exc
+        raise MailError(detail) from exc
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        detail = f"recipients refused: {exc.recipients!r}"
+        if codes and all(500 <= code < 600 for code in codes):
+            raise MailRejected(detail) from exc
+        raise MailError(detail) from exc
+    except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+        raise MailError(f"{type(exc).__name__}: {exc}") from exc
+    if refused:
+        raise MailError(f"some recipients refused: {refused!r}")
+    log.info("mail %s to %s sent: %s", message["Message-ID"], message["To"], message["Subject"])
+    return str(message["Message-ID"])
+
+
+def _to_console(message: EmailMessage) -> None:
+    body = message.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else ""
+    attachments = [part.get_filename() for part in message.iter_attachments()]
+    sys.stdout.write(
+        f"\n----- mail (console) -----\nTo: {message['To']}\nSubject: {message['Subject']}\n"
+        f"Message-ID: {message['Message-ID']}\n"
+        + (f"Attachments: {', '.join(str(a) for a in attachments)}\n" if attachments else "")
+        + f"\n{text}\n----- end of mail -----\n"
+    )
+    sys.stdout.flush()
+    log.info("mail %s to %s written to the console", message["Message-ID"], message["To"])

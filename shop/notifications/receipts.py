@@ -1,0 +1,47 @@
+"""The donor's receipt: packages (goods for soldiers) and gifts itemised separately."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from typing import Any
+
+from flask import current_app, render_template
+
+from shop.notifications.mailer import build_message
+from shop.orders.models import Order
+
+
+def receipt_context(order: Order) -> dict[str, Any]:
+    config = current_app.config
+    org, tax_id = config["ORG_NAME"], config["ORG_TAX_ID"]
+    packages = order.package_lines
+    gifts = order.donation_lines
+    return {
+        "order": order,
+        "org_name": org,
+        "org_tax_id": tax_id,
+        "org_address": config["ORG_ADDRESS"],
+        "greeting_name": order.name or "friend",
+        "date": (order.paid_at or order.created_at).strftime("%d %B %Y"),
+        "payment_reference": order.stripe_payment_intent_id or order.stripe_session_id or "",
+        "package_lines": packages,
+        "package_total_cents": sum(line.line_total_cents for line in packages),
+        "gift_lines": gifts,
+        "gift_total_cents": sum(line.line_total_cents for line in gifts),
+        "package_wording": config["RECEIPT_PACKAGE_WORDING"].format(org=org, tax_id=tax_id),
+        "gift_wording": config["RECEIPT_GIFT_WORDING"].format(org=org, tax_id=tax_id),
+        "order_url": f"{config['PUBLIC_URL']}/orders/{order.token}",
+    }
+
+
+def receipt_message(order: Order, *, attempt: int) -> EmailMessage:
+    context = receipt_context(order)
+    domain = current_app.config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
+    return build_message(
+        to=order.email,
+        subject=f"Your receipt from {context['org_name']} (order {order.number})",
+        text=render_template("email/receipt.txt", **context),
+        html=render_template("email/receipt.html", **context),
+        # The same id on a retry lets mail systems drop a duplicate of the same attempt.
+        message_id=f"<receipt-{order.number}-{attempt}@{domain}>",
+    )

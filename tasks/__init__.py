@@ -1,0 +1,1 @@
+"""Celery tasks: receipts, packing orders and the sweep. They import `shop`, never the reverse."""

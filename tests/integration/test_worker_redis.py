@@ -1,0 +1,119 @@
+"""With REDIS_URL set, tasks go through Redis to a real Celery worker, and survive its absence."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from shop import create_app
+from shop.catalog.service import seed_winter_campaign
+from shop.extensions import db
+from shop.orders.models import SideEffect
+from tests.conftest import need_service
+from tests.servers import PartnerServer, SmtpSink
+from tests.support import StripeStandIn, buy_and_pay, post_event, wait_for
+from tests.workers import RedisServer, Worker
+
+pytestmark = pytest.mark.redis
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def shared_redis() -> str:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError as exc:
+        need_service("Redis", f"{REDIS_URL}: {exc}")
+    client.flushdb()  # a test database of its own: no stale tasks from an earlier run
+    return REDIS_URL
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    try:
+        server = RedisServer(tmp_path).start()
+    except FileNotFoundError:
+        need_service("Redis", "redis-server is not installed")
+        raise
+    yield server
+    server.stop()
+
+
+def _redis_app(app: Flask, redis_url: str) -> Flask:
+    """The test app again, with a broker: tasks now go through Redis to the worker."""
+    config = dict(app.config) | {"REDIS_URL": redis_url}
+    config.pop("CELERY", None)
+    config.pop("RATELIMIT_STORAGE_URI", None)
+    redis_app = create_app(config)
+    with redis_app.app_context():
+        seed_winter_campaign(redis_app.config["CURRENCY"])
+        db.session.commit()
+    return redis_app
+
+
+@pytest.fixture
+def worker_log(tmp_path: Path) -> Path:
+    return tmp_path / "worker.log"
+
+
+def test_a_real_worker_on_redis_sends_the_receipt_and_the_packing_order(
+    app: Flask, shared_redis: str, stripe_stand_in: StripeStandIn, mailbox: SmtpSink,
+    partner: PartnerServer, worker_log: Path,
+) -> None:
+    redis_app = _redis_app(app, shared_redis)
+    assert redis_app.extensions["celery"].conf.task_always_eager is False
+    worker = Worker(redis_app, worker_log)
+    try:
+        worker.wait_ready()
+        client = redis_app.test_client()
+        token, event = buy_and_pay(client, stripe_stand_in, note="From the whole street")
+        assert post_event(client, event).status_code == 200
+        wait_for(lambda: len(mailbox.to("donor@example.org")) == 1, timeout=30)
+        wait_for(lambda: len(partner.accepted) == 1, timeout=30)
+        wait_for(lambda: client.get(f"/api/orders/{token}").get_json()["receipt_sent"])
+        api = client.get(f"/api/orders/{token}").get_json()
+        assert api["fulfilment_status"] == "accepted"
+        assert len(partner.requests) == 1
+    finally:
+        worker.stop()
+    assert "receipts.send" in worker.output()
+
+
+def test_a_task_sent_while_the_broker_is_down_is_delivered_by_the_sweep(
+    app: Flask, own_redis: RedisServer, stripe_stand_in: StripeStandIn, mailbox: SmtpSink,
+    partner: PartnerServer, worker_log: Path,
+) -> None:
+    redis_app = _redis_app(app, own_redis.url)
+    client: FlaskClient = redis_app.test_client()
+    runner: FlaskCliRunner = redis_app.test_cli_runner()
+    own_redis.stop()
+
+    token, event = buy_and_pay(client, stripe_stand_in)
+    assert post_event(client, event).status_code == 200
+    assert client.get(f"/api/orders/{token}").get_json()["status"] == "paid"
+    with redis_app.app_context():
+        pending = db.session.scalars(db.select(SideEffect.status)).all()
+    assert sorted(pending) == ["pending", "pending"]
+    assert mailbox.messages == [] and partner.requests == []
+
+    own_redis.start()
+    worker = Worker(redis_app, worker_log)
+    try:
+        worker.wait_ready()
+        assert runner.invoke(args=["sweep"]).exit_code == 0
+        wait_for(lambda: len(mailbox.to("donor@example.org")) == 1, timeout=30)
+        wait_for(lambda: len(partner.accepted) == 1, timeout=30)
+        assert runner.invoke(args=["sweep"]).exit_code == 0
+        wait_for(lambda: client.get(f"/api/orders/{token}").get_json()["receipt_sent"])
+    finally:
+        worker.stop()
+    assert len(mailbox.to("donor@example.org")) == 1
+    assert len(partner.requests) == 1

@@ -1,0 +1,171 @@
+"""Real servers for the tests: an SMTP server (aiosmtpd) and the packing partner's API."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import socket
+import threading
+import time
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class SmtpSink:
+    """An SMTP server on 127.0.0.1 that keeps what it accepts and refuses on demand."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refuse_next = 0
+        self.refusal = "451 4.3.0 Try again later"
+        self.attempts = 0
+        self._lock = threading.Lock()
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        with self._lock:
+            self.attempts += 1
+            if self.refuse_next > 0:
+                self.refuse_next -= 1
+                return self.refusal
+            raw = envelope.content if isinstance(envelope.content, bytes) else b""
+            message = message_from_bytes(raw, policy=policy.default)
+            assert isinstance(message, EmailMessage)
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def start(self) -> SmtpSink:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.messages.clear()
+            self.refuse_next = 0
+            self.attempts = 0
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self._lock:
+            return [m for m in self.messages if address in str(m["To"])]
+
+
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    return body.get_content() if body is not None else ""
+
+
+def html_of(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("html",))
+    return body.get_content() if body is not None else ""
+
+
+class PartnerServer:
+    """The packing partner's API: checks the signature, dedupes by Idempotency-Key.
+
+    `fail_next` answers 500 (or `fail_status`) to that many requests; `delay` sleeps
+    before answering; `garbage` answers 200 with a body that is not JSON.
+    """
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+        self.accepted: dict[str, dict[str, Any]] = {}
+        self.requests: list[dict[str, Any]] = []
+        self.fail_next = 0
+        self.fail_status = 500
+        self.delay = 0.0
+        self.garbage = False
+        self.in_flight = 0
+        self._lock = threading.Lock()
+        partner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                with partner._lock:
+                    partner.in_flight += 1
+                try:
+                    partner._handle(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the shop gave up waiting (a timeout test)
+                finally:
+                    with partner._lock:
+                        partner.in_flight -= 1
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/packing-orders"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        raw = request.rfile.read(int(request.headers.get("Content-Length") or 0))
+        expected = "sha256=" + hmac.new(self.secret.encode(), raw, hashlib.sha256).hexdigest()
+        key = request.headers.get("Idempotency-Key") or ""
+        signed = hmac.compare_digest(expected, request.headers.get("X-Signature") or "")
+        with self._lock:
+            self.requests.append({"key": key, "signed": signed, "raw": raw})
+            fail = self.fail_next > 0
+            if fail:
+                self.fail_next -= 1
+        if self.delay:
+            time.sleep(self.delay)
+        if not signed:
+            return self._answer(request, 401, {"error": "bad signature"})
+        if fail:
+            return self._answer(request, self.fail_status, {"error": "try later"})
+        with self._lock:
+            if key in self.accepted:
+                return self._answer(request, 409, {"id": self.accepted[key]["id"]})
+            body = json.loads(raw)
+            body["id"] = f"PK-{len(self.accepted) + 1:04d}"
+            self.accepted[key] = body
+        if self.garbage:
+            return self._answer_raw(request, 200, b"<html>OK</html>")
+        return self._answer(request, 201, {"id": body["id"], "status": "accepted"})
+
+    def _answer(self, request: BaseHTTPRequestHandler, status: int, body: Any) -> None:
+        self._answer_raw(request, status, json.dumps(body).encode())
+
+    @staticmethod
+    def _answer_raw(request: BaseHTTPRequestHandler, status: int, raw: bytes) -> None:
+        request.send_response(status)
+        request.send_header("Content-Length", str(len(raw)))
+        request.end_headers()
+        request.wfile.write(raw)
+
+    def start(self) -> PartnerServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def reset(self) -> None:
+        # A slow answer from the previous test must not land in this one.
+        deadline = time.monotonic() + 10
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with self._lock:
+            self.accepted.clear()
+            self.requests.clear()
+            self.fail_next = 0
+            self.fail_status = 500
+            self.delay = 0.0
+            self.garbage = False
