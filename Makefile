@@ -26,7 +26,8 @@ run: install
 	@$(BIN)/python -m stripe_emulator --host 127.0.0.1 --port $(STRIPE_PORT) \
 	    --webhook-url http://127.0.0.1:$(PORT)/stripe/webhook \
 	    --webhook-secret "$${STRIPE_WEBHOOK_SECRET:-whsec_local_emulator}" & emulator=$$!; \
-	trap 'kill $$emulator 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) sweep --every 60 & sweeper=$$!; \
+	trap 'kill $$emulator $$sweeper 2>/dev/null' EXIT INT TERM; \
 	echo ""; echo "  The shop is at http://127.0.0.1:$(PORT)/  (Stripe stand-in on :$(STRIPE_PORT))"; \
 	echo ""; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)

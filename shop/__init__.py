@@ -17,6 +17,7 @@ from shop.extensions import (
     csrf,
     db,
     limiter,
+    login_manager,
     migrate,
 )
 
@@ -60,6 +61,7 @@ def register_extensions(app: Flask) -> None:
             _serialize_sqlite_writers(db.engine)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
+    login_manager.init_app(app)
     limiter.init_app(app)
     celery_init_app(app)
 
@@ -88,9 +90,11 @@ def register_blueprints(app: Flask) -> None:
     from shop.health import bp as health_bp
     from shop.orders.views import bp as orders_bp
     from shop.payments.views import bp as payments_bp
+    from shop.staff.views import bp as staff_bp
 
     for blueprint in (
-        catalog_bp, cart_bp, donations_bp, checkout_bp, orders_bp, payments_bp, health_bp
+        catalog_bp, cart_bp, donations_bp, checkout_bp, orders_bp, payments_bp, health_bp,
+        staff_bp,
     ):
         app.register_blueprint(blueprint)
 

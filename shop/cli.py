@@ -9,7 +9,10 @@ from flask import Flask, current_app
 
 from shop import jobs
 from shop.catalog.service import seed_winter_campaign
-from shop.extensions import db
+from shop.extensions import db, utcnow
+from shop.payments.client import PaymentError
+from shop.payments.handlers import HANDLERS
+from shop.payments.reconcile import parse_duration, reconcile
 
 
 def register_commands(app: Flask) -> None:
@@ -24,6 +27,25 @@ def register_commands(app: Flask) -> None:
         else:
             click.echo("catalog already up to date")
 
+    @app.cli.command("reconcile")
+    @click.option("--since", "since", default="2d", show_default=True,
+                  help="How far back to look at Stripe: 2d, 6h, 30m ...")
+    def reconcile_command(since: str) -> None:
+        """Ask Stripe for recent sessions, refunds and disputes; repair missed events."""
+        try:
+            window = parse_duration(since)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--since") from exc
+        try:
+            report = reconcile(utcnow() - window, handlers=HANDLERS,
+                               checkpoint=db.session.commit)
+        except PaymentError as exc:
+            db.session.rollback()
+            raise click.ClickException(f"Stripe is unavailable, try again: {exc}") from exc
+        db.session.commit()
+        for line in report.lines():
+            click.echo(line)
+
     @app.cli.command("sweep")
     @click.option("--every", type=float, default=0.0,
                   help="Repeat every N seconds (0: once). `make run` uses this without beat.")
@@ -34,3 +56,7 @@ def register_commands(app: Flask) -> None:
             if every <= 0:
                 return
             time.sleep(every)
+
+    from shop.staff.cli import register_staff_commands
+
+    register_staff_commands(app)

@@ -99,6 +99,8 @@ def load_config() -> dict[str, Any]:
         "MAIL_USE_SSL": _env_bool("MAIL_USE_SSL", False),
         "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER", "receipts@localhost"),
         "MAIL_TIMEOUT": _env_float("MAIL_TIMEOUT", 10.0),
+        # Where alerts for staff go (disputes); without it, the console.
+        "STAFF_ALERT_EMAIL": _env("STAFF_ALERT_EMAIL"),
         # The packing partner: a signed JSON API, or a printable slip by email.
         "FULFILMENT_URL": _env("FULFILMENT_URL"),
         "FULFILMENT_SECRET": _env("FULFILMENT_SECRET", ""),
@@ -116,6 +118,8 @@ def load_config() -> dict[str, Any]:
         "STRIPE_TIMEOUT": _env_float("STRIPE_TIMEOUT", 10.0),
         "STRIPE_MAX_NETWORK_RETRIES": _env_int("STRIPE_MAX_NETWORK_RETRIES", 2),
         "STRIPE_WEBHOOK_TOLERANCE": _env_int("STRIPE_WEBHOOK_TOLERANCE", 300),
+        # How far back the periodic reconciliation looks at Stripe.
+        "RECONCILE_WINDOW_HOURS": _env_int("RECONCILE_WINDOW_HOURS", 48),
         # Celery: without a broker, tasks run in-process right after the commit.
         "REDIS_URL": redis_url,
         # A side effect (receipt, packing order) not done by then is sent again by the sweep.
@@ -157,6 +161,7 @@ def celery_settings(redis_url: str | None) -> dict[str, Any]:
         "timezone": "UTC",
         "beat_schedule": {
             "send-pending-side-effects": {"task": "sweeps.pending", "schedule": 60.0},
+            "reconcile-with-stripe": {"task": "payments.reconcile", "schedule": 900.0},
         },
     }
 

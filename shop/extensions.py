@@ -62,7 +62,9 @@ login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)
 
 # Celery finds the task modules through this setting, so `shop` never imports `tasks`.
-TASK_MODULES = ("tasks.receipts", "tasks.fulfilment", "tasks.sweeps")
+TASK_MODULES = (
+    "tasks.receipts", "tasks.fulfilment", "tasks.alerts", "tasks.sweeps", "tasks.reconcile"
+)
 
 
 def celery_init_app(app: Flask) -> Celery:

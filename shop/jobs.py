@@ -15,8 +15,10 @@ log = logging.getLogger(__name__)
 # Task names: the only link between `shop` and the Celery tasks in `tasks/`.
 RECEIPT_SEND = "receipts.send"
 PACKING_ORDER_SUBMIT = "fulfilment.submit"
+STAFF_ALERT_SEND = "alerts.send"
 SWEEP_PENDING = "sweeps.pending"
-TASK_NAMES = (RECEIPT_SEND, PACKING_ORDER_SUBMIT, SWEEP_PENDING)
+RECONCILE = "payments.reconcile"
+TASK_NAMES = (RECEIPT_SEND, PACKING_ORDER_SUBMIT, STAFF_ALERT_SEND, SWEEP_PENDING, RECONCILE)
 
 _KEY = "shop_jobs"
 

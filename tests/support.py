@@ -121,6 +121,12 @@ class StripeStandIn:
     def deliver_pending(self) -> list[dict[str, Any]]:
         return list(self._post("/events/deliver_pending")["delivered"])
 
+    def dispute(self, charge_id: str, reason: str = "fraudulent") -> dict[str, Any]:
+        return self._post(f"/charges/{charge_id}/dispute", {"reason": reason})
+
+    def close_dispute(self, dispute_id: str, outcome: str) -> dict[str, Any]:
+        return self._post(f"/disputes/{dispute_id}/close", {"outcome": outcome})
+
     def sessions(self) -> list[dict[str, Any]]:
         response = requests.get(
             f"{self.url}/v1/checkout/sessions", params={"limit": 100},
@@ -155,3 +161,21 @@ def buy_and_pay(
     events = [e for e in stand_in.events("checkout.session.completed")
               if e["data"]["object"]["id"] == session_id]
     return token, events[0]
+
+
+def stripe_get(stand_in: StripeStandIn, path: str, **params: Any) -> Any:
+    response = requests.get(f"{stand_in.url}/v1/{path}", params=params,
+                            headers={"Authorization": "Bearer sk_test_suite"}, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def stripe_post(stand_in: StripeStandIn, path: str, key: str | None = None,
+                **data: Any) -> Any:
+    headers = {"Authorization": "Bearer sk_test_suite"}
+    if key:
+        headers["Idempotency-Key"] = key
+    response = requests.post(f"{stand_in.url}/v1/{path}", data=data, headers=headers,
+                             timeout=10)
+    response.raise_for_status()
+    return response.json()

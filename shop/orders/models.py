@@ -42,6 +42,8 @@ class Order(db.Model):  # type: ignore[name-defined]
     refunded_cents: Mapped[int] = mapped_column(default=0)
     # Why staff must look before anything ships (e.g. Stripe's amount differs from ours).
     review_reason: Mapped[str | None] = mapped_column(Text)
+    # Where a won dispute returns the order to.
+    status_before_dispute: Mapped[str | None] = mapped_column(String(32))
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -124,13 +126,16 @@ class SideEffect(db.Model):  # type: ignore[name-defined]
     __tablename__ = "side_effects"
     __table_args__ = (
         UniqueConstraint("order_id", "kind", name="uq_side_effects_order_kind"),
-        CheckConstraint("kind in ('receipt', 'packing_order')", name="kind"),
+        CheckConstraint(
+            "kind in ('receipt', 'packing_order', 'dispute_alert')", name="kind"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
-    # pending -> done, or failed after the last retry; held while staff must decide.
+    # pending -> done, or failed after the last retry; held while a dispute is open;
+    # cancelled when the money went back before it was done.
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     # When the sweep should re-send it if nothing has happened by then.

@@ -193,3 +193,96 @@ def _empty_cart_that_made(order: Order) -> None:
         order.cart_fingerprint
     ):
         cart.lines.clear()
+
+
+def record_refunds(order: Order, refunded_cents: int, *, source: str, actor: str) -> bool:
+    """Stripe's cumulative refunded amount for the order's charge; never goes down.
+
+    A full refund stops a receipt or packing order not yet sent; events about refunds
+    can arrive in any order, so only a larger total than we know changes anything.
+    """
+    if refunded_cents <= order.refunded_cents:
+        return False
+    received = order.amount_received_cents or order.total_cents
+    previous = order.refunded_cents
+    order.refunded_cents = refunded_cents
+    amount = format_money(refunded_cents, order.currency)
+    full = refunded_cents >= received
+    new = "refunded" if full else "partially_refunded"
+    if order.status == "disputed":
+        # The dispute decides the state; the refund is still written down.
+        record_event(order, "refund", f"{amount} refunded in total during a dispute "
+                     f"({source})", actor=actor, data={"refunded_cents": refunded_cents})
+        return True
+    moved = move_or_record(
+        order, new,
+        reason=f"{amount} refunded in total (was {format_money(previous, order.currency)}) "
+               f"({source})",
+        actor=actor, data={"refunded_cents": refunded_cents},
+    )
+    if full:
+        side_effects.cancel_unsent(order, reason="the order was refunded in full")
+    return moved
+
+
+def mark_disputed(order: Order, *, amount_cents: int, reason: str, dispute_id: str,
+                  source: str, actor: str) -> bool:
+    """A cardholder disputes the charge: hold what has not shipped, tell staff."""
+    if order.status in ("disputed", "dispute_lost"):
+        return False
+    previous = order.status
+    if not move_or_record(
+        order, "disputed",
+        reason=f"Dispute {dispute_id} opened for {format_money(amount_cents, order.currency)}: "
+               f"{reason} ({source})",
+        actor=actor, data={"dispute_id": dispute_id, "reason": reason},
+    ):
+        return False
+    order.status_before_dispute = previous
+    side_effects.hold_unsent(order, reason=f"dispute {dispute_id} is open")
+    side_effects.request_staff_alert(order)
+    return True
+
+
+def close_dispute(order: Order, *, won: bool, dispute_id: str, reason: str, source: str,
+                  actor: str) -> bool:
+    if order.status != "disputed":
+        return False
+    if won:
+        back = order.status_before_dispute or "paid"
+        moved = move_or_record(
+            order, back, reason=f"Dispute {dispute_id} won; back to {back} ({source})",
+            actor=actor, data={"dispute_id": dispute_id},
+        )
+        if moved:
+            side_effects.release_held(order)
+        return moved
+    moved = move_or_record(
+        order, "dispute_lost",
+        reason=f"Dispute {dispute_id} lost ({reason}); the money went back to the "
+               f"cardholder ({source})",
+        actor=actor, data={"dispute_id": dispute_id, "reason": reason},
+    )
+    if moved:
+        side_effects.cancel_unsent(order, reason=f"dispute {dispute_id} was lost")
+    return moved
+
+
+def flag_for_review(order: Order, reason: str, *, actor: str) -> bool:
+    """Staff must look (e.g. we think it paid, Stripe does not)."""
+    order.review_reason = reason
+    if order.status == "needs_review":
+        return False
+    return move_or_record(order, "needs_review", reason=reason, actor=actor)
+
+
+def approve_review(order: Order, *, actor: str) -> bool:
+    """Staff looked at an order under review and accept its payment: it may now ship."""
+    if order.status != "needs_review":
+        return False
+    moved = move_or_record(order, "paid", reason=f"Payment approved after review "
+                           f"({order.review_reason or 'no reason recorded'})", actor=actor)
+    if moved:
+        order.paid_at = order.paid_at or utcnow()
+        side_effects.request_after_payment(order)
+    return moved

@@ -16,8 +16,13 @@ log = logging.getLogger(__name__)
 
 RECEIPT = "receipt"
 PACKING_ORDER = "packing_order"
-TASKS = {RECEIPT: jobs.RECEIPT_SEND, PACKING_ORDER: jobs.PACKING_ORDER_SUBMIT}
-LABELS = {RECEIPT: "Receipt", PACKING_ORDER: "Packing order"}
+DISPUTE_ALERT = "dispute_alert"
+TASKS = {
+    RECEIPT: jobs.RECEIPT_SEND,
+    PACKING_ORDER: jobs.PACKING_ORDER_SUBMIT,
+    DISPUTE_ALERT: jobs.STAFF_ALERT_SEND,
+}
+LABELS = {RECEIPT: "Receipt", PACKING_ORDER: "Packing order", DISPUTE_ALERT: "Staff alert"}
 
 
 def _deadline() -> timedelta:
@@ -46,6 +51,47 @@ def request_after_payment(order: Order) -> list[SideEffect]:
         actor="system",
     )
     return created
+
+
+def _request(order: Order, kind: str) -> SideEffect | None:
+    if order.side_effect(kind) is not None:
+        return None
+    effect = SideEffect(kind=kind, status="pending", due_at=utcnow() + _deadline())
+    order.side_effects.append(effect)
+    db.session.flush()
+    jobs.enqueue(db.session(), TASKS[kind], effect.id)
+    return effect
+
+
+def request_staff_alert(order: Order) -> None:
+    """Email the staff about the order (a dispute), once."""
+    if _request(order, DISPUTE_ALERT) is not None:
+        record_event(order, "queued", "Staff alert queued", actor="system")
+
+
+def cancel_unsent(order: Order, *, reason: str) -> None:
+    """The money went back: what has not gone out yet never will."""
+    for effect in order.side_effects:
+        if effect.kind in (RECEIPT, PACKING_ORDER) and effect.status in ("pending", "held",
+                                                                          "failed"):
+            effect.status = "cancelled"
+            record_event(order, f"{effect.kind}_cancelled",
+                         f"{LABELS[effect.kind]} cancelled: {reason}", actor="system")
+
+
+def hold_unsent(order: Order, *, reason: str) -> None:
+    """Keep a packing order that has not gone out until staff or the dispute decide."""
+    effect = order.side_effect(PACKING_ORDER)
+    if effect is not None and effect.status in ("pending", "failed"):
+        effect.status = "held"
+        record_event(order, "packing_order_held", f"Packing order held: {reason}",
+                     actor="system")
+
+
+def release_held(order: Order) -> None:
+    effect = order.side_effect(PACKING_ORDER)
+    if effect is not None and effect.status == "held":
+        send_again(effect, actor="system", reason="released, the hold is over")
 
 
 def lock(effect_id: int) -> SideEffect | None:

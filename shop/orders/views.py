@@ -50,6 +50,7 @@ def order_as_json(order: Order) -> dict[str, Any]:
             }
             for line in order.lines
         ],
+        "refunded_cents": order.refunded_cents,
         "receipt_sent": receipt is not None and receipt.status == "done",
         "fulfilment_status": fulfilment_status(order),
     }

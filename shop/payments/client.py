@@ -203,3 +203,153 @@ def verify_webhook(payload: bytes, signature: str | None) -> dict[str, Any]:
     if not isinstance(data.get("data"), dict) or not isinstance(data["data"].get("object"), dict):
         raise ValueError("the event has no data.object")
     return data
+
+
+@dataclass(frozen=True)
+class Charge:
+    id: str
+    payment_intent_id: str | None
+    amount: int
+    amount_refunded: int
+    currency: str
+    refunded: bool
+    disputed: bool
+
+
+@dataclass(frozen=True)
+class Dispute:
+    id: str
+    charge_id: str | None
+    payment_intent_id: str | None
+    amount: int
+    currency: str
+    reason: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    amount: int
+    currency: str
+    status: str | None
+    charge_id: str | None
+    payment_intent_id: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def charge_from_object(obj: Any) -> Charge:
+    data = _as_dict(obj)
+    return Charge(
+        id=str(data["id"]),
+        payment_intent_id=_id_of(data.get("payment_intent")),
+        amount=int(data.get("amount") or 0),
+        amount_refunded=int(data.get("amount_refunded") or 0),
+        currency=str(data.get("currency") or ""),
+        refunded=bool(data.get("refunded")),
+        disputed=bool(data.get("disputed")),
+    )
+
+
+def dispute_from_object(obj: Any) -> Dispute:
+    data = _as_dict(obj)
+    return Dispute(
+        id=str(data["id"]),
+        charge_id=_id_of(data.get("charge")),
+        payment_intent_id=_id_of(data.get("payment_intent")),
+        amount=int(data.get("amount") or 0),
+        currency=str(data.get("currency") or ""),
+        reason=str(data.get("reason") or "unknown"),
+        status=str(data.get("status") or ""),
+    )
+
+
+def refund_from_object(obj: Any) -> Refund:
+    data = _as_dict(obj)
+    return Refund(
+        id=str(data["id"]),
+        amount=int(data.get("amount") or 0),
+        currency=str(data.get("currency") or ""),
+        status=data.get("status"),
+        charge_id=_id_of(data.get("charge")),
+        payment_intent_id=_id_of(data.get("payment_intent")),
+        metadata={str(k): str(v) for k, v in _as_dict(data.get("metadata")).items()},
+    )
+
+
+def _call(func: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return func(*args, **kwargs)
+    except stripe.StripeError as exc:
+        raise _translate(exc) from exc
+
+
+def retrieve_charge(charge_id: str) -> Charge:
+    return charge_from_object(_call(_client().v1.charges.retrieve, charge_id))
+
+
+def payment_intent_order_id(payment_intent_id: str) -> int | None:
+    """The order id the PaymentIntent carries in its metadata (set at checkout)."""
+    try:
+        intent = _as_dict(_client().v1.payment_intents.retrieve(payment_intent_id))
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status == 404:
+            return None  # not a payment of this Stripe account: nothing of ours
+        raise _translate(exc) from exc
+    except stripe.StripeError as exc:
+        raise _translate(exc) from exc
+    raw = _as_dict(intent.get("metadata")).get("order_id")
+    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+
+
+def sessions_for_payment_intent(payment_intent_id: str) -> list[CheckoutSession]:
+    page = _call(_client().v1.checkout.sessions.list,
+                 params={"payment_intent": payment_intent_id, "limit": 10})
+    return [session_from_object(obj) for obj in page.data]
+
+
+def _paged(lister: Any, params: dict[str, Any], limit: int) -> list[Any]:
+    """Walk a Stripe list newest first, following `starting_after`, up to `limit` objects."""
+    found: list[Any] = []
+    query = dict(params) | {"limit": 100}
+    while len(found) < limit:
+        page = _call(lister, params=query)
+        found.extend(page.data)
+        if not page.has_more or not page.data:
+            break
+        query["starting_after"] = page.data[-1]["id"]
+    return found[:limit]
+
+
+def recent_sessions(since: int, status: str, limit: int = 5000) -> list[CheckoutSession]:
+    objects = _paged(_client().v1.checkout.sessions.list,
+                     {"created": {"gte": since}, "status": status}, limit)
+    return [session_from_object(obj) for obj in objects]
+
+
+def recent_refunds(since: int, limit: int = 5000) -> list[Refund]:
+    objects = _paged(_client().v1.refunds.list, {"created": {"gte": since}}, limit)
+    return [refund_from_object(obj) for obj in objects]
+
+
+def recent_disputes(since: int, limit: int = 5000) -> list[Dispute]:
+    objects = _paged(_client().v1.disputes.list, {"created": {"gte": since}}, limit)
+    return [dispute_from_object(obj) for obj in objects]
+
+
+def create_refund(
+    *, payment_intent_id: str, amount_cents: int | None, reason: str,
+    metadata: dict[str, str], idempotency_key: str,
+) -> Refund:
+    params: dict[str, Any] = {"payment_intent": payment_intent_id, "metadata": metadata}
+    if amount_cents is not None:
+        params["amount"] = amount_cents
+    if reason:
+        params["reason"] = reason
+    refund = _call(_client().v1.refunds.create, params=params,
+                   options={"idempotency_key": idempotency_key})
+    return refund_from_object(refund)
+
+
+def retrieve_dispute(dispute_id: str) -> Dispute:
+    return dispute_from_object(_call(_client().v1.disputes.retrieve, dispute_id))

@@ -31,3 +31,22 @@ class StripeEvent(db.Model):  # type: ignore[name-defined]
     )
     detail: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class RefundRequest(db.Model):  # type: ignore[name-defined]
+    """A refund staff asked Stripe for; the order changes when Stripe confirms it."""
+
+    __tablename__ = "refund_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    amount_cents: Mapped[int] = mapped_column()
+    reason: Mapped[str] = mapped_column(String(40), default="requested_by_customer")
+    # requested (Stripe not yet answered), submitted, or failed.
+    status: Mapped[str] = mapped_column(String(20), default="requested")
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(255))
+    # One per rendered refund form: a double click finds the first request.
+    form_token: Mapped[str] = mapped_column(String(64), unique=True)
+    requested_by: Mapped[str] = mapped_column(String(320))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

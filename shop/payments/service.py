@@ -1,88 +1,25 @@
-"""Webhook events in: store each once by its Stripe id, then move the order it is about."""
+"""Apply what Stripe reports to orders: find the order, confirm payment, refunds, disputes."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
-from sqlalchemy.exc import IntegrityError
-
-from shop.extensions import db, utcnow
+from shop.extensions import db
 from shop.orders import service as orders
 from shop.orders.models import Order
-from shop.payments.client import (
-    CheckoutSession,
-    retrieve_checkout_session,
-    session_from_object,
-)
-from shop.payments.models import StripeEvent
+from shop.orders.state import OPEN_STATUSES
+from shop.payments import client
+from shop.payments.client import CheckoutSession, Dispute
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str  # processed | ignored | duplicate | unmatched
-    detail: str
-    order_number: str | None = None
-
-    @property
-    def http_status(self) -> int:
-        # Unmatched events answer 400 so Stripe delivers them again; we keep them too.
-        return 400 if self.status == "unmatched" else 200
+ACTOR = "stripe"
 
 
-Handler = Callable[[dict[str, Any], StripeEvent], Outcome]
-
-
-def _claim(event: dict[str, Any]) -> StripeEvent:
-    """The event's row, locked; created on first sight. Concurrent twins wait here."""
-    query = db.select(StripeEvent).where(StripeEvent.stripe_id == event["id"]).with_for_update()
-    row = db.session.scalar(query)
-    if row is not None:
-        return row
-    try:
-        with db.session.begin_nested():
-            row = StripeEvent(
-                stripe_id=event["id"],
-                type=str(event["type"]),
-                livemode=bool(event.get("livemode")),
-                stripe_created=event.get("created") if isinstance(event.get("created"), int)
-                else None,
-                payload=event,
-            )
-            db.session.add(row)
-    except IntegrityError:
-        # Another delivery of the same event inserted it first; wait for its verdict.
-        row = db.session.scalar(query)
-        if row is None:  # pragma: no cover - the other insert rolled back and vanished
-            raise
-    return row
-
-
-def receive_event(event: dict[str, Any]) -> Outcome:
-    """Record and act on one verified event. Flushes; the caller commits."""
-    row = _claim(event)
-    if row.status in ("processed", "ignored"):
-        log.info("stripe event %s (%s) already handled", row.stripe_id, row.type)
-        return Outcome("duplicate", f"event already {row.status}")
-    row.attempts += 1
-    handler = HANDLERS.get(row.type)
-    if handler is None:
-        outcome = Outcome("ignored", f"event type {row.type} is not used by the shop")
-    else:
-        outcome = handler(event, row)
-    row.status = "unmatched" if outcome.status == "unmatched" else outcome.status
-    row.detail = outcome.detail
-    if outcome.status != "unmatched":
-        row.processed_at = utcnow()
-    log.info(
-        "stripe event %s %s: %s (%s) order=%s",
-        row.stripe_id, row.type, outcome.status, outcome.detail, outcome.order_number,
-    )
-    return outcome
+class Lookup(NamedTuple):
+    order: Order | None
+    ours: bool  # the payment was made through the shop's checkout
 
 
 def find_order_for_session(session: CheckoutSession) -> Order | None:
@@ -99,6 +36,24 @@ def find_order_for_session(session: CheckoutSession) -> Order | None:
     return order
 
 
+def find_order_for_payment(payment_intent_id: str) -> Lookup:
+    """The order behind a PaymentIntent, locked. Asks Stripe when we have not linked it yet.
+
+    Raises PaymentError when Stripe cannot be asked; the caller answers so that the
+    event is delivered again.
+    """
+    order = db.session.scalar(
+        db.select(Order).where(Order.stripe_payment_intent_id == payment_intent_id)
+        .with_for_update()
+    )
+    if order is not None:
+        return Lookup(order, True)
+    order_id = client.payment_intent_order_id(payment_intent_id)
+    if order_id is None:
+        return Lookup(None, False)
+    return Lookup(orders.lock_order(order_id), True)
+
+
 def apply_session(session: CheckoutSession, order: Order, *, kind: str, source: str) -> bool:
     """Move the order as a checkout session event of this kind says. Idempotent."""
     report = orders.PaymentReport(
@@ -108,44 +63,68 @@ def apply_session(session: CheckoutSession, order: Order, *, kind: str, source: 
         currency=session.currency,
         source=source,
     )
-    actor = "stripe"
     if kind in ("completed", "async_payment_succeeded"):
         if session.payment_status in ("paid", "no_payment_required"):
-            return orders.mark_paid(order, report, actor=actor)
+            return orders.mark_paid(order, report, actor=ACTOR)
         if kind == "completed" and session.payment_status == "unpaid":
-            return orders.mark_awaiting_payment(order, report, actor=actor)
+            return orders.mark_awaiting_payment(order, report, actor=ACTOR)
         return False
     if kind == "async_payment_failed":
-        return orders.mark_failed(order, report, actor=actor)
+        return orders.mark_failed(order, report, actor=ACTOR)
     if kind == "expired":
-        return orders.mark_expired(order, report, actor=actor)
+        return orders.mark_expired(order, report, actor=ACTOR)
     raise ValueError(f"unknown checkout session event kind {kind}")
 
 
-def _checkout_session_handler(kind: str) -> Handler:
-    def handle(event: dict[str, Any], row: StripeEvent) -> Outcome:
-        session = session_from_object(event["data"]["object"])
-        if session.order_id is None:
-            return Outcome("ignored", "not a checkout session made by the shop")
-        order = find_order_for_session(session)
-        if order is None:
-            return Outcome("unmatched", f"no order {session.order_id} for session {session.id}")
-        row.order_id = order.id
-        changed = apply_session(session, order, kind=kind, source=f"webhook {row.stripe_id}")
-        detail = f"order is {order.status}" + ("" if changed else " (unchanged)")
-        return Outcome("processed", detail, order.number)
+def confirm_payment_first(order: Order, payment_intent_id: str, *, source: str) -> None:
+    """A refund or dispute for an order we still think open: its payment happened first.
 
-    return handle
+    Events arrive in any order; asking Stripe for the session records the payment (and
+    its receipt and packing order) before the refund or dispute is applied to it.
+    """
+    if order.status not in OPEN_STATUSES and order.status not in ("failed", "expired"):
+        return
+    for session in client.sessions_for_payment_intent(payment_intent_id):
+        if session.order_id == order.id and session.status == "complete":
+            apply_session(session, order, kind="completed",
+                          source=f"{source}, payment confirmed with Stripe")
+            return
 
 
-HANDLERS: dict[str, Handler] = {
-    "checkout.session.completed": _checkout_session_handler("completed"),
-    "checkout.session.async_payment_succeeded": _checkout_session_handler(
-        "async_payment_succeeded"
-    ),
-    "checkout.session.async_payment_failed": _checkout_session_handler("async_payment_failed"),
-    "checkout.session.expired": _checkout_session_handler("expired"),
-}
+def apply_refunded_charge(charge: client.Charge, order: Order, *, source: str) -> bool:
+    """Record the charge's refunded total; re-read from Stripe so a stale payload cannot win."""
+    refunded = charge.amount_refunded
+    try:
+        refunded = max(refunded, client.retrieve_charge(charge.id).amount_refunded)
+    except client.PaymentError as exc:
+        log.info("charge %s not re-read (%s); using the event's amount", charge.id, exc)
+    if charge.payment_intent_id:
+        confirm_payment_first(order, charge.payment_intent_id, source=source)
+    return orders.record_refunds(order, refunded, source=source, actor=ACTOR)
+
+
+FINAL_DISPUTE = {"won": True, "warning_closed": True, "lost": False}
+
+
+def apply_dispute(dispute: Dispute, order: Order, *, source: str) -> bool:
+    """Open the dispute on the order, then close it if Stripe says it is already decided."""
+    try:
+        current = client.retrieve_dispute(dispute.id)
+    except client.PaymentError as exc:
+        log.info("dispute %s not re-read (%s); using the event", dispute.id, exc)
+        current = dispute
+    if dispute.payment_intent_id:
+        confirm_payment_first(order, dispute.payment_intent_id, source=source)
+    changed = orders.mark_disputed(
+        order, amount_cents=dispute.amount, reason=dispute.reason, dispute_id=dispute.id,
+        source=source, actor=ACTOR,
+    )
+    if current.status in FINAL_DISPUTE:
+        changed = orders.close_dispute(
+            order, won=FINAL_DISPUTE[current.status], dispute_id=dispute.id,
+            reason=current.reason, source=source, actor=ACTOR,
+        ) or changed
+    return changed
 
 
 def confirm_on_return(order: Order, session_id: str) -> bool:
@@ -156,7 +135,7 @@ def confirm_on_return(order: Order, session_id: str) -> bool:
     """
     if order.stripe_session_id is not None and session_id != order.stripe_session_id:
         return False
-    session = retrieve_checkout_session(session_id)
+    session = client.retrieve_checkout_session(session_id)
     if session.order_id != order.id:
         return False
     locked = find_order_for_session(session)

@@ -9,8 +9,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import OperationalError
 
 from shop.extensions import csrf, db, limiter
-from shop.payments.client import WebhookSignatureError, verify_webhook
-from shop.payments.service import receive_event
+from shop.payments.client import PaymentError, WebhookSignatureError, verify_webhook
+from shop.payments.events import receive_event
+from shop.payments.handlers import HANDLERS
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +36,18 @@ def stripe_webhook() -> ResponseReturnValue:
         log.warning("stripe webhook refused: body is not a Stripe event")
         return _error("malformed_event", "The body is not a Stripe event.", 400)
     try:
-        outcome = receive_event(event)
+        outcome = receive_event(event, HANDLERS)
         db.session.commit()
     except OperationalError:
         # The database is away: answer non-2xx so Stripe delivers the event again.
         db.session.rollback()
         log.exception("stripe event %s could not be stored", event.get("id"))
         return _error("unavailable", "The shop could not store the event; retry later.", 503)
+    except PaymentError as exc:
+        # Stripe's API could not confirm what the event needs; nothing is kept, it comes again.
+        db.session.rollback()
+        log.warning("stripe event %s not applied yet: %s", event.get("id"), exc)
+        return _error("unavailable", "Stripe could not be asked; retry later.", 503)
     body = {"received": True, "outcome": outcome.status, "detail": outcome.detail}
     if outcome.status == "unmatched":
         body["error"] = {"code": "unknown_order", "message": outcome.detail}

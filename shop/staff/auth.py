@@ -1,0 +1,67 @@
+"""Who is logged in: the user loader, the answer without a session, the manager check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+from flask import abort, jsonify, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from shop.errors import MESSAGES
+from shop.extensions import db, login_manager
+from shop.staff.models import StaffUser
+
+F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> StaffUser | None:
+    try:
+        user = db.session.get(StaffUser, int(user_id))
+    except (TypeError, ValueError):
+        return None
+    return user if user is not None and user.active else None
+
+
+@login_manager.unauthorized_handler
+def unauthorized() -> ResponseReturnValue:
+    """A browser goes to the login page; a script or a download gets 401 JSON."""
+    if not request.accept_mimetypes.accept_html:
+        return jsonify(error={"code": "login_required", "message": MESSAGES[401]}), 401
+    # Only a page can be come back to; a form post would arrive as a GET.
+    next_path = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("staff.login", next=next_path))
+
+
+def current_staff() -> StaffUser:
+    return cast(StaffUser, current_user._get_current_object())
+
+
+def manager_required(view: F) -> F:
+    """Only admins and managers may act; a viewer gets 403 and nothing changes."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        if not current_user.is_authenticated:
+            return cast(ResponseReturnValue, login_manager.unauthorized())
+        if not current_staff().can_act:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None (never another host)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target

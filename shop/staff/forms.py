@@ -1,0 +1,49 @@
+"""The staff forms: log in, mark shipped, and the CSRF-only buttons."""
+
+from __future__ import annotations
+
+import secrets
+
+from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from shop.forms import ShopForm
+from shop.staff.service import MAX_TRACKING_NOTE
+
+
+class LoginForm(ShopForm):
+    email = StringField("Email", validators=[DataRequired(message="Please enter your email.")])
+    password = PasswordField(
+        "Password", validators=[DataRequired(message="Please enter your password.")]
+    )
+    next = HiddenField()
+
+
+class ShipForm(ShopForm):
+    tracking_note = TextAreaField(
+        "Tracking note (optional)",
+        validators=[
+            Optional(),
+            Length(max=MAX_TRACKING_NOTE,
+                   message=f"Please keep the tracking note under {MAX_TRACKING_NOTE} "
+                           "characters."),
+        ],
+    )
+
+
+class ActionForm(ShopForm):
+    """A button that changes something: only the CSRF token travels."""
+
+
+class RefundForm(ShopForm):
+    amount = StringField("Amount to refund (blank: everything left)")
+    reason = SelectField(
+        "Reason",
+        choices=[SelectChoice("requested_by_customer", "Requested by the donor"),
+                 SelectChoice("duplicate", "Duplicate payment"),
+                 SelectChoice("fraudulent", "Fraudulent")],
+        default="requested_by_customer",
+    )
+    # A fresh token per rendered form: a double-clicked refund is asked for once.
+    form_token = HiddenField(default=lambda: secrets.token_urlsafe(24))

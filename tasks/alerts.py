@@ -1,0 +1,27 @@
+"""alerts.send: email the staff about an order that needs a person, once."""
+
+from __future__ import annotations
+
+from celery import Task, shared_task
+from flask import current_app
+
+from shop.jobs import STAFF_ALERT_SEND
+from shop.notifications.alerts import dispute_alert_message
+from shop.notifications.mailer import MailError, send
+from shop.orders.models import SideEffect
+from shop.orders.side_effects import DISPUTE_ALERT
+from tasks.side_effects import PermanentError, TransientError, perform
+
+
+def _alert(effect: SideEffect) -> tuple[str | None, str]:
+    to = current_app.config.get("STAFF_ALERT_EMAIL") or "staff@localhost"
+    try:
+        message_id = send(dispute_alert_message(effect.order, to))
+    except MailError as exc:
+        raise (TransientError if exc.transient else PermanentError)(str(exc)) from exc
+    return message_id, f"Staff alerted at {to}"
+
+
+@shared_task(name=STAFF_ALERT_SEND, bind=True, acks_late=True, ignore_result=True)
+def send_staff_alert(self: Task, effect_id: int) -> str:
+    return perform(self, effect_id, DISPUTE_ALERT, _alert)
