@@ -7,8 +7,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from flask.testing import FlaskCliRunner
+
 from tests.conftest import LiveShop
-from tests.support import StripeStandIn
+from tests.servers import PartnerServer, SmtpSink, text_of
+from tests.support import StripeStandIn, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +23,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 def test_donor_buys_a_ten_pack_with_a_note_and_sees_paid(
-    page: Page, live_shop: LiveShop, stripe_stand_in: StripeStandIn
+    page: Page, live_shop: LiveShop, stripe_stand_in: StripeStandIn, mailbox: SmtpSink,
+    partner: PartnerServer, runner: FlaskCliRunner,
 ) -> None:
     note = "Stay warm, we are proud of you! 🧤❄️"
     page.goto(live_shop.url + "/")
@@ -45,6 +49,37 @@ def test_donor_buys_a_ten_pack_with_a_note_and_sees_paid(
     expect(page.get_by_test_id("order-status")).to_have_text("Paid")
     expect(page.get_by_test_id("order-note")).to_contain_text(note)
     expect(page.get_by_test_id("order-total")).to_have_text("$590.00")
+    number = page.locator("h1").inner_text().removeprefix("Order ").strip()
+
+    # The receipt reaches the donor's inbox; the packing order reaches the partner, signed.
+    [receipt] = wait_for(lambda: mailbox.to("donor@example.org"))
+    assert number in str(receipt["Subject"])
+    assert note in text_of(receipt)
+    wait_for(lambda: len(partner.accepted) == 1)
+    [request] = partner.requests
+    assert request["signed"] and request["key"] == number
+
+    # A staff member logs in and finds the order in the list, on its page and in the CSV.
+    created = runner.invoke(args=["create-staff", "staff@example.org", "--role", "viewer"],
+                            env={"STAFF_PASSWORD": "correct horse battery"})
+    assert created.exit_code == 0, created.output
+    page.goto(live_shop.url + "/staff/orders")
+    expect(page).to_have_url(re.compile(re.escape(live_shop.url + "/staff/login")))
+    login = page.get_by_test_id("staff-login-form")
+    login.get_by_label("Email").fill("staff@example.org")
+    login.get_by_label("Password").fill("correct horse battery")
+    login.get_by_role("button").click()
+    row = page.locator(f'[data-testid="staff-order-row"][data-number="{number}"]')
+    expect(row).to_contain_text("donor@example.org")
+    row.get_by_role("link", name=number).click()
+    expect(page.get_by_test_id("staff-order-status")).to_contain_text("Paid")
+    expect(page.get_by_test_id("staff-line-note")).to_contain_text(note)
+    expect(page.get_by_test_id("staff-receipt-status")).to_have_attribute("data-status", "done")
+    csv = page.request.get(live_shop.url + "/staff/orders.csv")
+    assert csv.ok
+    header, *rows = csv.text().splitlines()
+    assert header.split(",")[0] == "number"
+    assert any(line.startswith(number + ",") for line in rows)
 
 
 def test_a_declined_card_leaves_the_order_unpaid_and_the_donor_can_go_back(
