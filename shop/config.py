@@ -109,6 +109,12 @@ def load_config() -> dict[str, Any]:
         # Donations, in the currency's major unit.
         "DONATION_MIN": Decimal(_env("DONATION_MIN", "5") or "5"),
         "DONATION_MAX": Decimal(_env("DONATION_MAX", "100000") or "100000"),
+        # Preset gift amounts on the donation form, in the major unit.
+        "DONATION_PRESETS": [Decimal(v) for v in _env_list("DONATION_PRESETS",
+                                                           ["18", "36", "100", "180"])],
+        # What covering the processing fee adds: FEE_PERCENT % plus FEE_FIXED_CENTS.
+        "FEE_PERCENT": Decimal(_env("FEE_PERCENT", "2.9") or "2.9"),
+        "FEE_FIXED_CENTS": _env_int("FEE_FIXED_CENTS", 30),
         "CART_MAX_QUANTITY": _env_int("CART_MAX_QUANTITY", 100),
         "NOTE_MAX_LENGTH": _env_int("NOTE_MAX_LENGTH", 500),
         # Stripe: the shop's one payment provider.

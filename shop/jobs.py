@@ -16,9 +16,12 @@ log = logging.getLogger(__name__)
 RECEIPT_SEND = "receipts.send"
 PACKING_ORDER_SUBMIT = "fulfilment.submit"
 STAFF_ALERT_SEND = "alerts.send"
+NOTICE_SEND = "notices.send"
 SWEEP_PENDING = "sweeps.pending"
 RECONCILE = "payments.reconcile"
-TASK_NAMES = (RECEIPT_SEND, PACKING_ORDER_SUBMIT, STAFF_ALERT_SEND, SWEEP_PENDING, RECONCILE)
+TASK_NAMES = (
+    RECEIPT_SEND, PACKING_ORDER_SUBMIT, STAFF_ALERT_SEND, NOTICE_SEND, SWEEP_PENDING, RECONCILE
+)
 
 _KEY = "shop_jobs"
 

@@ -127,6 +127,16 @@ class StripeStandIn:
     def close_dispute(self, dispute_id: str, outcome: str) -> dict[str, Any]:
         return self._post(f"/disputes/{dispute_id}/close", {"outcome": outcome})
 
+    def cycle(self, subscription_id: str, outcome: str = "paid") -> dict[str, Any]:
+        return self._post(f"/subscriptions/{subscription_id}/cycle", {"outcome": outcome})
+
+    def deliver_all(self, client: FlaskClient, since: int = 0) -> int:
+        """Post every event from index `since` on through the test client; returns the count."""
+        events = self.events()
+        for event in events[since:]:
+            post_event(client, event)
+        return len(events)
+
     def sessions(self) -> list[dict[str, Any]]:
         response = requests.get(
             f"{self.url}/v1/checkout/sessions", params={"limit": 100},

@@ -51,6 +51,12 @@ class CartLine(db.Model):  # type: ignore[name-defined]
     note: Mapped[str] = mapped_column(Text, default="")
     # Only for donations: the amount the donor chose. Packages take the bundle's price.
     amount_cents: Mapped[int | None] = mapped_column()
+    # Donations only: the processing fee the donor chose to cover, and a dedication.
+    fee_cents: Mapped[int] = mapped_column(default=0)
+    dedication_type: Mapped[str | None] = mapped_column(String(10))  # honor | memory
+    dedication_name: Mapped[str | None] = mapped_column(String(200))
+    dedication_email: Mapped[str | None] = mapped_column(String(320))
+    anonymous: Mapped[bool] = mapped_column(default=False)
 
     cart: Mapped[Cart] = relationship(back_populates="lines")
     bundle: Mapped[Bundle | None] = relationship()
@@ -62,7 +68,7 @@ class CartLine(db.Model):  # type: ignore[name-defined]
     @property
     def unit_price_cents(self) -> int:
         if self.kind == "donation":
-            return self.amount_cents or 0
+            return (self.amount_cents or 0) + self.fee_cents
         assert self.bundle is not None
         return self.bundle.price_cents
 

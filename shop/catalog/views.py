@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
 from shop.cart.forms import AddToCartForm
 from shop.cart.session import current_cart
 from shop.catalog.service import active_products, catalog_as_json
 from shop.donations.forms import DonationForm
+from shop.donations.views import donation_form_context
 
 bp = Blueprint("catalog", __name__)
 
@@ -27,9 +28,9 @@ def render_storefront(
             else None,
             form=form,
             failed_variant=failed_variant,
-            donation_form=DonationForm(),
+            donation_form=DonationForm(formdata=None),
             cart=current_cart(),
-            donation_min=current_app.config["DONATION_MIN"],
+            **donation_form_context(),
         ),
         status,
     )

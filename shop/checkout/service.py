@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from shop.cart.models import Cart
-from shop.extensions import db
+from shop.donations.models import MonthlyGift
+from shop.donations.service import Gift
+from shop.extensions import db, utcnow
 from shop.money import format_money
 from shop.orders import service as orders
 from shop.orders.models import Order
@@ -117,4 +121,72 @@ def note_payment_unavailable(order: Order, error: payments.PaymentError) -> None
         f"Stripe Checkout could not be started: {type(error).__name__}",
         actor="system",
         data={"error": str(error)[:500]},
+    )
+
+
+def start_monthly_session(plan: MonthlyGift, *, success_url: str, cancel_url: str
+                          ) -> payments.CheckoutSession:
+    """A Checkout Session in subscription mode: a monthly price built from the gift."""
+    items = [payments.LineItem(name="Monthly gift", unit_amount=plan.amount_cents, quantity=1,
+                               description="Every month, until you cancel", monthly=True)]
+    if plan.fee_cents:
+        items.append(payments.LineItem(name="Processing fee, covered by you",
+                                       unit_amount=plan.fee_cents, quantity=1, monthly=True))
+    return payments.create_checkout_session(
+        line_items=items,
+        currency=plan.currency,
+        mode="subscription",
+        success_url=success_url,
+        cancel_url=cancel_url,
+        client_reference_id=f"monthly-{plan.id}",
+        metadata={"monthly_gift_id": str(plan.id)},
+        customer_email=plan.email,
+        submit_type=None,
+        idempotency_key=f"monthly-gift-{plan.id}-{int(plan.created_at.timestamp())}",
+    )
+
+
+def reusable_gift_order(gift: Gift) -> Order | None:
+    """A direct gift just like this one, started minutes ago and still waiting: reuse it."""
+    since = utcnow() - timedelta(minutes=30)
+    fingerprint = gift_fingerprint(gift)
+    return db.session.scalar(
+        db.select(Order).where(
+            Order.cart_id.is_(None), Order.cart_fingerprint == fingerprint,
+            Order.status == "pending", Order.created_at >= since,
+            Order.stripe_checkout_url.is_not(None),
+        ).order_by(Order.id.desc()).limit(1)
+    )
+
+
+def gift_fingerprint(gift: Gift) -> str:
+    parts = [gift.email or "", gift.name, str(gift.amount_cents), str(gift.fee_cents),
+             gift.currency, str(gift.anonymous), *map(str, gift.dedication.as_tuple)]
+    return "gift:" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:59]
+
+
+def place_gift_order(gift: Gift) -> Order:
+    """A one-off gift that goes straight to Checkout, without the cart."""
+    assert gift.email
+    return orders.place_order(
+        orders.gift_lines(gift.amount_cents, gift.fee_cents,
+                          dedication=gift.dedication.as_tuple),
+        email=gift.email, name=gift.name, currency=gift.currency, anonymous=gift.anonymous,
+        fingerprint=gift_fingerprint(gift),
+    )
+
+
+def reusable_plan(gift: Gift) -> MonthlyGift | None:
+    """A monthly plan just like this one, started minutes ago and still pending: reuse it."""
+    since = utcnow() - timedelta(minutes=30)
+    return db.session.scalar(
+        db.select(MonthlyGift).where(
+            MonthlyGift.email == gift.email, MonthlyGift.amount_cents == gift.amount_cents,
+            MonthlyGift.fee_cents == gift.fee_cents, MonthlyGift.status == "pending",
+            MonthlyGift.created_at >= since, MonthlyGift.anonymous == gift.anonymous,
+            MonthlyGift.dedication_name.is_(gift.dedication.name)
+            if gift.dedication.name is None
+            else MonthlyGift.dedication_name == gift.dedication.name,
+            MonthlyGift.stripe_checkout_url.is_not(None),
+        ).order_by(MonthlyGift.id.desc()).limit(1)
     )

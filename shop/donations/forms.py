@@ -1,28 +1,97 @@
-"""The donation form."""
+"""The donation form: a preset or other amount, once or monthly, fee cover, dedication."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import current_app
-from wtforms import StringField
-from wtforms.validators import ValidationError
+from wtforms import BooleanField, EmailField, StringField
+from wtforms.validators import Email, Length, Optional, ValidationError
 
-from shop.donations.service import parse_gift
+from shop.donations.service import Dedication, Gift, fee_to_cover, parse_gift
 from shop.forms import ShopForm
 from shop.money import InvalidAmount
 
+FREQUENCIES = ("once", "monthly")
+DEDICATION_TYPES = ("honor", "memory")
+
 
 class DonationForm(ShopForm):
+    # `amount` is a preset's value from the radio group, "other", or typed by a script.
     amount = StringField("Amount")
+    other_amount = StringField("Other amount")
+    frequency = StringField("How often", default="once")
+    cover_fee = BooleanField("Cover the processing fee")
+    dedication_type = StringField("Dedicate this gift")
+    dedication_name = StringField(
+        "Name", validators=[Length(max=200, message="Please keep the name under 200 characters.")]
+    )
+    dedication_email = EmailField(
+        "Email to tell them (optional)",
+        validators=[Optional(), Length(max=254),
+                    Email(message="The dedication email is not a valid email address.",
+                          check_deliverability=False)],
+    )
+    anonymous = BooleanField("Give anonymously")
+    email = EmailField(
+        "Your email",
+        validators=[Optional(), Length(max=254),
+                    Email(message="Please enter a valid email address, like name@example.org.",
+                          check_deliverability=False)],
+    )
+    name = StringField(
+        "Your name (optional)",
+        validators=[Length(max=200, message="Please keep your name under 200 characters.")],
+    )
 
     clean_amount_cents: int
 
     def validate_amount(self, field: Any) -> None:
         config = current_app.config
+        raw = field.data
+        if raw in (None, "", "other"):
+            raw = self.other_amount.data
         try:
             self.clean_amount_cents = parse_gift(
-                field.data, config["CURRENCY"], config["DONATION_MIN"], config["DONATION_MAX"]
+                raw, config["CURRENCY"], config["DONATION_MIN"], config["DONATION_MAX"]
             )
         except InvalidAmount as exc:
             raise ValidationError(str(exc)) from exc
+
+    def validate_frequency(self, field: Any) -> None:
+        field.data = (field.data or "once").strip()
+        if field.data not in FREQUENCIES:
+            raise ValidationError("Please choose to give once or monthly.")
+        if field.data == "monthly" and not (self.email.data or "").strip():
+            raise ValidationError("Please enter your email: a monthly gift needs it for its "
+                                  "receipts and the link to manage it.")
+
+    def validate_dedication_type(self, field: Any) -> None:
+        field.data = (field.data or "").strip() or None
+        if field.data is None:
+            return
+        if field.data not in DEDICATION_TYPES:
+            raise ValidationError("Please choose “in honour of” or “in memory of”.")
+        if not (self.dedication_name.data or "").strip():
+            raise ValidationError("Please enter the name of the person the gift honours.")
+
+    def gift(self) -> Gift:
+        """The validated gift (call after validate())."""
+        config = current_app.config
+        amount = self.clean_amount_cents
+        fee = (fee_to_cover(amount, config["FEE_PERCENT"], config["FEE_FIXED_CENTS"])
+               if self.cover_fee.data else 0)
+        dedication = Dedication()
+        if self.dedication_type.data:
+            dedication = Dedication(
+                kind=self.dedication_type.data,
+                name=(self.dedication_name.data or "").strip(),
+                email=(self.dedication_email.data or "").strip() or None,
+            )
+        return Gift(
+            amount_cents=amount, fee_cents=fee, currency=config["CURRENCY"],
+            monthly=self.frequency.data == "monthly", dedication=dedication,
+            anonymous=bool(self.anonymous.data),
+            email=(self.email.data or "").strip() or None,
+            name=(self.name.data or "").strip(),
+        )

@@ -1,35 +1,69 @@
-"""The donation page: a gift of any amount goes into the cart as its own line."""
+"""The donation page (once or monthly) and the monthly donor's own page behind a signed link."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+import logging
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from shop.cart.service import add_donation
 from shop.cart.session import current_cart
+from shop.checkout import service as checkout
 from shop.donations.forms import DonationForm
+from shop.donations.links import plan_from_token, plan_token
+from shop.donations.models import MonthlyGift
+from shop.donations.service import Gift, create_monthly_gift, fee_to_cover
 from shop.extensions import db, limiter
-from shop.money import format_money
+from shop.forms import ShopForm
+from shop.money import format_money, to_minor
+from shop.orders.models import Order
+from shop.orders.state import PAID_STATUSES
+from shop.payments import client as payments
+from shop.payments import monthly
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("donations", __name__)
 
 
-def _render(form: DonationForm, status: int = 200) -> ResponseReturnValue:
+def donation_form_context() -> dict[str, object]:
+    """What the donation form shows: presets with the fee each would add, the limits."""
     config = current_app.config
-    return (
-        render_template(
-            "storefront/donate.html",
-            form=form,
-            donation_min=config["DONATION_MIN"],
-            donation_max=config["DONATION_MAX"],
-        ),
-        status,
-    )
+    currency = config["CURRENCY"]
+    presets = []
+    for major in config["DONATION_PRESETS"]:
+        cents = to_minor(major, currency)
+        fee = fee_to_cover(cents, config["FEE_PERCENT"], config["FEE_FIXED_CENTS"])
+        presets.append({"value": f"{major}", "label": format_money(cents, currency),
+                        "fee": format_money(fee, currency)})
+    return {
+        "presets": presets,
+        "donation_min": config["DONATION_MIN"],
+        "donation_max": config["DONATION_MAX"],
+        "fee_percent": config["FEE_PERCENT"],
+        "fee_fixed": format_money(config["FEE_FIXED_CENTS"], currency),
+        "fee_fixed_cents": config["FEE_FIXED_CENTS"],
+    }
+
+
+def _render(form: DonationForm, status: int = 200) -> ResponseReturnValue:
+    return render_template("storefront/donate.html", form=form,
+                           **donation_form_context()), status
 
 
 @bp.get("/donate")
 def donate_page() -> ResponseReturnValue:
-    return _render(DonationForm())
+    return _render(DonationForm(formdata=None))
 
 
 @bp.post("/donate")
@@ -38,13 +72,150 @@ def donate() -> ResponseReturnValue:
     form = DonationForm()
     if not form.validate():
         return _render(form, status=422)
+    gift = form.gift()
+    if gift.monthly:
+        return _start_monthly(gift)
+    if gift.email:
+        return _start_one_off(gift)
     cart = current_cart(create=True)
     assert cart is not None
-    add_donation(cart, form.clean_amount_cents)
+    line = add_donation(cart, gift.amount_cents)
+    line.fee_cents = gift.fee_cents
+    line.anonymous = gift.anonymous
+    line.dedication_type, line.dedication_name, line.dedication_email = gift.dedication.as_tuple
     db.session.commit()
-    flash(
-        f"Thank you! Your gift of {format_money(form.clean_amount_cents, cart.currency)} "
-        "is in your cart.",
-        "success",
-    )
+    flash(f"Thank you! Your gift of {format_money(gift.total_cents, cart.currency)} is in "
+          "your cart.", "success")
     return redirect(url_for("cart.view_cart"))
+
+
+def _unavailable(order: Order | None = None) -> ResponseReturnValue:
+    return render_template("storefront/payment_unavailable.html", order=order,
+                           back_url=url_for("donations.donate_page")), 503
+
+
+def _start_one_off(gift: Gift) -> ResponseReturnValue:
+    order = checkout.reusable_gift_order(gift)
+    if order is not None and order.stripe_checkout_url:
+        return redirect(order.stripe_checkout_url, code=303)
+    order = checkout.place_gift_order(gift)
+    db.session.commit()
+    urls = checkout.CheckoutUrls(
+        public_url=current_app.config["PUBLIC_URL"],
+        order_path=url_for("orders.order_page", token=order.token),
+        cart_path=url_for("donations.donate_page"),
+    )
+    try:
+        session = checkout.start_checkout_session(order, urls)
+    except payments.PaymentError as exc:
+        checkout.note_payment_unavailable(order, exc)
+        db.session.commit()
+        return _unavailable(order)
+    checkout.attach_session(order, session)
+    db.session.commit()
+    return redirect(session.url or url_for("orders.order_page", token=order.token), code=303)
+
+
+def _start_monthly(gift: Gift) -> ResponseReturnValue:
+    plan = checkout.reusable_plan(gift)
+    if plan is not None and plan.stripe_checkout_url:
+        return redirect(plan.stripe_checkout_url, code=303)
+    plan = create_monthly_gift(gift)
+    db.session.commit()
+    public = current_app.config["PUBLIC_URL"]
+    manage = url_for("donations.monthly_page", token=plan_token(plan))
+    try:
+        session = checkout.start_monthly_session(
+            plan,
+            success_url=f"{public}{manage}?session_id={{CHECKOUT_SESSION_ID}}",
+            cancel_url=f"{public}{url_for('donations.donate_page')}",
+        )
+    except payments.PaymentRequestRejected:
+        db.session.delete(plan)
+        db.session.commit()
+        form = DonationForm(formdata=None)
+        form.form_errors.append("Stripe could not set up a monthly gift of this amount; "
+                                "please choose another amount.")
+        return _render(form, status=422)
+    except payments.PaymentError:
+        db.session.delete(plan)
+        db.session.commit()
+        return _unavailable()
+    plan.stripe_session_id = session.id
+    plan.stripe_checkout_url = session.url
+    db.session.commit()
+    return redirect(session.url or manage, code=303)
+
+
+def _plan_or_404(token: str) -> MonthlyGift:
+    plan = plan_from_token(token)
+    if plan is None:
+        abort(404)
+    return plan
+
+
+@bp.get("/monthly/<token>")
+def monthly_page(token: str) -> ResponseReturnValue:
+    plan = _plan_or_404(token)
+    session_id = request.args.get("session_id", "")
+    if plan.status == "pending" and session_id.startswith("cs_"):
+        _confirm_on_return(plan, session_id)
+        plan = _plan_or_404(token)
+    gifts = db.session.scalars(
+        db.select(Order).where(Order.monthly_gift_id == plan.id).order_by(Order.id.desc())
+    ).all()
+    return render_template(
+        "storefront/monthly.html", plan=plan, gifts=gifts, token=token,
+        paid_statuses=PAID_STATUSES, cancel_form=ShopForm(formdata=None),
+    )
+
+
+def _confirm_on_return(plan: MonthlyGift, session_id: str) -> None:
+    """Back from Checkout before Stripe's webhooks: ask Stripe, apply the same rules."""
+    try:
+        session = payments.retrieve_checkout_session(session_id)
+        invoice = (payments.retrieve_invoice(session.invoice_id)
+                   if session.invoice_id else None)
+    except payments.PaymentError as exc:
+        log.info("monthly gift %s: not confirmed on return: %s", plan.id, exc)
+        return
+    if session.monthly_gift_id != plan.id:
+        return
+    locked = monthly.lock_plan(plan.id)
+    if locked is None:
+        return
+    monthly.apply_completed_session(session, locked)
+    if invoice is not None and invoice.status == "paid":
+        monthly.apply_invoice_paid(invoice, locked, source="return from Checkout")
+    db.session.commit()
+
+
+@bp.post("/monthly/<token>/cancel")
+@limiter.limit("10 per minute")
+def cancel_monthly(token: str) -> ResponseReturnValue:
+    form = ShopForm()
+    plan = _plan_or_404(token)
+    back = redirect(url_for("donations.monthly_page", token=token), code=303)
+    if not form.validate():
+        flash("Your form expired; please try again.", "error")
+        return back
+    if plan.status == "cancelled":
+        flash("This monthly gift is already cancelled.", "success")
+        return back
+    if not plan.stripe_subscription_id:
+        flash("This monthly gift has not started yet, so there is nothing to cancel.", "error")
+        return back
+    try:
+        payments.cancel_subscription(plan.stripe_subscription_id)
+    except payments.PaymentError as exc:
+        log.warning("monthly gift %s: cancellation failed: %s", plan.id, exc)
+        flash("We could not reach the payment service to cancel; nothing changed. Please try "
+              "again in a few minutes.", "error")
+        return back
+    locked = monthly.lock_plan(plan.id)
+    assert locked is not None
+    monthly.cancel_by_donor(locked)
+    db.session.commit()
+    flash("Your monthly gift is cancelled. No further payments will be taken. Thank you for "
+          "your support!", "success")
+    return back

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app, render_template
 
+from shop.donations.links import plan_url
 from shop.notifications.mailer import build_message
 from shop.orders.models import Order
 
@@ -31,6 +32,9 @@ def receipt_context(order: Order) -> dict[str, Any]:
         "package_wording": config["RECEIPT_PACKAGE_WORDING"].format(org=org, tax_id=tax_id),
         "gift_wording": config["RECEIPT_GIFT_WORDING"].format(org=org, tax_id=tax_id),
         "order_url": f"{config['PUBLIC_URL']}/orders/{order.token}",
+        "dedication_text": order.dedication_text,
+        # Every monthly receipt carries the signed link to see and cancel the plan.
+        "manage_url": plan_url(order.monthly_gift) if order.monthly_gift is not None else None,
     }
 
 

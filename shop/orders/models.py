@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shop.donations.models import MonthlyGift
 from shop.extensions import UTCDateTime, db, utcnow
 
 
@@ -45,10 +46,19 @@ class Order(db.Model):  # type: ignore[name-defined]
     # Where a won dispute returns the order to.
     status_before_dispute: Mapped[str | None] = mapped_column(String(32))
 
+    # The donor asked that their name never appears publicly or goes to the partner.
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    # A gift of a monthly plan: one order per paid Stripe invoice.
+    monthly_gift_id: Mapped[int | None] = mapped_column(
+        ForeignKey("monthly_gifts.id", ondelete="SET NULL"), index=True
+    )
+    stripe_invoice_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    monthly_gift: Mapped[MonthlyGift | None] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"
     )
@@ -61,6 +71,21 @@ class Order(db.Model):  # type: ignore[name-defined]
 
     def side_effect(self, kind: str) -> SideEffect | None:
         return next((effect for effect in self.side_effects if effect.kind == kind), None)
+
+    @property
+    def dedication_text(self) -> str:
+        """"In honour of ..." / "In memory of ..." for every dedicated gift line."""
+        texts = []
+        for line in self.lines:
+            if line.dedication_type and line.dedication_name:
+                words = "In memory of" if line.dedication_type == "memory" else "In honour of"
+                texts.append(f"{words} {line.dedication_name}")
+        return "; ".join(dict.fromkeys(texts))
+
+    @property
+    def public_name(self) -> str:
+        """The name we may show anywhere public: none for an anonymous donor."""
+        return "Anonymous" if self.anonymous or not self.name else self.name
 
     @property
     def package_lines(self) -> list[OrderLine]:
@@ -86,6 +111,9 @@ class OrderLine(db.Model):  # type: ignore[name-defined]
     quantity: Mapped[int] = mapped_column()
     packages: Mapped[int] = mapped_column(default=0)  # per unit
     note: Mapped[str] = mapped_column(Text, default="")
+    dedication_type: Mapped[str | None] = mapped_column(String(10))  # honor | memory
+    dedication_name: Mapped[str | None] = mapped_column(String(200))
+    dedication_email: Mapped[str | None] = mapped_column(String(320))
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
@@ -127,13 +155,15 @@ class SideEffect(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         UniqueConstraint("order_id", "kind", name="uq_side_effects_order_kind"),
         CheckConstraint(
-            "kind in ('receipt', 'packing_order', 'dispute_alert')", name="kind"
+            "kind in ('receipt', 'packing_order', 'dispute_alert', 'dedication_notice', "
+            "'payment_failed_notice')",
+            name="kind",
         ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(40))
     # pending -> done, or failed after the last retry; held while a dispute is open;
     # cancelled when the money went back before it was done.
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)

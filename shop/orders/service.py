@@ -37,7 +37,8 @@ def cart_fingerprint(cart: Cart, email: str, name: str) -> str:
     for line in cart.lines:
         parts.append(
             f"{line.kind}|{line.bundle.slug if line.bundle else ''}|{line.quantity}|"
-            f"{line.unit_price_cents}|{line.note}"
+            f"{line.unit_price_cents}|{line.fee_cents}|{line.note}|{line.anonymous}|"
+            f"{line.dedication_type}|{line.dedication_name}|{line.dedication_email}"
         )
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -56,31 +57,92 @@ def find_reusable_order(cart: Cart, fingerprint: str) -> Order | None:
     )
 
 
+@dataclass(frozen=True)
+class LineSpec:
+    """One order line to be: what it is, its price snapshot and its note."""
+
+    kind: str
+    name: str
+    unit_price_cents: int
+    quantity: int = 1
+    packages: int = 0
+    bundle_slug: str | None = None
+    note: str = ""
+    dedication_type: str | None = None
+    dedication_name: str | None = None
+    dedication_email: str | None = None
+
+
+def lines_from_cart(cart: Cart) -> list[LineSpec]:
+    specs: list[LineSpec] = []
+    for line in cart.lines:
+        if line.kind == "donation":
+            specs.extend(gift_lines(
+                line.amount_cents or 0, line.fee_cents,
+                dedication=(line.dedication_type, line.dedication_name, line.dedication_email),
+            ))
+            continue
+        specs.append(LineSpec(
+            kind=line.kind, name=line.name, unit_price_cents=line.unit_price_cents,
+            quantity=line.quantity, packages=line.packages_per_unit,
+            bundle_slug=line.bundle.slug if line.bundle else None, note=line.note,
+        ))
+    return specs
+
+
+def gift_lines(
+    amount_cents: int, fee_cents: int, *,
+    dedication: tuple[str | None, str | None, str | None] = (None, None, None),
+    name: str = "Donation",
+) -> list[LineSpec]:
+    """A gift, and the processing fee the donor covers as a gift line of its own."""
+    kind, who, email = dedication
+    specs = [LineSpec(kind="donation", name=name, unit_price_cents=amount_cents,
+                      dedication_type=kind, dedication_name=who, dedication_email=email)]
+    if fee_cents:
+        specs.append(LineSpec(kind="donation", name="Processing fee, covered by you",
+                              unit_price_cents=fee_cents))
+    return specs
+
+
 def create_order(cart: Cart, email: str, name: str, fingerprint: str) -> Order:
     """Snapshot the cart into a pending order (flushed, not committed)."""
-    kinds = {line.kind for line in cart.lines}
+    return place_order(
+        lines_from_cart(cart), email=email, name=name, currency=cart.currency,
+        anonymous=any(line.anonymous for line in cart.lines), cart=cart,
+        fingerprint=fingerprint,
+    )
+
+
+def place_order(
+    specs: list[LineSpec], *, email: str, name: str, currency: str, anonymous: bool = False,
+    cart: Cart | None = None, fingerprint: str = "", monthly_gift_id: int | None = None,
+    stripe_invoice_id: str | None = None, actor: str = "donor",
+) -> Order:
+    """A pending order with these lines (flushed, not committed)."""
+    kinds = {spec.kind for spec in specs}
     order = Order(
         token=new_order_token(),
         status="pending",
         kind=kinds.pop() if len(kinds) == 1 else "mixed",
         email=email,
         name=name,
-        currency=cart.currency,
-        total_cents=cart.total_cents,
-        packages=cart.packages,
-        cart_id=cart.id,
+        anonymous=anonymous,
+        currency=currency,
+        total_cents=sum(spec.unit_price_cents * spec.quantity for spec in specs),
+        packages=sum(spec.packages * spec.quantity for spec in specs),
+        cart_id=cart.id if cart is not None else None,
         cart_fingerprint=fingerprint,
+        monthly_gift_id=monthly_gift_id,
+        stripe_invoice_id=stripe_invoice_id,
     )
-    for line in cart.lines:
+    for spec in specs:
         order.lines.append(
             OrderLine(
-                kind=line.kind,
-                bundle_slug=line.bundle.slug if line.bundle else None,
-                name=line.name,
-                unit_price_cents=line.unit_price_cents,
-                quantity=line.quantity,
-                packages=line.packages_per_unit,
-                note=line.note,
+                kind=spec.kind, bundle_slug=spec.bundle_slug, name=spec.name,
+                unit_price_cents=spec.unit_price_cents, quantity=spec.quantity,
+                packages=spec.packages, note=spec.note, dedication_type=spec.dedication_type,
+                dedication_name=spec.dedication_name, dedication_email=spec.dedication_email,
             )
         )
     db.session.add(order)
@@ -90,7 +152,7 @@ def create_order(cart: Cart, email: str, name: str, fingerprint: str) -> Order:
         order,
         "created",
         f"Order placed for {format_money(order.total_cents, order.currency)}",
-        actor="donor",
+        actor=actor,
     )
     return order
 

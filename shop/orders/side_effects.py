@@ -17,12 +17,22 @@ log = logging.getLogger(__name__)
 RECEIPT = "receipt"
 PACKING_ORDER = "packing_order"
 DISPUTE_ALERT = "dispute_alert"
+DEDICATION_NOTICE = "dedication_notice"
+PAYMENT_FAILED_NOTICE = "payment_failed_notice"
 TASKS = {
     RECEIPT: jobs.RECEIPT_SEND,
     PACKING_ORDER: jobs.PACKING_ORDER_SUBMIT,
     DISPUTE_ALERT: jobs.STAFF_ALERT_SEND,
+    DEDICATION_NOTICE: jobs.NOTICE_SEND,
+    PAYMENT_FAILED_NOTICE: jobs.NOTICE_SEND,
 }
-LABELS = {RECEIPT: "Receipt", PACKING_ORDER: "Packing order", DISPUTE_ALERT: "Staff alert"}
+LABELS = {
+    RECEIPT: "Receipt",
+    PACKING_ORDER: "Packing order",
+    DISPUTE_ALERT: "Staff alert",
+    DEDICATION_NOTICE: "Dedication notice",
+    PAYMENT_FAILED_NOTICE: "Failed payment notice",
+}
 
 
 def _deadline() -> timedelta:
@@ -30,8 +40,10 @@ def _deadline() -> timedelta:
 
 
 def request_after_payment(order: Order) -> list[SideEffect]:
-    """The receipt, and the packing order when there are packages: pending, then enqueued."""
+    """The receipt, the packing order when there are packages, the dedication notice."""
     kinds = [RECEIPT] + ([PACKING_ORDER] if order.package_lines else [])
+    if any(line.dedication_email for line in order.lines):
+        kinds.append(DEDICATION_NOTICE)
     created = []
     for kind in kinds:
         if order.side_effect(kind) is not None:
@@ -61,6 +73,12 @@ def _request(order: Order, kind: str) -> SideEffect | None:
     db.session.flush()
     jobs.enqueue(db.session(), TASKS[kind], effect.id)
     return effect
+
+
+def request_notice(order: Order, kind: str) -> None:
+    """An email to the donor or to a family about this order, once."""
+    if _request(order, kind) is not None:
+        record_event(order, "queued", f"{LABELS[kind]} queued", actor="system")
 
 
 def request_staff_alert(order: Order) -> None:

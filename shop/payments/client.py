@@ -49,10 +49,19 @@ class CheckoutSession:
     created: int | None
     metadata: dict[str, str] = field(default_factory=dict)
 
+    invoice_id: str | None = None
+
     @property
     def order_id(self) -> int | None:
+        if self.mode == "subscription":
+            return None
         raw = self.metadata.get("order_id") or self.client_reference_id
         return int(raw) if raw and raw.isdigit() else None
+
+    @property
+    def monthly_gift_id(self) -> int | None:
+        raw = self.metadata.get("monthly_gift_id")
+        return int(raw) if self.mode == "subscription" and raw and raw.isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class LineItem:
     unit_amount: int
     quantity: int
     description: str = ""
+    monthly: bool = False  # a recurring price, billed every month (subscription mode)
 
 
 def _client() -> stripe.StripeClient:
@@ -119,6 +129,7 @@ def session_from_object(obj: Any) -> CheckoutSession:
         customer_name=details.get("name"),
         created=data.get("created"),
         metadata={str(k): str(v) for k, v in _as_dict(data.get("metadata")).items()},
+        invoice_id=_id_of(data.get("invoice")),
     )
 
 
@@ -152,7 +163,8 @@ def create_checkout_session(
                     "unit_amount": item.unit_amount,
                     "product_data": {"name": item.name}
                     | ({"description": item.description} if item.description else {}),
-                },
+                }
+                | ({"recurring": {"interval": "month"}} if item.monthly else {}),
                 "quantity": item.quantity,
             }
             for item in line_items
@@ -161,8 +173,12 @@ def create_checkout_session(
         "cancel_url": cancel_url,
         "client_reference_id": client_reference_id,
         "metadata": metadata,
-        "payment_intent_data": {"metadata": metadata},
     }
+    # Refund and dispute events name the payment, not the session: the ids travel along.
+    if mode == "subscription":
+        params["subscription_data"] = {"metadata": metadata}
+    else:
+        params["payment_intent_data"] = {"metadata": metadata}
     if customer_email:
         params["customer_email"] = customer_email
     if submit_type:
@@ -353,3 +369,66 @@ def create_refund(
 
 def retrieve_dispute(dispute_id: str) -> Dispute:
     return dispute_from_object(_call(_client().v1.disputes.retrieve, dispute_id))
+
+
+@dataclass(frozen=True)
+class Invoice:
+    id: str
+    subscription_id: str | None
+    customer_id: str | None
+    amount_paid: int
+    amount_due: int
+    currency: str
+    status: str | None
+    billing_reason: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def monthly_gift_id(self) -> int | None:
+        raw = self.metadata.get("monthly_gift_id")
+        return int(raw) if raw and raw.isdigit() else None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: str
+    status: str
+    customer_id: str | None
+    cancellation_reason: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def invoice_from_object(obj: Any) -> Invoice:
+    data = _as_dict(obj)
+    # Since API 2025-03-31 the subscription and its metadata sit under `parent`.
+    details = _as_dict(_as_dict(data.get("parent")).get("subscription_details"))
+    return Invoice(
+        id=str(data["id"]),
+        subscription_id=_id_of(details.get("subscription")),
+        customer_id=_id_of(data.get("customer")),
+        amount_paid=int(data.get("amount_paid") or 0),
+        amount_due=int(data.get("amount_due") or 0),
+        currency=str(data.get("currency") or ""),
+        status=data.get("status"),
+        billing_reason=data.get("billing_reason"),
+        metadata={str(k): str(v) for k, v in _as_dict(details.get("metadata")).items()},
+    )
+
+
+def subscription_from_object(obj: Any) -> Subscription:
+    data = _as_dict(obj)
+    return Subscription(
+        id=str(data["id"]),
+        status=str(data.get("status") or ""),
+        customer_id=_id_of(data.get("customer")),
+        cancellation_reason=_as_dict(data.get("cancellation_details")).get("reason"),
+        metadata={str(k): str(v) for k, v in _as_dict(data.get("metadata")).items()},
+    )
+
+
+def retrieve_invoice(invoice_id: str) -> Invoice:
+    return invoice_from_object(_call(_client().v1.invoices.retrieve, invoice_id))
+
+
+def cancel_subscription(subscription_id: str) -> Subscription:
+    return subscription_from_object(_call(_client().v1.subscriptions.cancel, subscription_id))

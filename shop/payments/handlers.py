@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shop.payments import client
+from shop.payments import client, monthly
 from shop.payments.events import Handler, Outcome
 from shop.payments.models import StripeEvent
 from shop.payments.service import (
@@ -72,3 +72,65 @@ HANDLERS: dict[str, Handler] = {
     "charge.dispute.closed": _dispute,
     "charge.dispute.updated": _dispute,
 }
+
+
+def _plan_outcome(plan_id: int | None, what: str) -> Outcome:
+    if plan_id is None:
+        return Outcome("ignored", f"{what} not made through the shop")
+    return Outcome("unmatched", f"no monthly gift {plan_id} for this {what}")
+
+
+def _subscription_session(event: dict[str, Any], row: StripeEvent) -> Outcome | None:
+    """checkout.session.completed in subscription mode: the monthly plan starts."""
+    session = client.session_from_object(event["data"]["object"])
+    if session.mode != "subscription":
+        return None
+    plan = monthly.find_plan(session.subscription_id, session.monthly_gift_id)
+    if plan is None:
+        return _plan_outcome(session.monthly_gift_id, "subscription session")
+    changed = monthly.apply_completed_session(session, plan)
+    return Outcome("processed", f"monthly gift {plan.id} is {plan.status}"
+                   + ("" if changed else " (unchanged)"))
+
+
+def _invoice_paid(event: dict[str, Any], row: StripeEvent) -> Outcome:
+    invoice = client.invoice_from_object(event["data"]["object"])
+    plan = monthly.find_plan(invoice.subscription_id, invoice.monthly_gift_id)
+    if plan is None:
+        return _plan_outcome(invoice.monthly_gift_id, "invoice")
+    order = monthly.apply_invoice_paid(invoice, plan, source=f"webhook {row.stripe_id}")
+    row.order_id = order.id
+    return Outcome("processed", f"gift order is {order.status}", order.number)
+
+
+def _invoice_failed(event: dict[str, Any], row: StripeEvent) -> Outcome:
+    invoice = client.invoice_from_object(event["data"]["object"])
+    plan = monthly.find_plan(invoice.subscription_id, invoice.monthly_gift_id)
+    if plan is None:
+        return _plan_outcome(invoice.monthly_gift_id, "invoice")
+    order = monthly.apply_invoice_failed(invoice, plan, source=f"webhook {row.stripe_id}")
+    row.order_id = order.id
+    return Outcome("processed", f"monthly gift {plan.id} is {plan.status}", order.number)
+
+
+def _subscription_deleted(event: dict[str, Any], row: StripeEvent) -> Outcome:
+    subscription = client.subscription_from_object(event["data"]["object"])
+    raw = subscription.metadata.get("monthly_gift_id")
+    plan = monthly.find_plan(subscription.id, int(raw) if raw and raw.isdigit() else None)
+    if plan is None:
+        return _plan_outcome(int(raw) if raw and raw.isdigit() else None, "subscription")
+    changed = monthly.apply_subscription_deleted(subscription, plan,
+                                                 source=f"webhook {row.stripe_id}")
+    return Outcome("processed", "monthly gift cancelled" + ("" if changed else " (unchanged)"))
+
+
+def _completed(event: dict[str, Any], row: StripeEvent) -> Outcome:
+    return _subscription_session(event, row) or _checkout_session("completed")(event, row)
+
+
+HANDLERS.update({
+    "checkout.session.completed": _completed,
+    "invoice.paid": _invoice_paid,
+    "invoice.payment_failed": _invoice_failed,
+    "customer.subscription.deleted": _subscription_deleted,
+})

@@ -20,6 +20,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
+from shop.donations.models import MonthlyGift
 from shop.extensions import db, limiter, login_manager
 from shop.money import InvalidAmount, format_money, parse_amount
 from shop.orders.models import Order
@@ -300,3 +301,26 @@ def approve(number: str) -> ResponseReturnValue:
     flash(f"Order {order.number} approved; its receipt and packing order are on their way.",
           "success")
     return _back_to(order)
+
+
+# --- monthly donors -------------------------------------------------------------------
+
+
+@bp.get("/monthly")
+def monthly_donors() -> ResponseReturnValue:
+    plans = db.session.scalars(
+        db.select(MonthlyGift).order_by(MonthlyGift.created_at.desc()).limit(500)
+    ).all()
+    return render_template("staff/monthly.html", plans=plans)
+
+
+@bp.get("/monthly/<int:plan_id>")
+def monthly_donor(plan_id: int) -> ResponseReturnValue:
+    plan = db.session.get(MonthlyGift, plan_id)
+    if plan is None:
+        abort(404)
+    gifts = db.session.scalars(
+        db.select(Order).where(Order.monthly_gift_id == plan.id).order_by(Order.id.desc())
+    ).all()
+    return render_template("staff/monthly_plan.html", plan=plan, gifts=gifts,
+                           status_labels=STATUS_LABELS)

@@ -12,7 +12,15 @@ from flask.testing import FlaskClient
 from shop.extensions import db
 from shop.orders.models import Order
 from tests.conftest import LiveShop
-from tests.support import CSRF, StripeStandIn, add_to_cart, checkout, donate, session_id_from
+from tests.support import (
+    CSRF,
+    StripeStandIn,
+    add_to_cart,
+    checkout,
+    donate,
+    session_id_from,
+    wait_for,
+)
 
 
 def orders(app: Flask) -> list[Order]:
@@ -184,3 +192,10 @@ def test_stripe_timing_out_shows_the_friendly_page(
     assert "cart is kept" in response.get_data(as_text=True)
     [order] = orders(app)
     assert order.status == "pending"
+    # Stripe finishes the slow request after the shop gave up; the next attempt must not
+    # reuse it (a new idempotency key), and this test waits so it cannot leak into others.
+    wait_for(lambda: len(stripe_stand_in.sessions()) == 1)
+    retry = checkout(client)
+    assert retry.status_code == 303
+    assert len(stripe_stand_in.sessions()) == 2
+    assert orders(app)[0].stripe_session_id == session_id_from(retry.location)

@@ -1,0 +1,48 @@
+"""MonthlyGift: a donor's monthly plan at Stripe, whose every paid invoice is a gift."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shop.extensions import UTCDateTime, db, utcnow
+
+PLAN_STATUSES = ("pending", "active", "past_due", "cancelled")
+
+
+class MonthlyGift(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "monthly_gifts"
+    __table_args__ = (
+        CheckConstraint(
+            "status in ('pending', 'active', 'past_due', 'cancelled')", name="status"
+        ),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    # The gift itself, and what the donor adds to cover the processing fee.
+    amount_cents: Mapped[int] = mapped_column()
+    fee_cents: Mapped[int] = mapped_column(default=0)
+    currency: Mapped[str] = mapped_column(String(3))
+    dedication_type: Mapped[str | None] = mapped_column(String(10))
+    dedication_name: Mapped[str | None] = mapped_column(String(200))
+    dedication_email: Mapped[str | None] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    stripe_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_checkout_url: Mapped[str | None] = mapped_column(String(2000))
+    stripe_subscription_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def monthly_cents(self) -> int:
+        return self.amount_cents + self.fee_cents

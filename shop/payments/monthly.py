@@ -1,0 +1,139 @@
+"""Monthly gifts at Stripe: the plan follows its subscription, each paid invoice is a gift."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import IntegrityError
+
+from shop.donations.models import MonthlyGift
+from shop.donations.service import Dedication
+from shop.extensions import db, utcnow
+from shop.orders import service as orders
+from shop.orders import side_effects
+from shop.orders.models import Order
+from shop.orders.state import move_or_record, record_event
+from shop.payments.client import CheckoutSession, Invoice, Subscription
+
+log = logging.getLogger(__name__)
+
+ACTOR = "stripe"
+
+
+def lock_plan(plan_id: int) -> MonthlyGift | None:
+    return db.session.scalar(
+        db.select(MonthlyGift).where(MonthlyGift.id == plan_id).with_for_update()
+    )
+
+
+def find_plan(subscription_id: str | None, plan_id: int | None) -> MonthlyGift | None:
+    """The plan by its subscription, or by the id the subscription's metadata carries."""
+    if subscription_id:
+        plan = db.session.scalar(
+            db.select(MonthlyGift)
+            .where(MonthlyGift.stripe_subscription_id == subscription_id)
+            .with_for_update()
+        )
+        if plan is not None:
+            return plan
+    return lock_plan(plan_id) if plan_id is not None else None
+
+
+def activate(plan: MonthlyGift, subscription_id: str | None, customer_id: str | None) -> bool:
+    if subscription_id and plan.stripe_subscription_id is None:
+        plan.stripe_subscription_id = subscription_id
+    if customer_id and plan.stripe_customer_id is None:
+        plan.stripe_customer_id = customer_id
+    if plan.status in ("pending", "past_due"):
+        plan.status = "active"
+        plan.activated_at = plan.activated_at or utcnow()
+        return True
+    return False
+
+
+def apply_completed_session(session: CheckoutSession, plan: MonthlyGift) -> bool:
+    if session.status != "complete" or session.payment_status not in ("paid",
+                                                                        "no_payment_required"):
+        return False
+    if plan.stripe_session_id is None:
+        plan.stripe_session_id = session.id
+    return activate(plan, session.subscription_id, session.customer_id)
+
+
+def _order_for_invoice(plan: MonthlyGift, invoice: Invoice) -> Order:
+    """The gift order of this invoice, created once even when two deliveries race."""
+    query = db.select(Order).where(Order.stripe_invoice_id == invoice.id).with_for_update()
+    order = db.session.scalar(query)
+    if order is not None:
+        return order
+    first = invoice.billing_reason == "subscription_create"
+    dedication = Dedication(plan.dedication_type, plan.dedication_name,
+                            plan.dedication_email if first else None)
+    specs = orders.gift_lines(plan.amount_cents, plan.fee_cents,
+                              dedication=dedication.as_tuple, name="Monthly gift")
+    try:
+        with db.session.begin_nested():
+            order = orders.place_order(
+                specs, email=plan.email, name=plan.name, currency=plan.currency,
+                anonymous=plan.anonymous, monthly_gift_id=plan.id,
+                stripe_invoice_id=invoice.id, actor=ACTOR,
+            )
+    except IntegrityError:
+        order = db.session.scalar(query)
+        if order is None:  # pragma: no cover
+            raise
+    return order
+
+
+def apply_invoice_paid(invoice: Invoice, plan: MonthlyGift, *, source: str) -> Order:
+    activate(plan, invoice.subscription_id, invoice.customer_id)
+    order = _order_for_invoice(plan, invoice)
+    orders.mark_paid(order, orders.PaymentReport(
+        session_id=None, payment_intent_id=None, amount_cents=invoice.amount_paid,
+        currency=invoice.currency, source=source), actor=ACTOR)
+    return order
+
+
+def apply_invoice_failed(invoice: Invoice, plan: MonthlyGift, *, source: str) -> Order:
+    """A monthly payment failed: staff see it, the donor is told; Stripe will retry."""
+    if plan.status == "active":
+        plan.status = "past_due"
+    plan.last_failure_at = utcnow()
+    order = _order_for_invoice(plan, invoice)
+    if order.status == "pending":
+        move_or_record(order, "awaiting_payment",
+                       reason=f"The monthly payment failed; Stripe will try again ({source})",
+                       actor=ACTOR)
+        side_effects.request_notice(order, side_effects.PAYMENT_FAILED_NOTICE)
+    return order
+
+
+def apply_subscription_deleted(subscription: Subscription, plan: MonthlyGift, *,
+                               source: str) -> bool:
+    """The plan ended at Stripe (cancelled by the donor or after failed payments)."""
+    if plan.status == "cancelled":
+        return False
+    plan.status = "cancelled"
+    plan.cancelled_at = utcnow()
+    plan.cancel_reason = subscription.cancellation_reason or "cancelled"
+    unpaid = db.session.scalars(
+        db.select(Order).where(Order.monthly_gift_id == plan.id,
+                               Order.status.in_(("pending", "awaiting_payment")))
+        .with_for_update()
+    ).all()
+    for order in unpaid:
+        move_or_record(order, "failed", reason=f"The monthly plan ended unpaid ({source})",
+                       actor=ACTOR)
+    log.info("monthly gift %s cancelled: %s", plan.id, plan.cancel_reason)
+    return True
+
+
+def cancel_by_donor(plan: MonthlyGift) -> None:
+    """The donor cancelled on their page; Stripe's cancellation already succeeded."""
+    plan.status = "cancelled"
+    plan.cancelled_at = utcnow()
+    plan.cancel_reason = "cancelled by the donor"
+    for order in db.session.scalars(db.select(Order).where(Order.monthly_gift_id == plan.id)
+                                    .order_by(Order.id.desc()).limit(1)):
+        record_event(order, "monthly_cancelled", "The donor cancelled the monthly gift",
+                     actor="donor")

@@ -1,0 +1,38 @@
+"""notices.send: a dedication notice to a family, or a failed-payment notice to a donor."""
+
+from __future__ import annotations
+
+from celery import Task, shared_task
+
+from shop.extensions import db
+from shop.jobs import NOTICE_SEND
+from shop.notifications.mailer import MailError, send
+from shop.notifications.notices import dedication_notice_message, payment_failed_message
+from shop.orders.models import SideEffect
+from shop.orders.side_effects import DEDICATION_NOTICE, PAYMENT_FAILED_NOTICE
+from tasks.side_effects import PermanentError, TransientError, perform
+
+
+def _notify(effect: SideEffect) -> tuple[str | None, str]:
+    order = effect.order
+    if effect.kind == DEDICATION_NOTICE:
+        message = dedication_notice_message(order)
+        if message is None:
+            return None, "No dedication email; nothing to send"
+    else:
+        message = payment_failed_message(order)
+    try:
+        message_id = send(message)
+    except MailError as exc:
+        raise (TransientError if exc.transient else PermanentError)(str(exc)) from exc
+    return message_id, f"Notice sent to {message['To']}"
+
+
+@shared_task(name=NOTICE_SEND, bind=True, acks_late=True, ignore_result=True)
+def send_notice(self: Task, effect_id: int) -> str:
+    effect = db.session.get(SideEffect, effect_id)
+    kind = effect.kind if effect is not None else DEDICATION_NOTICE
+    if kind not in (DEDICATION_NOTICE, PAYMENT_FAILED_NOTICE):
+        kind = DEDICATION_NOTICE  # perform() reports the mismatch and does nothing
+    db.session.rollback()
+    return perform(self, effect_id, kind, _notify)

@@ -1,0 +1,174 @@
+"""The donation form: presets, other amounts, fee cover, dedications, anonymity, direct checkout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from shop.cart.models import CartLine
+from shop.donations.models import MonthlyGift
+from shop.donations.service import fee_to_cover
+from shop.extensions import db
+from shop.orders.models import Order
+from tests.servers import SmtpSink, text_of
+from tests.support import StripeStandIn, csrf_token, post_event, session_id_from, stripe_get
+
+
+def give(client: FlaskClient, **fields: Any) -> Any:
+    data = {"amount": "36", "frequency": "once", "csrf_token": csrf_token(client, "/donate")}
+    return client.post("/donate", data=data | fields)
+
+
+def counts(app: Flask) -> tuple[int, int, int]:
+    with app.app_context():
+        return (len(db.session.scalars(db.select(CartLine)).all()),
+                len(db.session.scalars(db.select(Order)).all()),
+                len(db.session.scalars(db.select(MonthlyGift)).all()))
+
+
+def the_order(app: Flask) -> Order:
+    with app.app_context():
+        order = db.session.scalars(db.select(Order)).one()
+        _ = [line.name for line in order.lines]
+        db.session.expunge_all()
+        return order
+
+
+def test_the_form_offers_presets_as_an_accessible_radio_group(client: FlaskClient) -> None:
+    html = client.get("/donate").get_data(as_text=True)
+    assert '<fieldset class="amounts"' in html and "<legend>Amount (USD)</legend>" in html
+    for preset in ("18", "36", "100", "180"):
+        assert f'type="radio" name="amount" value="{preset}"' in html
+    assert 'name="other_amount"' in html and 'value="monthly"' in html
+    assert "2.9% + $0.30" in html
+    compact = client.get("/").get_data(as_text=True)
+    assert 'data-testid="compact-donation-form"' in compact and "<legend>" in compact
+
+
+@pytest.mark.parametrize(("amount", "cents"), [(1000, 1000), (3600, 3600), (10000, 10000)])
+def test_covering_the_fee_leaves_the_charity_the_whole_gift(amount: int, cents: int) -> None:
+    from decimal import ROUND_HALF_UP, Decimal
+
+    fee = fee_to_cover(amount, Decimal("2.9"), 30)
+    total = amount + fee
+    taken = (Decimal(total) * Decimal("0.029")).quantize(Decimal(1), ROUND_HALF_UP) + 30
+    assert total - taken >= cents
+    assert total - taken - cents <= 1  # never asks for more than a cent too much
+
+
+def test_a_gift_without_email_goes_to_the_cart_with_its_fee_and_dedication(
+    app: Flask, client: FlaskClient,
+) -> None:
+    response = give(client, amount="other", other_amount="50", cover_fee="y",
+                    dedication_type="memory", dedication_name="Grandpa Joe")
+    assert response.status_code == 302 and response.location.endswith("/cart")
+    fee = fee_to_cover(5000, __import__("decimal").Decimal("2.9"), 30)
+    html = client.get("/cart").get_data(as_text=True)
+    assert "In memory of Grandpa Joe" in html
+    assert f"Gift $50.00 + ${fee / 100:.2f} to cover the processing fee" in html
+
+
+def test_a_gift_with_email_goes_straight_to_checkout_as_a_donation(
+    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn,
+) -> None:
+    response = give(client, amount="100", cover_fee="y", email="giver@example.org",
+                    name="Gil", anonymous="y", dedication_type="honor",
+                    dedication_name="Sgt. Rivera", dedication_email="rivera.family@example.org")
+    assert response.status_code == 303
+    assert response.location.startswith(stripe_stand_in.url + "/c/pay/")
+    order = the_order(app)
+    fee = order.total_cents - 10000
+    assert fee == fee_to_cover(10000, __import__("decimal").Decimal("2.9"), 30)
+    assert [(line.name, line.unit_price_cents) for line in order.lines] == [
+        ("Donation", 10000), ("Processing fee, covered by you", fee)]
+    assert order.anonymous and order.dedication_text == "In honour of Sgt. Rivera"
+    [session] = stripe_stand_in.sessions()
+    assert session["submit_type"] == "donate" and session["amount_total"] == 10000 + fee
+    again = give(client, amount="100", cover_fee="y", email="giver@example.org", name="Gil",
+                 anonymous="y", dedication_type="honor", dedication_name="Sgt. Rivera",
+                 dedication_email="rivera.family@example.org")
+    assert again.location == response.location  # a double click reuses the checkout
+    assert len(stripe_stand_in.sessions()) == 1
+
+
+def test_the_family_hears_of_a_dedicated_gift_without_the_amount(
+    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn, mailbox: SmtpSink,
+) -> None:
+    response = give(client, amount="36", email="giver@example.org", name="Gil",
+                    dedication_type="honor", dedication_name="Sgt. Rivera",
+                    dedication_email="rivera.family@example.org")
+    stripe_stand_in.pay(session_id_from(response.location))
+    post_event(client, stripe_stand_in.event("checkout.session.completed"))
+    [notice] = mailbox.to("rivera.family@example.org")
+    assert "in honour of Sgt. Rivera" in str(notice["Subject"])
+    assert "Gil has made a gift" in text_of(notice) and "$" not in text_of(notice)
+    [receipt] = mailbox.to("giver@example.org")
+    assert "In honour of Sgt. Rivera" in text_of(receipt)
+
+
+def test_an_anonymous_donor_is_not_named_to_the_family(
+    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn, mailbox: SmtpSink,
+) -> None:
+    response = give(client, amount="36", email="giver@example.org", name="Gil", anonymous="y",
+                    dedication_type="memory", dedication_name="Ann",
+                    dedication_email="ann.family@example.org")
+    stripe_stand_in.pay(session_id_from(response.location))
+    post_event(client, stripe_stand_in.event("checkout.session.completed"))
+    [notice] = mailbox.to("ann.family@example.org")
+    assert "Someone has made a gift" in text_of(notice) and "Gil" not in text_of(notice)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"amount": "4.99"}, "smallest gift"),
+        ({"amount": "100001"}, "largest gift"),
+        ({"amount": "10.999"}, "2 decimal places"),
+        ({"amount": "-5"}, "negative"),
+        ({"amount": "abc"}, "as a number"),
+        ({"amount": "1e3"}, "as a number"),
+        ({"amount": "other", "other_amount": ""}, "enter an amount"),
+        ({"frequency": "weekly"}, "once or monthly"),
+        ({"frequency": "monthly"}, "monthly gift needs it"),
+        ({"frequency": "monthly", "email": "x@example.org", "amount": "2"}, "smallest gift"),
+        ({"dedication_type": "honor", "dedication_name": ""}, "name of the person"),
+        ({"dedication_type": "boss", "dedication_name": "X"}, "in honour of"),
+        ({"dedication_type": "honor", "dedication_name": "X", "dedication_email": "nope"},
+         "dedication email is not a valid"),
+        ({"email": "not-an-email"}, "valid email"),
+        ({"price_cents": "1"}, "Prices come from the shop"),
+    ],
+)
+def test_bad_gifts_get_a_clear_message_and_nothing_is_written_or_charged(
+    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn,
+    fields: dict[str, str], message: str,
+) -> None:
+    response = give(client, **fields)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert counts(app) == (0, 0, 0)
+    assert stripe_stand_in.sessions() == []
+
+
+def test_stripe_down_at_a_direct_gift_shows_the_friendly_page(
+    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn,
+) -> None:
+    stripe_stand_in.fault(method="POST", path_prefix="/v1/checkout/sessions", status=500)
+    response = give(client, email="giver@example.org")
+    assert response.status_code == 503
+    assert "Nothing was charged" in response.get_data(as_text=True)
+    assert the_order(app).status == "pending"
+
+
+def test_the_session_never_carries_a_note_or_dedication_to_stripe(
+    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn,
+) -> None:
+    response = give(client, email="giver@example.org", dedication_type="honor",
+                    dedication_name="Private Person", dedication_email="pp@example.org")
+    session = stripe_get(stripe_stand_in,
+                         f"checkout/sessions/{session_id_from(response.location)}",
+                         **{"expand[]": "line_items"})
+    assert "Private Person" not in str(session) and "pp@example.org" not in str(session)
