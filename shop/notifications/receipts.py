@@ -47,6 +47,9 @@ def receipt_context(order: Order) -> dict[str, Any]:
 
 
 def receipt_message(order: Order, *, attempt: int) -> EmailMessage:
+    # Imported here: the PDF is drawn from receipt_context, so pdf.py imports this module.
+    from shop.notifications.pdf import receipt_pdf
+
     context = receipt_context(order)
     domain = current_app.config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
     return build_message(
@@ -56,4 +59,5 @@ def receipt_message(order: Order, *, attempt: int) -> EmailMessage:
         html=render_template("email/receipt.html", **context),
         # The same id on a retry lets mail systems drop a duplicate of the same attempt.
         message_id=f"<receipt-{order.number}-{attempt}@{domain}>",
+        attachments=[(f"receipt-{order.number}.pdf", "application/pdf", receipt_pdf(order))],
     )
