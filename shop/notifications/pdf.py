@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
@@ -15,8 +16,11 @@ from fpdf.bidi import BidiParagraph
 from fpdf.enums import TextDirection, XPos, YPos
 
 from shop.money import format_money
-from shop.notifications.receipts import receipt_context
+from shop.notifications.receipts import charity_context, receipt_context
 from shop.orders.models import Order
+
+if TYPE_CHECKING:
+    from shop.notifications.statements import Statement
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
 # fpdf2's core fonts are Latin-1 only; donors write their names in any script.
@@ -86,6 +90,19 @@ class _Document(FPDF):
         self.cell(self.epw - AMOUNT_WIDTH, height, printable(label))
         self.cell(AMOUNT_WIDTH, height, amount, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
+    def table_row(
+        self, cells: Sequence[str], widths: Sequence[float], *, bold: bool = False
+    ) -> None:
+        """Cells of a row; all but the first two are amounts, aligned right."""
+        self.set_font(FAMILY, "B" if bold else "", 9)
+        for index, (text, width) in enumerate(zip(cells, widths, strict=True)):
+            last = index == len(cells) - 1
+            self.cell(
+                width, 5.5, printable(text), align="L" if index < 2 else "R",
+                new_x=XPos.LMARGIN if last else XPos.RIGHT,
+                new_y=YPos.NEXT if last else YPos.TOP,
+            )
+
     def letterhead(self, charity: dict[str, Any]) -> None:
         self.text_line(charity["org_name"], size=16, bold=True)
         self.text_line(f"Tax ID: {charity['org_tax_id']}")
@@ -145,3 +162,45 @@ def receipt_pdf(order: Order) -> bytes:
     doc.amount_row("Total paid", format_money(order.total_cents, currency), size=12, bold=True)
     return doc.render()
 
+
+STATEMENT_COLUMNS = ("Order", "Date paid", "Care packages", "Gifts", "Refunded", "Amount")
+STATEMENT_WIDTHS = (28.0, 32.0, 30.0, 26.0, 26.0, 28.0)
+
+
+def statement_pdf(statement: Statement, *, issued: datetime) -> bytes:
+    """One donor's gifts and packages of a calendar year, with the year's total."""
+    charity = charity_context()
+    currency = statement.currency
+    doc = _Document(
+        title=f"Year-end statement {statement.year}", author=charity["org_name"], created=issued
+    )
+    doc.letterhead(charity)
+    doc.text_line(f"Year-end statement {statement.year}", size=14, bold=True)
+    doc.gap(2)
+    donor = f"{statement.name} <{statement.address}>" if statement.name else statement.address
+    doc.text_line(f"Donor: {donor}")
+    doc.text_line(f"Issued: {issued.strftime('%d %B %Y')}")
+    doc.gap(6)
+    doc.table_row(STATEMENT_COLUMNS, STATEMENT_WIDTHS, bold=True)
+    for line in statement.lines:
+        doc.table_row(
+            (
+                line.number,
+                line.paid_at.strftime("%d %b %Y"),
+                format_money(line.packages_cents, currency),
+                format_money(line.gifts_cents, currency),
+                format_money(-line.refunded_cents, currency) if line.refunded_cents else "",
+                format_money(line.net_cents, currency),
+            ),
+            STATEMENT_WIDTHS,
+        )
+    doc.gap(3)
+    doc.amount_row(
+        f"Total received in {statement.year}", format_money(statement.total_cents, currency),
+        size=12, bold=True,
+    )
+    doc.gap(4)
+    if statement.has_packages:
+        doc.wording(charity["package_wording"])
+    doc.wording(charity["gift_wording"])
+    return doc.render()
