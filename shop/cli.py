@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 import click
 from flask import Flask, current_app
+from sqlalchemy.exc import IntegrityError
 
 from shop import jobs
 from shop.catalog.service import seed_winter_campaign
 from shop.extensions import db, utcnow
+from shop.notifications import mailer, statements
 from shop.payments.client import PaymentError
 from shop.payments.handlers import HANDLERS
 from shop.payments.reconcile import parse_duration, reconcile
@@ -57,6 +60,68 @@ def register_commands(app: Flask) -> None:
                 return
             time.sleep(every)
 
+    @app.cli.command("year-end-statements")
+    @click.option("--year", type=int, default=None,
+                  help="The calendar year (UTC) to report; default: last year.")
+    @click.option("--send", is_flag=True,
+                  help="Email the statements. Without it, only print what would be sent.")
+    @click.option("--email", default=None, help="Only this donor's statement.")
+    def year_end_statements(year: int | None, send: bool, email: str | None) -> None:
+        """Email each donor one statement of a year's gifts and care packages (with a PDF)."""
+        now = utcnow()
+        year = statements.default_year(now) if year is None else year
+        problem = statements.year_problem(year, now=now, sending=send)
+        if problem:
+            raise click.BadParameter(problem, param_hint="'--year'")
+        found = statements.statements_for_year(year, email=email)
+        done = statements.sent_already(year)
+        if not found:
+            who = f" from {email}" if email else ""
+            click.echo(f"No gifts received in {year}{who}: no statements to send.")
+            return
+        outcomes: dict[str, int] = {"sent": 0, "already sent": 0, "failed": 0}
+        for statement in found:
+            if (statement.email, statement.currency) in done:
+                click.echo(f"already sent to {statement.summary}")
+                outcomes["already sent"] += 1
+            elif not send:
+                click.echo(f"would send to {statement.summary}")
+            else:
+                outcomes[_send_statement(statement, issued=now)] += 1
+        if not send:
+            orders = sum(s.order_count for s in found)
+            click.echo(f"{year}: {_count(len(found), 'donor')}, {_count(orders, 'order')}, "
+                       f"{statements.totals_by_currency(found)}; "
+                       f"{outcomes['already sent']} already sent. "
+                       "Dry run: nothing was sent; add --send to email them.")
+            return
+        click.echo(f"{year}: " + ", ".join(f"{what} {n}" for what, n in outcomes.items()) + ".")
+        if outcomes["failed"]:
+            raise click.exceptions.Exit(1)
+
     from shop.staff.cli import register_staff_commands
 
     register_staff_commands(app)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _send_statement(statement: statements.Statement, *, issued: datetime) -> str:
+    """Claim, send and commit one donor's statement: a crash later never sends it again."""
+    try:
+        record = statements.claim(statement)
+    except IntegrityError:
+        db.session.rollback()  # another run got there first
+        click.echo(f"already sent to {statement.summary}")
+        return "already sent"
+    try:
+        record.message_id = mailer.send(statements.statement_message(statement, issued=issued))
+    except mailer.MailError as exc:
+        db.session.rollback()  # not recorded, so the next run tries this donor again
+        click.echo(f"could not send to {statement.summary}: {exc}", err=True)
+        return "failed"
+    db.session.commit()
+    click.echo(f"sent to {statement.summary}")
+    return "sent"

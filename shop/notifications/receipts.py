@@ -12,16 +12,30 @@ from shop.notifications.mailer import build_message
 from shop.orders.models import Order
 
 
-def receipt_context(order: Order) -> dict[str, Any]:
+def receipt_number(order: Order) -> str:
+    """The number a tax office sees: the order number, marked as a receipt."""
+    return f"R-{order.number}"
+
+
+def charity_context() -> dict[str, Any]:
+    """Who issues receipts and statements, and the two acknowledgement wordings."""
     config = current_app.config
     org, tax_id = config["ORG_NAME"], config["ORG_TAX_ID"]
-    packages = order.package_lines
-    gifts = order.donation_lines
     return {
-        "order": order,
         "org_name": org,
         "org_tax_id": tax_id,
         "org_address": config["ORG_ADDRESS"],
+        "package_wording": config["RECEIPT_PACKAGE_WORDING"].format(org=org, tax_id=tax_id),
+        "gift_wording": config["RECEIPT_GIFT_WORDING"].format(org=org, tax_id=tax_id),
+    }
+
+
+def receipt_context(order: Order) -> dict[str, Any]:
+    packages = order.package_lines
+    gifts = order.donation_lines
+    return charity_context() | {
+        "order": order,
+        "receipt_number": receipt_number(order),
         "greeting_name": order.name or "friend",
         "date": (order.paid_at or order.created_at).strftime("%d %B %Y"),
         "payment_reference": order.stripe_payment_intent_id or order.stripe_session_id or "",
@@ -29,9 +43,7 @@ def receipt_context(order: Order) -> dict[str, Any]:
         "package_total_cents": sum(line.line_total_cents for line in packages),
         "gift_lines": gifts,
         "gift_total_cents": sum(line.line_total_cents for line in gifts),
-        "package_wording": config["RECEIPT_PACKAGE_WORDING"].format(org=org, tax_id=tax_id),
-        "gift_wording": config["RECEIPT_GIFT_WORDING"].format(org=org, tax_id=tax_id),
-        "order_url": f"{config['PUBLIC_URL']}/orders/{order.token}",
+        "order_url": f"{current_app.config['PUBLIC_URL']}/orders/{order.token}",
         "dedication_text": order.dedication_text,
         # Every monthly receipt carries the signed link to see and cancel the plan.
         "manage_url": plan_url(order.monthly_gift) if order.monthly_gift is not None else None,
@@ -39,6 +51,9 @@ def receipt_context(order: Order) -> dict[str, Any]:
 
 
 def receipt_message(order: Order, *, attempt: int) -> EmailMessage:
+    # Imported here: the PDF is drawn from receipt_context, so pdf.py imports this module.
+    from shop.notifications.pdf import receipt_pdf
+
     context = receipt_context(order)
     domain = current_app.config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
     return build_message(
@@ -48,4 +63,5 @@ def receipt_message(order: Order, *, attempt: int) -> EmailMessage:
         html=render_template("email/receipt.html", **context),
         # The same id on a retry lets mail systems drop a duplicate of the same attempt.
         message_id=f"<receipt-{order.number}-{attempt}@{domain}>",
+        attachments=[(f"receipt-{order.number}.pdf", "application/pdf", receipt_pdf(order))],
     )

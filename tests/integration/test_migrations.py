@@ -59,6 +59,7 @@ def test_upgrade_then_seed_gives_the_models_schema_and_the_catalog(empty_databas
 
     import shop.cart.models
     import shop.catalog.models
+    import shop.notifications.models
     import shop.orders.models
     import shop.payments.models
     import shop.staff.models  # noqa: F401  (every model registers on the metadata)
