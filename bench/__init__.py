@@ -1,0 +1,1 @@
+"""Benchmarks behind `make bench`: figures printed as ratios to a baseline of the same run."""
