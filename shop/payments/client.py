@@ -4,11 +4,28 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 import stripe
 from flask import current_app
+
+from shop.payments.values import (  # noqa: F401  (the types callers use)
+    Charge,
+    CheckoutSession,
+    Dispute,
+    Invoice,
+    LineItem,
+    Refund,
+    Subscription,
+    as_dict,
+    charge_from_object,
+    dispute_from_object,
+    id_of,
+    invoice_from_object,
+    refund_from_object,
+    session_from_object,
+    subscription_from_object,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,48 +46,6 @@ class PaymentRequestRejected(PaymentError):
 
 class WebhookSignatureError(Exception):
     """The webhook's signature is missing, wrong or too old."""
-
-
-@dataclass(frozen=True)
-class CheckoutSession:
-    id: str
-    status: str | None
-    payment_status: str | None
-    mode: str | None
-    url: str | None
-    amount_total: int | None
-    currency: str | None
-    payment_intent_id: str | None
-    subscription_id: str | None
-    customer_id: str | None
-    client_reference_id: str | None
-    customer_email: str | None
-    customer_name: str | None
-    created: int | None
-    metadata: dict[str, str] = field(default_factory=dict)
-
-    invoice_id: str | None = None
-
-    @property
-    def order_id(self) -> int | None:
-        if self.mode == "subscription":
-            return None
-        raw = self.metadata.get("order_id") or self.client_reference_id
-        return int(raw) if raw and raw.isdigit() else None
-
-    @property
-    def monthly_gift_id(self) -> int | None:
-        raw = self.metadata.get("monthly_gift_id")
-        return int(raw) if self.mode == "subscription" and raw and raw.isdigit() else None
-
-
-@dataclass(frozen=True)
-class LineItem:
-    name: str
-    unit_amount: int
-    quantity: int
-    description: str = ""
-    monthly: bool = False  # a recurring price, billed every month (subscription mode)
 
 
 def _client() -> stripe.StripeClient:
@@ -98,47 +73,6 @@ def _translate(exc: stripe.StripeError) -> PaymentError:
     if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
         return PaymentServiceUnavailable(str(exc))
     return PaymentRequestRejected(str(exc))
-
-
-def _as_dict(obj: Any) -> dict[str, Any]:
-    if obj is None:
-        return {}
-    if isinstance(obj, dict):
-        return dict(obj)
-    to_dict = getattr(obj, "to_dict", None)
-    return dict(to_dict()) if callable(to_dict) else dict(obj)
-
-
-def session_from_object(obj: Any) -> CheckoutSession:
-    """A checkout.session from the API or from an event payload, as a plain value."""
-    data = _as_dict(obj)
-    details = _as_dict(data.get("customer_details"))
-    return CheckoutSession(
-        id=str(data["id"]),
-        status=data.get("status"),
-        payment_status=data.get("payment_status"),
-        mode=data.get("mode"),
-        url=data.get("url"),
-        amount_total=data.get("amount_total"),
-        currency=(data.get("currency") or None),
-        payment_intent_id=_id_of(data.get("payment_intent")),
-        subscription_id=_id_of(data.get("subscription")),
-        customer_id=_id_of(data.get("customer")),
-        client_reference_id=data.get("client_reference_id"),
-        customer_email=details.get("email") or data.get("customer_email"),
-        customer_name=details.get("name"),
-        created=data.get("created"),
-        metadata={str(k): str(v) for k, v in _as_dict(data.get("metadata")).items()},
-        invoice_id=_id_of(data.get("invoice")),
-    )
-
-
-def _id_of(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    return str(_as_dict(value).get("id")) or None
 
 
 def create_checkout_session(
@@ -221,78 +155,6 @@ def verify_webhook(payload: bytes, signature: str | None) -> dict[str, Any]:
     return data
 
 
-@dataclass(frozen=True)
-class Charge:
-    id: str
-    payment_intent_id: str | None
-    amount: int
-    amount_refunded: int
-    currency: str
-    refunded: bool
-    disputed: bool
-
-
-@dataclass(frozen=True)
-class Dispute:
-    id: str
-    charge_id: str | None
-    payment_intent_id: str | None
-    amount: int
-    currency: str
-    reason: str
-    status: str
-
-
-@dataclass(frozen=True)
-class Refund:
-    id: str
-    amount: int
-    currency: str
-    status: str | None
-    charge_id: str | None
-    payment_intent_id: str | None
-    metadata: dict[str, str] = field(default_factory=dict)
-
-
-def charge_from_object(obj: Any) -> Charge:
-    data = _as_dict(obj)
-    return Charge(
-        id=str(data["id"]),
-        payment_intent_id=_id_of(data.get("payment_intent")),
-        amount=int(data.get("amount") or 0),
-        amount_refunded=int(data.get("amount_refunded") or 0),
-        currency=str(data.get("currency") or ""),
-        refunded=bool(data.get("refunded")),
-        disputed=bool(data.get("disputed")),
-    )
-
-
-def dispute_from_object(obj: Any) -> Dispute:
-    data = _as_dict(obj)
-    return Dispute(
-        id=str(data["id"]),
-        charge_id=_id_of(data.get("charge")),
-        payment_intent_id=_id_of(data.get("payment_intent")),
-        amount=int(data.get("amount") or 0),
-        currency=str(data.get("currency") or ""),
-        reason=str(data.get("reason") or "unknown"),
-        status=str(data.get("status") or ""),
-    )
-
-
-def refund_from_object(obj: Any) -> Refund:
-    data = _as_dict(obj)
-    return Refund(
-        id=str(data["id"]),
-        amount=int(data.get("amount") or 0),
-        currency=str(data.get("currency") or ""),
-        status=data.get("status"),
-        charge_id=_id_of(data.get("charge")),
-        payment_intent_id=_id_of(data.get("payment_intent")),
-        metadata={str(k): str(v) for k, v in _as_dict(data.get("metadata")).items()},
-    )
-
-
 def _call(func: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return func(*args, **kwargs)
@@ -307,14 +169,14 @@ def retrieve_charge(charge_id: str) -> Charge:
 def payment_intent_order_id(payment_intent_id: str) -> int | None:
     """The order id the PaymentIntent carries in its metadata (set at checkout)."""
     try:
-        intent = _as_dict(_client().v1.payment_intents.retrieve(payment_intent_id))
+        intent = as_dict(_client().v1.payment_intents.retrieve(payment_intent_id))
     except stripe.InvalidRequestError as exc:
         if exc.http_status == 404:
             return None  # not a payment of this Stripe account: nothing of ours
         raise _translate(exc) from exc
     except stripe.StripeError as exc:
         raise _translate(exc) from exc
-    raw = _as_dict(intent.get("metadata")).get("order_id")
+    raw = as_dict(intent.get("metadata")).get("order_id")
     return int(raw) if isinstance(raw, str) and raw.isdigit() else None
 
 
@@ -369,61 +231,6 @@ def create_refund(
 
 def retrieve_dispute(dispute_id: str) -> Dispute:
     return dispute_from_object(_call(_client().v1.disputes.retrieve, dispute_id))
-
-
-@dataclass(frozen=True)
-class Invoice:
-    id: str
-    subscription_id: str | None
-    customer_id: str | None
-    amount_paid: int
-    amount_due: int
-    currency: str
-    status: str | None
-    billing_reason: str | None
-    metadata: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def monthly_gift_id(self) -> int | None:
-        raw = self.metadata.get("monthly_gift_id")
-        return int(raw) if raw and raw.isdigit() else None
-
-
-@dataclass(frozen=True)
-class Subscription:
-    id: str
-    status: str
-    customer_id: str | None
-    cancellation_reason: str | None
-    metadata: dict[str, str] = field(default_factory=dict)
-
-
-def invoice_from_object(obj: Any) -> Invoice:
-    data = _as_dict(obj)
-    # Since API 2025-03-31 the subscription and its metadata sit under `parent`.
-    details = _as_dict(_as_dict(data.get("parent")).get("subscription_details"))
-    return Invoice(
-        id=str(data["id"]),
-        subscription_id=_id_of(details.get("subscription")),
-        customer_id=_id_of(data.get("customer")),
-        amount_paid=int(data.get("amount_paid") or 0),
-        amount_due=int(data.get("amount_due") or 0),
-        currency=str(data.get("currency") or ""),
-        status=data.get("status"),
-        billing_reason=data.get("billing_reason"),
-        metadata={str(k): str(v) for k, v in _as_dict(details.get("metadata")).items()},
-    )
-
-
-def subscription_from_object(obj: Any) -> Subscription:
-    data = _as_dict(obj)
-    return Subscription(
-        id=str(data["id"]),
-        status=str(data.get("status") or ""),
-        customer_id=_id_of(data.get("customer")),
-        cancellation_reason=_as_dict(data.get("cancellation_details")).get("reason"),
-        metadata={str(k): str(v) for k, v in _as_dict(data.get("metadata")).items()},
-    )
 
 
 def retrieve_invoice(invoice_id: str) -> Invoice:
