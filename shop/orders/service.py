@@ -81,6 +81,8 @@ def create_order(cart: Cart, email: str, name: str, fingerprint: str) -> Order:
                 quantity=line.quantity,
                 packages=line.packages_per_unit,
                 note=line.note,
+                note_review=line.note_review,
+                note_review_reason=line.note_review_reason,
             )
         )
     db.session.add(order)
