@@ -32,6 +32,10 @@ _EMOJI_GLUE = frozenset(
     | set(range(0xE0020, 0xE0080))  # tag characters (subdivision flags)
     | set(range(0x1F3FB, 0x1F400))  # skin tone modifiers (category Sk)
 )
+# Invisible characters that only hide or reorder text (zero-width space, word joiner,
+# byte order mark, bidi overrides): always removed, so they cannot split a phone number
+# or print a note backwards. Joiners and direction marks that real writing uses stay.
+_HIDING = frozenset({0x200B, 0x2060, 0xFEFF, 0x202D, 0x202E})
 # Invisible marks that right-to-left text (Hebrew, Arabic) legitimately carries.
 _DIRECTION_MARKS = frozenset({0x200E, 0x200F, 0x061C})
 _LINE_SEPARATORS = {"\u2028": "\n", "\u2029": "\n"}
@@ -95,7 +99,7 @@ def _is_emoji_part(ch: str) -> bool:
 
 
 def _normalise(text: str | None, *, allow_emoji: bool) -> tuple[str, bool]:
-    """NFC, no control characters, tidy line breaks; without emoji when they cannot print."""
+    """NFC, no control or hiding characters, tidy line breaks; no emoji if they cannot print."""
     if text is None:
         return "", False
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -109,7 +113,7 @@ def _normalise(text: str | None, *, allow_emoji: bool) -> tuple[str, bool]:
             kept.append(ch)
             continue
         # Surrogates cannot be stored or printed; they are never part of a real note.
-        if unicodedata.category(ch) in ("Cc", "Cs"):
+        if unicodedata.category(ch) in ("Cc", "Cs") or ord(ch) in _HIDING:
             continue
         if not allow_emoji and _is_emoji_part(ch):
             removed = True

@@ -42,8 +42,14 @@ def pending_count() -> int:
     return db.session.scalar(stmt) or 0
 
 
+# Ids are 32-bit integers on every backend; a larger number in the URL finds nothing.
+MAX_ID = 2**31 - 1
+
+
 def lock_line(line_id: int) -> OrderLine | None:
     """The line, with its order's row held until commit so two decisions queue up."""
+    if not 0 < line_id <= MAX_ID:
+        return None
     order_id = db.session.scalar(select(OrderLine.order_id).where(OrderLine.id == line_id))
     if order_id is None:
         return None

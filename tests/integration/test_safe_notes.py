@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from flask import Flask
@@ -403,3 +404,32 @@ def test_no_note_text_reaches_stripe(
     for stripe_object in (session, items, intent, paid):
         text = json.dumps(stripe_object, ensure_ascii=False)
         assert "Kowalski" not in text and "Stay warm" not in text
+
+
+# --- no input is a 500 ---------------------------------------------------------------------
+
+
+@pytest.mark.shop_config({"NOTE_ALLOW_EMOJI": False} | REVIEW)
+@pytest.mark.parametrize(
+    "raw_note",
+    [b"%ED%A0%80", b"%FF%FE%00", b"%00%07", b"%E2%80%8B" * 20, b"%F0%9F%A7%A4" * 600,
+     quote("\u202e7654321 llac").encode(), quote("x" * 100_000).encode(),
+     quote("\U000e0000\ue000").encode()],
+)
+def test_odd_bytes_in_a_note_get_an_answer_not_an_error(
+    app: Flask, client: FlaskClient, raw_note: bytes,
+) -> None:
+    body = (b"variant=single-package&quantity=1&csrf_token="
+            + csrf_token(client).encode() + b"&note=" + raw_note)
+    response = client.post("/cart/add", data=body,
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code in (302, 422)
+    for line in cart_lines(app):
+        assert "\x00" not in line.note and "\u200b" not in line.note
+
+
+def test_line_ids_too_large_for_the_database_are_not_found(
+    manager: FlaskClient,  # noqa: F811
+) -> None:
+    for line_id in (2**31, 10**20):
+        assert decide(manager, line_id, "approve").status_code == 404

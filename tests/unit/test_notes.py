@@ -156,6 +156,13 @@ def test_ordinary_support_messages_pass(note: str) -> None:
     assert result.clean_text == clean_note(note, 500)
 
 
+def test_characters_that_hide_or_reverse_text_are_removed() -> None:
+    assert clean_note("Stay\u200b warm\ufeff\u2060", 500) == "Stay warm"
+    result = screen_note("\u202e7654321 llac", SHOP)
+    assert result.verdict == "refused" and "\u202e" not in result.clean_text
+    assert screen_note("\u200b\u200b", SHOP) == screen_note("", SHOP)
+
+
 def test_an_empty_note_is_fine() -> None:
     assert screen_note("  \r\n ", SHOP) == screen_note(None, SHOP)
     assert screen_note(None, SHOP).clean_text == "" and screen_note(None, SHOP).verdict == "ok"
@@ -201,7 +208,7 @@ def test_without_emoji_latin1_symbols_and_other_scripts_stay() -> None:
 
 
 def test_without_emoji_characters_the_partner_may_lack_wait_for_review() -> None:
-    for note in ("private \ue000 glyph", "zero\u200bwidth", "unassigned \U000e0000 char"):
+    for note in ("private \ue000 glyph", "invisible\u2061function", "unassigned \U000e0000 char"):
         result = screen_note(note, NO_EMOJI)
         assert (result.verdict, result.reason) == ("review", UNPRINTABLE_REASON), note
     # A partner that prints emoji gets them as they are.
