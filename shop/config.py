@@ -14,6 +14,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105
 DEV_STRIPE_SECRET_KEY = "sk_test_local_emulator"  # noqa: S105
 DEV_STRIPE_WEBHOOK_SECRET = "whsec_local_emulator"  # noqa: S105
+# Words that place or name a unit. Whole words only, so "baseball" or "database" pass;
+# "unit" and "front" are left out because ordinary notes say "the whole unit".
+DEFAULT_NOTE_BLOCKED_TERMS = "base,battalion,brigade,regiment,coordinates,grid ref"
 
 
 class ConfigError(RuntimeError):
@@ -49,6 +52,13 @@ def _env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return list(default)
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _env_terms(name: str, default: str) -> list[str]:
+    """A comma-separated list where, unlike other settings, set-but-empty means none."""
+    value = os.environ.get(name)
+    raw = default if value is None else value
+    return [" ".join(part.split()) for part in raw.split(",") if part.strip()]
 
 
 def _database_url(raw: str | None) -> str:
@@ -117,6 +127,11 @@ def load_config() -> dict[str, Any]:
         "FEE_FIXED_CENTS": _env_int("FEE_FIXED_CENTS", 30),
         "CART_MAX_QUANTITY": _env_int("CART_MAX_QUANTITY", 100),
         "NOTE_MAX_LENGTH": _env_int("NOTE_MAX_LENGTH", 500),
+        # Notes are printed and travel with the package: what the partner can print, what a
+        # note may never say (unit names and locations), and what staff read first.
+        "NOTE_ALLOW_EMOJI": _env_bool("NOTE_ALLOW_EMOJI", True),
+        "NOTE_BLOCKED_TERMS": _env_terms("NOTE_BLOCKED_TERMS", DEFAULT_NOTE_BLOCKED_TERMS),
+        "NOTE_REVIEW_TERMS": _env_terms("NOTE_REVIEW_TERMS", ""),
         # Stripe: the shop's one payment provider.
         "STRIPE_SECRET_KEY": _env("STRIPE_SECRET_KEY", DEV_STRIPE_SECRET_KEY),
         "STRIPE_WEBHOOK_SECRET": _env("STRIPE_WEBHOOK_SECRET", DEV_STRIPE_WEBHOOK_SECRET),
@@ -128,6 +143,7 @@ def load_config() -> dict[str, Any]:
         "RECONCILE_WINDOW_HOURS": _env_int("RECONCILE_WINDOW_HOURS", 48),
         # Celery: without a broker, tasks run in-process right after the commit.
         "REDIS_URL": redis_url,
+        "CELERY_QUEUE": _env("CELERY_QUEUE", "shop"),
         # A side effect (receipt, packing order) not done by then is sent again by the sweep.
         "SIDE_EFFECT_DEADLINE": _env_int("SIDE_EFFECT_DEADLINE", 120),
         "SIDE_EFFECT_MAX_ATTEMPTS": _env_int("SIDE_EFFECT_MAX_ATTEMPTS", 8),
@@ -146,10 +162,12 @@ def load_config() -> dict[str, Any]:
     }
 
 
-def celery_settings(redis_url: str | None) -> dict[str, Any]:
+def celery_settings(redis_url: str | None, queue: str = "shop") -> dict[str, Any]:
     """Celery's settings: Redis when REDIS_URL is set, else tasks run in-process."""
     return {
         "broker_url": redis_url or "memory://",
+        # A queue of the shop's own, so a Redis shared with other apps never mixes tasks.
+        "task_default_queue": queue,
         "result_backend": None,
         "task_always_eager": redis_url is None,
         "task_ignore_result": True,
@@ -176,7 +194,7 @@ def derived_settings(config: dict[str, Any]) -> dict[str, Any]:
     """Settings that follow from others, unless given explicitly."""
     redis_url = config.get("REDIS_URL")
     return {
-        "CELERY": celery_settings(redis_url),
+        "CELERY": celery_settings(redis_url, config.get("CELERY_QUEUE") or "shop"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
     }
 

@@ -43,7 +43,8 @@ def packing_order_body(order: Order) -> dict[str, Any]:
                 "bundle": line.bundle_slug,
                 "quantity": line.quantity,
                 "packages": line.total_packages,
-                "note": line.note,
+                # A note staff rejected (or have not yet approved) is never printed.
+                "note": line.printed_note,
             }
             for line in lines
         ],

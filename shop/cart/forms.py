@@ -8,7 +8,7 @@ from flask import current_app
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
-from shop.cart.notes import NoteError, clean_note
+from shop.cart.notes import NoteSettings, screen_note
 from shop.cart.service import CartError, parse_quantity
 from shop.forms import ShopForm
 
@@ -19,6 +19,11 @@ class _QuantityAndNote(ShopForm):
 
     clean_quantity: int
     clean_note: str
+    # "pending" when staff must read the note before its package is packed.
+    note_review: str | None = None
+    note_review_reason: str | None = None
+    # Emoji were taken out because the partner cannot print them; the donor is told.
+    note_symbols_removed: bool = False
 
     def validate_quantity(self, field: Any) -> None:
         try:
@@ -29,10 +34,13 @@ class _QuantityAndNote(ShopForm):
             raise ValidationError(str(exc)) from exc
 
     def validate_note(self, field: Any) -> None:
-        try:
-            self.clean_note = clean_note(field.data, current_app.config["NOTE_MAX_LENGTH"])
-        except NoteError as exc:
-            raise ValidationError(str(exc)) from exc
+        result = screen_note(field.data, NoteSettings.from_config(current_app.config))
+        if result.verdict == "refused":
+            raise ValidationError(result.reason)
+        self.clean_note = result.clean_text
+        self.note_symbols_removed = result.symbols_removed
+        if result.verdict == "review":
+            self.note_review, self.note_review_reason = "pending", result.reason
 
 
 class AddToCartForm(_QuantityAndNote):

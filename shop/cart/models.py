@@ -49,6 +49,9 @@ class CartLine(db.Model):  # type: ignore[name-defined]
     bundle_id: Mapped[int | None] = mapped_column(ForeignKey("bundles.id"))
     quantity: Mapped[int] = mapped_column(default=1)
     note: Mapped[str] = mapped_column(Text, default="")
+    # "pending" when the screen wants staff to read the note before it is printed.
+    note_review: Mapped[str | None] = mapped_column(String(20))
+    note_review_reason: Mapped[str | None] = mapped_column(Text)
     # Only for donations: the amount the donor chose. Packages take the bundle's price.
     amount_cents: Mapped[int | None] = mapped_column()
     # Donations only: the processing fee the donor chose to cover, and a dedication.

@@ -41,7 +41,9 @@ def parse_quantity(raw: str | None, max_quantity: int) -> int:
     return value
 
 
-def add_bundle(cart: Cart, bundle: Bundle, quantity: int, note: str, max_quantity: int) -> CartLine:
+def add_bundle(cart: Cart, bundle: Bundle, quantity: int, note: str, max_quantity: int,
+               *, note_review: str | None = None,
+               note_review_reason: str | None = None) -> CartLine:
     """Add packages; the same bundle with the same note grows the existing line."""
     if bundle.currency != cart.currency:
         raise CartError("That bundle is not sold in this shop's currency.")
@@ -52,9 +54,12 @@ def add_bundle(cart: Cart, bundle: Bundle, quantity: int, note: str, max_quantit
                     f"You can send up to {max_quantity} of each bundle in one order."
                 )
             line.quantity += quantity
+            # The latest screen decides: the review lists may have changed since.
+            line.note_review, line.note_review_reason = note_review, note_review_reason
             db.session.flush()
             return line
-    line = CartLine(kind="package", bundle=bundle, quantity=quantity, note=note)
+    line = CartLine(kind="package", bundle=bundle, quantity=quantity, note=note,
+                    note_review=note_review, note_review_reason=note_review_reason)
     cart.lines.append(line)
     db.session.flush()
     return line
@@ -74,12 +79,14 @@ def find_line(cart: Cart, line_id: int) -> CartLine:
     raise CartError("That item is no longer in your cart.")
 
 
-def update_line(line: CartLine, quantity: int, note: str) -> None:
+def update_line(line: CartLine, quantity: int, note: str, *, note_review: str | None = None,
+                note_review_reason: str | None = None) -> None:
     if line.kind == "donation":
         line.quantity = 1  # a gift's amount is its size; quantity stays one
     else:
         line.quantity = quantity
         line.note = note
+        line.note_review, line.note_review_reason = note_review, note_review_reason
     db.session.flush()
 
 

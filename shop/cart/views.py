@@ -16,6 +16,18 @@ from shop.extensions import db, limiter
 
 bp = Blueprint("cart", __name__)
 
+EMOJI_REMOVED = ("Emoji were removed from your note because our packing partner cannot "
+                 "print them.")
+NOTE_HELD = ("Our team reads some notes before they are printed, so this package ships once "
+             "your note has been read.")
+
+
+def _flash_note_outcome(form: AddToCartForm | UpdateLineForm) -> None:
+    if form.note_symbols_removed:
+        flash(EMOJI_REMOVED, "info")
+    if form.note_review == "pending":
+        flash(NOTE_HELD, "info")
+
 
 def render_cart(
     cart: Cart | None,
@@ -58,6 +70,7 @@ def add() -> ResponseReturnValue:
         service.add_bundle(
             cart, bundle, form.clean_quantity, form.clean_note,
             max_quantity=current_app.config["CART_MAX_QUANTITY"],
+            note_review=form.note_review, note_review_reason=form.note_review_reason,
         )
     except service.CartError as exc:
         db.session.rollback()
@@ -65,6 +78,7 @@ def add() -> ResponseReturnValue:
         return render_storefront(form, failed_variant=form.variant.data, status=422)
     db.session.commit()
     flash(f"Added {bundle.name} to your cart.", "success")
+    _flash_note_outcome(form)
     return redirect(url_for("cart.view_cart"))
 
 
@@ -81,9 +95,13 @@ def update_line(line_id: int) -> ResponseReturnValue:
     if not form.validate():
         errors = [e for errs in form.errors.values() for e in errs] + list(form.form_errors)
         return render_cart(cart, line_errors={line.id: errors}, status=422)
-    service.update_line(line, form.clean_quantity, form.clean_note)
+    service.update_line(line, form.clean_quantity, form.clean_note,
+                        note_review=form.note_review,
+                        note_review_reason=form.note_review_reason)
     db.session.commit()
     flash("Your cart was updated.", "success")
+    if line.kind == "package":
+        _flash_note_outcome(form)
     return redirect(url_for("cart.view_cart"))
 
 

@@ -100,7 +100,12 @@ class OrderLine(db.Model):  # type: ignore[name-defined]
     """A snapshot of a cart line at checkout: later catalog changes never alter it."""
 
     __tablename__ = "order_lines"
-    __table_args__ = (CheckConstraint("quantity >= 1", name="quantity_positive"),)
+    __table_args__ = (
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+        CheckConstraint(
+            "note_review in ('pending', 'approved', 'rejected')", name="note_review"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
@@ -114,8 +119,17 @@ class OrderLine(db.Model):  # type: ignore[name-defined]
     dedication_type: Mapped[str | None] = mapped_column(String(10))  # honor | memory
     dedication_name: Mapped[str | None] = mapped_column(String(200))
     dedication_email: Mapped[str | None] = mapped_column(String(320))
+    # None: the note needed no review. Otherwise pending until staff approve it, or reject
+    # it (the package then ships without it; the donor's words stay in `note`).
+    note_review: Mapped[str | None] = mapped_column(String(20), index=True)
+    note_review_reason: Mapped[str | None] = mapped_column(Text)
 
     order: Mapped[Order] = relationship(back_populates="lines")
+
+    @property
+    def printed_note(self) -> str:
+        """What the partner prints: only a note that needed no review or was approved."""
+        return self.note if self.note_review in (None, "approved") else ""
 
     @property
     def line_total_cents(self) -> int:

@@ -68,6 +68,8 @@ class LineSpec:
     packages: int = 0
     bundle_slug: str | None = None
     note: str = ""
+    note_review: str | None = None
+    note_review_reason: str | None = None
     dedication_type: str | None = None
     dedication_name: str | None = None
     dedication_email: str | None = None
@@ -86,6 +88,7 @@ def lines_from_cart(cart: Cart) -> list[LineSpec]:
             kind=line.kind, name=line.name, unit_price_cents=line.unit_price_cents,
             quantity=line.quantity, packages=line.packages_per_unit,
             bundle_slug=line.bundle.slug if line.bundle else None, note=line.note,
+            note_review=line.note_review, note_review_reason=line.note_review_reason,
         ))
     return specs
 
@@ -141,7 +144,9 @@ def place_order(
             OrderLine(
                 kind=spec.kind, bundle_slug=spec.bundle_slug, name=spec.name,
                 unit_price_cents=spec.unit_price_cents, quantity=spec.quantity,
-                packages=spec.packages, note=spec.note, dedication_type=spec.dedication_type,
+                packages=spec.packages, note=spec.note, note_review=spec.note_review,
+                note_review_reason=spec.note_review_reason,
+                dedication_type=spec.dedication_type,
                 dedication_name=spec.dedication_name, dedication_email=spec.dedication_email,
             )
         )

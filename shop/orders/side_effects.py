@@ -39,8 +39,24 @@ def _deadline() -> timedelta:
     return timedelta(seconds=current_app.config["SIDE_EFFECT_DEADLINE"])
 
 
+NOTE_HOLD_REASON = "a note waits for approval"
+
+
+def notes_awaiting_approval(order: Order) -> bool:
+    """True while staff have not yet read a note that the screen held for review.
+
+    The one gate for anything that prints notes: a packing order is created held, and is
+    released only once this is False.
+    """
+    return any(line.note_review == "pending" for line in order.lines)
+
+
 def request_after_payment(order: Order) -> list[SideEffect]:
-    """The receipt, the packing order when there are packages, the dedication notice."""
+    """The receipt, the packing order when there are packages, the dedication notice.
+
+    A packing order whose notes still wait for staff is created held instead, and is not
+    enqueued; approving the notes releases it.
+    """
     kinds = [RECEIPT] + ([PACKING_ORDER] if order.package_lines else [])
     if any(line.dedication_email for line in order.lines):
         kinds.append(DEDICATION_NOTICE)
@@ -48,20 +64,27 @@ def request_after_payment(order: Order) -> list[SideEffect]:
     for kind in kinds:
         if order.side_effect(kind) is not None:
             continue
-        effect = SideEffect(kind=kind, status="pending", due_at=utcnow() + _deadline())
+        held = kind == PACKING_ORDER and notes_awaiting_approval(order)
+        effect = SideEffect(kind=kind, status="held" if held else "pending",
+                            due_at=utcnow() + _deadline())
         order.side_effects.append(effect)
         created.append(effect)
     if not created:
         return []
     db.session.flush()
-    for effect in created:
+    queued = [effect for effect in created if effect.status == "pending"]
+    for effect in queued:
         jobs.enqueue(db.session(), TASKS[effect.kind], effect.id)
-    record_event(
-        order,
-        "queued",
-        " and ".join(LABELS[e.kind] for e in created) + " queued",
-        actor="system",
-    )
+    if queued:
+        record_event(
+            order,
+            "queued",
+            " and ".join(LABELS[e.kind] for e in queued) + " queued",
+            actor="system",
+        )
+    if len(queued) < len(created):
+        record_event(order, "packing_order_held", f"Packing order held: {NOTE_HOLD_REASON}",
+                     actor="system")
     return created
 
 
@@ -106,10 +129,16 @@ def hold_unsent(order: Order, *, reason: str) -> None:
                      actor="system")
 
 
-def release_held(order: Order) -> None:
+def release_held(order: Order, *, actor: str = "system",
+                 reason: str = "released, the hold is over") -> bool:
+    """Send a held packing order, unless a note or an open dispute still holds it."""
     effect = order.side_effect(PACKING_ORDER)
-    if effect is not None and effect.status == "held":
-        send_again(effect, actor="system", reason="released, the hold is over")
+    if effect is None or effect.status != "held":
+        return False
+    if notes_awaiting_approval(order) or order.status == "disputed":
+        return False
+    send_again(effect, actor=actor, reason=reason)
+    return True
 
 
 def lock(effect_id: int) -> SideEffect | None:

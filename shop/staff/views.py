@@ -23,9 +23,10 @@ from flask_login import current_user, login_user, logout_user
 from shop.donations.models import MonthlyGift
 from shop.extensions import db, limiter, login_manager
 from shop.money import InvalidAmount, format_money, parse_amount
+from shop.orders import notes_review
 from shop.orders.models import Order
 from shop.orders.service import approve_review
-from shop.orders.side_effects import LABELS, PACKING_ORDER, RECEIPT
+from shop.orders.side_effects import LABELS, PACKING_ORDER, RECEIPT, notes_awaiting_approval
 from shop.orders.state import STATUS_LABELS, can_move
 from shop.payments.client import PaymentError
 from shop.payments.refunds import (
@@ -60,6 +61,9 @@ EVENT_LABELS = {
     "packing_order_retry": "Packing order retry",
     "packing_order_failed": "Packing order failed",
     "packing_order_requested": "Packing order requested again",
+    "packing_order_held": "Packing order held",
+    "note_approved": "Note approved",
+    "note_rejected": "Note rejected",
 }
 
 
@@ -85,7 +89,8 @@ def never_cache(response: Response) -> Response:
 
 @bp.context_processor
 def staff_helpers() -> dict[str, Any]:
-    return {"status_labels": STATUS_LABELS}
+    # A function, so only pages that show the count (the nav) run the query.
+    return {"status_labels": STATUS_LABELS, "notes_to_review": notes_review.pending_count}
 
 
 def _bad_request(message: str) -> ResponseReturnValue:
@@ -173,6 +178,7 @@ def _render_order(order: Order, ship_form: ShipForm | None = None,
         status_label=STATUS_LABELS.get(order.status, order.status),
         receipt=order.side_effect(RECEIPT),
         packing=order.side_effect(PACKING_ORDER),
+        notes_waiting=notes_awaiting_approval(order),
         effect_labels=LABELS,
         can_ship=can_move(order.status, "fulfilled"),
         ship_form=ship_form or ShipForm(formdata=None),
@@ -324,3 +330,50 @@ def monthly_donor(plan_id: int) -> ResponseReturnValue:
     ).all()
     return render_template("staff/monthly_plan.html", plan=plan, gifts=gifts,
                            status_labels=STATUS_LABELS)
+
+
+# --- the note approval queue ----------------------------------------------------------
+
+
+@bp.get("/notes")
+def notes() -> ResponseReturnValue:
+    return render_template("staff/notes.html", lines=notes_review.pending_notes())
+
+
+def _decide_note(line_id: int, decision: notes_review.Decision) -> ResponseReturnValue:
+    back = safe_next(request.form.get("next")) or url_for("staff.notes")
+    line = notes_review.lock_line(line_id)
+    if line is None:
+        db.session.rollback()
+        abort(404)
+    order = line.order
+    number = order.number
+    try:
+        released = notes_review.decide(line, decision, actor=current_staff().email)
+    except notes_review.NoteAlreadyDecided as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(back, code=303)
+    if decision == "approve":
+        message = f"The note on {number} is approved for printing."
+    else:
+        message = f"The note on {number} is rejected; the package ships without it."
+    if released:
+        message += " The packing order is on its way to the partner."
+    elif notes_awaiting_approval(order):
+        message += " Another note on this order still waits."
+    db.session.commit()  # the released packing order is handed over after this commit
+    flash(message, "success")
+    return redirect(back, code=303)
+
+
+@bp.post("/notes/<int:line_id>/approve")
+@manager_required
+def approve_note(line_id: int) -> ResponseReturnValue:
+    return _decide_note(line_id, "approve")
+
+
+@bp.post("/notes/<int:line_id>/reject")
+@manager_required
+def reject_note(line_id: int) -> ResponseReturnValue:
+    return _decide_note(line_id, "reject")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,7 +33,6 @@ def shared_redis() -> str:
         client.ping()
     except redis.ConnectionError as exc:
         need_service("Redis", f"{REDIS_URL}: {exc}")
-    client.flushdb()  # a test database of its own: no stale tasks from an earlier run
     return REDIS_URL
 
 
@@ -49,7 +49,9 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 def _redis_app(app: Flask, redis_url: str) -> Flask:
     """The test app again, with a broker: tasks now go through Redis to the worker."""
-    config = dict(app.config) | {"REDIS_URL": redis_url}
+    # A queue of this test's own: another run sharing the Redis never takes its tasks.
+    config = dict(app.config) | {"REDIS_URL": redis_url,
+                                 "CELERY_QUEUE": f"shop-test-{uuid.uuid4().hex[:12]}"}
     config.pop("CELERY", None)
     config.pop("RATELIMIT_STORAGE_URI", None)
     redis_app = create_app(config)

@@ -8,6 +8,7 @@ from shop.config import (
     DEV_STRIPE_WEBHOOK_SECRET,
     ConfigError,
     check_production,
+    load_config,
 )
 
 GOOD = {
@@ -41,3 +42,21 @@ def test_production_refuses_unsafe_settings(override: dict, message: str) -> Non
 
 def test_development_runs_on_placeholders() -> None:
     check_production({"APP_ENV": "development", "SECRET_KEY": DEV_SECRET_KEY})
+
+
+def test_note_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NOTE_ALLOW_EMOJI", "NOTE_BLOCKED_TERMS", "NOTE_REVIEW_TERMS"):
+        monkeypatch.delenv(name, raising=False)
+    defaults = load_config()
+    assert defaults["NOTE_ALLOW_EMOJI"] is True
+    assert "brigade" in defaults["NOTE_BLOCKED_TERMS"] and "grid ref" in defaults[
+        "NOTE_BLOCKED_TERMS"]
+    assert defaults["NOTE_REVIEW_TERMS"] == []
+
+    monkeypatch.setenv("NOTE_ALLOW_EMOJI", "false")
+    monkeypatch.setenv("NOTE_BLOCKED_TERMS", "")  # set but empty: no blocked terms at all
+    monkeypatch.setenv("NOTE_REVIEW_TERMS", " hospital ,, front  line ")
+    config = load_config()
+    assert config["NOTE_ALLOW_EMOJI"] is False
+    assert config["NOTE_BLOCKED_TERMS"] == []
+    assert config["NOTE_REVIEW_TERMS"] == ["hospital", "front line"]
