@@ -7,18 +7,14 @@ from flask import current_app
 
 from shop.jobs import STAFF_ALERT_SEND
 from shop.notifications.alerts import dispute_alert_message
-from shop.notifications.mailer import MailError, send
 from shop.orders.models import SideEffect
 from shop.orders.side_effects import DISPUTE_ALERT
-from tasks.side_effects import PermanentError, TransientError, perform
+from tasks.side_effects import perform, send_mail
 
 
 def _alert(effect: SideEffect) -> tuple[str | None, str]:
     to = current_app.config.get("STAFF_ALERT_EMAIL") or "staff@localhost"
-    try:
-        message_id = send(dispute_alert_message(effect.order, to))
-    except MailError as exc:
-        raise (TransientError if exc.transient else PermanentError)(str(exc)) from exc
+    message_id = send_mail(dispute_alert_message(effect.order, to))
     return message_id, f"Staff alerted at {to}"
 
 

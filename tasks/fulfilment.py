@@ -20,11 +20,10 @@ from celery import Task, shared_task
 from flask import current_app
 
 from shop.jobs import PACKING_ORDER_SUBMIT
-from shop.notifications.mailer import MailError, send
 from shop.notifications.packing_slips import packing_slip_message
 from shop.orders.models import Order, SideEffect
 from shop.orders.side_effects import PACKING_ORDER
-from tasks.side_effects import PermanentError, TransientError, perform
+from tasks.side_effects import PermanentError, TransientError, perform, send_mail
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +97,7 @@ def _reference(response: requests.Response) -> str | None:
 
 
 def _email_slip(order: Order, to: str) -> tuple[str | None, str]:
-    try:
-        message_id = send(packing_slip_message(order, to))
-    except MailError as exc:
-        raise (TransientError if exc.transient else PermanentError)(str(exc)) from exc
+    message_id = send_mail(packing_slip_message(order, to))
     return message_id, f"Packing slip emailed to {to}"
 
 

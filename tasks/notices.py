@@ -6,11 +6,10 @@ from celery import Task, shared_task
 
 from shop.extensions import db
 from shop.jobs import NOTICE_SEND
-from shop.notifications.mailer import MailError, send
 from shop.notifications.notices import dedication_notice_message, payment_failed_message
 from shop.orders.models import SideEffect
 from shop.orders.side_effects import DEDICATION_NOTICE, PAYMENT_FAILED_NOTICE
-from tasks.side_effects import PermanentError, TransientError, perform
+from tasks.side_effects import perform, send_mail
 
 
 def _notify(effect: SideEffect) -> tuple[str | None, str]:
@@ -21,10 +20,7 @@ def _notify(effect: SideEffect) -> tuple[str | None, str]:
             return None, "No dedication email; nothing to send"
     else:
         message = payment_failed_message(order)
-    try:
-        message_id = send(message)
-    except MailError as exc:
-        raise (TransientError if exc.transient else PermanentError)(str(exc)) from exc
+    message_id = send_mail(message)
     return message_id, f"Notice sent to {message['To']}"
 
 

@@ -5,19 +5,15 @@ from __future__ import annotations
 from celery import Task, shared_task
 
 from shop.jobs import RECEIPT_SEND
-from shop.notifications.mailer import MailError, send
 from shop.notifications.receipts import receipt_message
 from shop.orders.models import SideEffect
 from shop.orders.side_effects import RECEIPT
-from tasks.side_effects import PermanentError, TransientError, perform
+from tasks.side_effects import perform, send_mail
 
 
 def _send_receipt(effect: SideEffect) -> tuple[str | None, str]:
     order = effect.order
-    try:
-        message_id = send(receipt_message(order, attempt=effect.attempts + 1))
-    except MailError as exc:
-        raise (TransientError if exc.transient else PermanentError)(str(exc)) from exc
+    message_id = send_mail(receipt_message(order, attempt=effect.attempts + 1))
     return message_id, f"Receipt sent to {order.email}"
 
 

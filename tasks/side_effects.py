@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
+from email.message import EmailMessage
 
 from celery import Task
 from flask import current_app
 
 from shop.extensions import db
+from shop.notifications import mailer
 from shop.orders import side_effects
 from shop.orders.models import SideEffect
 
@@ -77,3 +79,11 @@ def _retry_delay(attempt: int) -> float | None:
         config["SIDE_EFFECT_BACKOFF_MAX"], config["SIDE_EFFECT_BACKOFF"] * 2 ** (attempt - 1)
     )
     return random.uniform(ceiling / 2, ceiling)
+
+
+def send_mail(message: EmailMessage) -> str:
+    """Send through the shop's mailer; a refusal becomes a transient or permanent failure."""
+    try:
+        return mailer.send(message)
+    except mailer.MailError as exc:
+        raise (TransientError if exc.transient else PermanentError)(str(exc)) from exc

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from shop.cart.session import current_cart
 from shop.cart.views import render_cart
 from shop.checkout import service
 from shop.checkout.forms import CheckoutForm
+from shop.checkout.send import send_to_checkout
 from shop.extensions import db, limiter
-from shop.payments.client import PaymentError
 
 log = logging.getLogger(__name__)
 
@@ -44,21 +44,8 @@ def checkout() -> ResponseReturnValue:
         return redirect(order.stripe_checkout_url, code=303)
     db.session.commit()  # the order exists before Stripe hears of it
 
-    urls = service.CheckoutUrls(
-        public_url=current_app.config["PUBLIC_URL"],
-        order_path=url_for("orders.order_page", token=order.token),
-        cart_path=url_for("cart.view_cart"),
+    return send_to_checkout(
+        order, back_path=url_for("cart.view_cart"),
+        unavailable=lambda: (render_template("storefront/payment_unavailable.html",
+                                             order=order), 503),
     )
-    try:
-        session = service.start_checkout_session(order, urls)
-    except PaymentError as exc:
-        log.warning("order %s: checkout session not created: %s", order.number, exc)
-        service.note_payment_unavailable(order, exc)
-        db.session.commit()
-        return render_template("storefront/payment_unavailable.html", order=order), 503
-    service.attach_session(order, session)
-    db.session.commit()
-    log.info("order %s: checkout session %s", order.number, session.id)
-    if not session.url:
-        return render_template("storefront/payment_unavailable.html", order=order), 503
-    return redirect(session.url, code=303)

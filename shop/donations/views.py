@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 from shop.cart.service import add_donation
 from shop.cart.session import current_cart
 from shop.checkout import service as checkout
+from shop.checkout.send import send_to_checkout
 from shop.donations.forms import DonationForm
 from shop.donations.links import plan_from_token, plan_token
 from shop.donations.models import MonthlyGift
@@ -99,21 +100,9 @@ def _start_one_off(gift: Gift) -> ResponseReturnValue:
     if order is not None and order.stripe_checkout_url:
         return redirect(order.stripe_checkout_url, code=303)
     order = checkout.place_gift_order(gift)
-    db.session.commit()
-    urls = checkout.CheckoutUrls(
-        public_url=current_app.config["PUBLIC_URL"],
-        order_path=url_for("orders.order_page", token=order.token),
-        cart_path=url_for("donations.donate_page"),
-    )
-    try:
-        session = checkout.start_checkout_session(order, urls)
-    except payments.PaymentError as exc:
-        checkout.note_payment_unavailable(order, exc)
-        db.session.commit()
-        return _unavailable(order)
-    checkout.attach_session(order, session)
-    db.session.commit()
-    return redirect(session.url or url_for("orders.order_page", token=order.token), code=303)
+    db.session.commit()  # the order exists before Stripe hears of it
+    return send_to_checkout(order, back_path=url_for("donations.donate_page"),
+                            unavailable=lambda: _unavailable(order))
 
 
 def _start_monthly(gift: Gift) -> ResponseReturnValue:

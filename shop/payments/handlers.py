@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from shop.orders.models import Order
 from shop.payments import client, monthly
 from shop.payments.events import Handler, Outcome
 from shop.payments.models import StripeEvent
@@ -32,34 +34,35 @@ def _checkout_session(kind: str) -> Handler:
     return handle
 
 
-def _charge_refunded(event: dict[str, Any], row: StripeEvent) -> Outcome:
-    charge = client.charge_from_object(event["data"]["object"])
-    if not charge.payment_intent_id:
-        return Outcome("ignored", "charge without a payment intent")
-    found = find_order_for_payment(charge.payment_intent_id)
+def _for_payment(
+    row: StripeEvent, payment_intent_id: str | None, what: str,
+    apply: Callable[[Order, str], bool],
+) -> Outcome:
+    """Find the order a refund or dispute is about, by its payment, and apply the event."""
+    if not payment_intent_id:
+        return Outcome("ignored", f"{what} without a payment intent")
+    found = find_order_for_payment(payment_intent_id)
     if found.order is None:
         if found.ours:
-            return Outcome("unmatched", f"no order for payment {charge.payment_intent_id}")
+            return Outcome("unmatched", f"no order for payment {payment_intent_id}")
         return Outcome("ignored", "not a payment made through the shop")
     row.order_id = found.order.id
-    changed = apply_refunded_charge(charge, found.order, source=f"webhook {row.stripe_id}")
+    changed = apply(found.order, f"webhook {row.stripe_id}")
     return Outcome("processed", f"order is {found.order.status}" + ("" if changed
                    else " (unchanged)"), found.order.number)
+
+
+def _charge_refunded(event: dict[str, Any], row: StripeEvent) -> Outcome:
+    charge = client.charge_from_object(event["data"]["object"])
+    return _for_payment(row, charge.payment_intent_id, "charge",
+                        lambda order, source: apply_refunded_charge(charge, order,
+                                                                    source=source))
 
 
 def _dispute(event: dict[str, Any], row: StripeEvent) -> Outcome:
     dispute = client.dispute_from_object(event["data"]["object"])
-    if not dispute.payment_intent_id:
-        return Outcome("ignored", "dispute without a payment intent")
-    found = find_order_for_payment(dispute.payment_intent_id)
-    if found.order is None:
-        if found.ours:
-            return Outcome("unmatched", f"no order for payment {dispute.payment_intent_id}")
-        return Outcome("ignored", "not a payment made through the shop")
-    row.order_id = found.order.id
-    changed = apply_dispute(dispute, found.order, source=f"webhook {row.stripe_id}")
-    return Outcome("processed", f"order is {found.order.status}" + ("" if changed
-                   else " (unchanged)"), found.order.number)
+    return _for_payment(row, dispute.payment_intent_id, "dispute",
+                        lambda order, source: apply_dispute(dispute, order, source=source))
 
 
 HANDLERS: dict[str, Handler] = {

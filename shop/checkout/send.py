@@ -1,0 +1,43 @@
+"""Send a committed order to Stripe Checkout: the view step the cart and gifts share."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from flask import current_app, redirect, url_for
+from flask.typing import ResponseReturnValue
+
+from shop.checkout import service
+from shop.extensions import db
+from shop.orders.models import Order
+from shop.payments.client import PaymentError
+
+log = logging.getLogger(__name__)
+
+
+def send_to_checkout(
+    order: Order, *, back_path: str, unavailable: Callable[[], ResponseReturnValue]
+) -> ResponseReturnValue:
+    """Create the order's Checkout Session and 303 the donor to it (the order is committed).
+
+    When Stripe fails, the attempt is written on the order and `unavailable` answers.
+    """
+    urls = service.CheckoutUrls(
+        public_url=current_app.config["PUBLIC_URL"],
+        order_path=url_for("orders.order_page", token=order.token),
+        cart_path=back_path,
+    )
+    try:
+        session = service.start_checkout_session(order, urls)
+    except PaymentError as exc:
+        log.warning("order %s: checkout session not created: %s", order.number, exc)
+        service.note_payment_unavailable(order, exc)
+        db.session.commit()
+        return unavailable()
+    service.attach_session(order, session)
+    db.session.commit()
+    log.info("order %s: checkout session %s", order.number, session.id)
+    if not session.url:
+        return unavailable()
+    return redirect(session.url, code=303)
