@@ -32,6 +32,8 @@ def enqueue(session: Session, name: str, *args: Any) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # only a savepoint was released; the jobs wait for the real commit
     jobs = session.info.pop(_KEY, [])
     for name, args in jobs:
         send_now(name, *args)
