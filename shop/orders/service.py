@@ -102,8 +102,15 @@ def get_order_by_token(token: str) -> Order | None:
 
 
 def lock_order(order_id: int) -> Order | None:
-    """Load the order and hold its row until the transaction ends (PostgreSQL)."""
-    return db.session.scalar(db.select(Order).where(Order.id == order_id).with_for_update())
+    """Load the order and hold its row until the transaction ends (PostgreSQL).
+
+    FOR NO KEY UPDATE: it still keeps two writers of the order apart, but lets another
+    transaction add timeline entries to it (a unit filling up writes on every member
+    order), so that cannot deadlock with a refund holding this order.
+    """
+    return db.session.scalar(
+        db.select(Order).where(Order.id == order_id).with_for_update(key_share=True)
+    )
 
 
 def _note_stripe_ids(order: Order, report: PaymentReport) -> None:
