@@ -8,8 +8,10 @@ import click
 from flask import Flask, current_app
 
 from shop import jobs
+from shop.campaign.service import refresh_totals
 from shop.catalog.service import seed_winter_campaign
 from shop.extensions import db, utcnow
+from shop.money import format_money
 from shop.payments.client import PaymentError
 from shop.payments.handlers import HANDLERS
 from shop.payments.reconcile import parse_duration, reconcile
@@ -56,6 +58,18 @@ def register_commands(app: Flask) -> None:
             if every <= 0:
                 return
             time.sleep(every)
+
+    @app.cli.command("campaign-totals")
+    def campaign_totals() -> None:
+        """Recount the campaign's progress (e.g. after changing its dates) and print it."""
+        row = refresh_totals()
+        db.session.commit()
+        campaign = current_app.config
+        click.echo(
+            f"{row.name}: {row.packages_funded} of {campaign['CAMPAIGN_GOAL_PACKAGES']} "
+            f"packages funded, {format_money(row.raised_cents, row.currency)} raised of "
+            f"{format_money(campaign['CAMPAIGN_GOAL_CENTS'], row.currency)}"
+        )
 
     from shop.staff.cli import register_staff_commands
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
+from shop.campaign.views import current_progress
 from shop.cart.forms import AddToCartForm
 from shop.cart.session import current_cart
 from shop.catalog.service import active_products, catalog_as_json
@@ -30,6 +31,7 @@ def render_storefront(
             donation_form=DonationForm(),
             cart=current_cart(),
             donation_min=current_app.config["DONATION_MIN"],
+            campaign=current_progress(),
         ),
         status,
     )

@@ -7,6 +7,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from shop.campaign.service import refresh_totals
 from shop.cart.models import Cart
 from shop.extensions import db, utcnow
 from shop.money import format_money
@@ -149,6 +150,7 @@ def mark_paid(order: Order, report: PaymentReport, *, actor: str) -> bool:
     order.paid_at = utcnow()
     _empty_cart_that_made(order)
     side_effects.request_after_payment(order)
+    refresh_totals()
     return True
 
 
@@ -220,6 +222,7 @@ def record_refunds(order: Order, refunded_cents: int, *, source: str, actor: str
         # The dispute decides the state; the refund is still written down.
         record_event(order, "refund", f"{amount} refunded in total during a dispute "
                      f"({source})", actor=actor, data={"refunded_cents": refunded_cents})
+        refresh_totals()
         return True
     moved = move_or_record(
         order, new,
@@ -229,6 +232,7 @@ def record_refunds(order: Order, refunded_cents: int, *, source: str, actor: str
     )
     if full:
         side_effects.cancel_unsent(order, reason="the order was refunded in full")
+    refresh_totals()
     return moved
 
 
@@ -248,6 +252,7 @@ def mark_disputed(order: Order, *, amount_cents: int, reason: str, dispute_id: s
     order.status_before_dispute = previous
     side_effects.hold_unsent(order, reason=f"dispute {dispute_id} is open")
     side_effects.request_staff_alert(order)
+    refresh_totals()
     return True
 
 
@@ -263,6 +268,7 @@ def close_dispute(order: Order, *, won: bool, dispute_id: str, reason: str, sour
         )
         if moved:
             side_effects.release_held(order)
+            refresh_totals()
         return moved
     moved = move_or_record(
         order, "dispute_lost",
@@ -272,6 +278,7 @@ def close_dispute(order: Order, *, won: bool, dispute_id: str, reason: str, sour
     )
     if moved:
         side_effects.cancel_unsent(order, reason=f"dispute {dispute_id} was lost")
+        refresh_totals()
     return moved
 
 
@@ -280,7 +287,10 @@ def flag_for_review(order: Order, reason: str, *, actor: str) -> bool:
     order.review_reason = reason
     if order.status == "needs_review":
         return False
-    return move_or_record(order, "needs_review", reason=reason, actor=actor)
+    moved = move_or_record(order, "needs_review", reason=reason, actor=actor)
+    if moved:
+        refresh_totals()  # money under review does not count until staff accept it
+    return moved
 
 
 def approve_review(order: Order, *, actor: str) -> bool:
@@ -292,4 +302,5 @@ def approve_review(order: Order, *, actor: str) -> bool:
     if moved:
         order.paid_at = order.paid_at or utcnow()
         side_effects.request_after_payment(order)
+        refresh_totals()
     return moved
