@@ -15,6 +15,7 @@ from tasks.side_effects import PermanentError, TransientError, perform
 
 def _alert(effect: SideEffect) -> tuple[str | None, str]:
     to = current_app.config.get("STAFF_ALERT_EMAIL") or "staff@localhost"
+    assert effect.order is not None  # alerts are about an order
     try:
         message_id = send(dispute_alert_message(effect.order, to))
     except MailError as exc:

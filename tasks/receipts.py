@@ -14,6 +14,7 @@ from tasks.side_effects import PermanentError, TransientError, perform
 
 def _send_receipt(effect: SideEffect) -> tuple[str | None, str]:
     order = effect.order
+    assert order is not None  # receipts always belong to an order
     try:
         message_id = send(receipt_message(order, attempt=effect.attempts + 1))
     except MailError as exc:

@@ -144,10 +144,14 @@ def buy_and_pay(
     gift: str | None = None,
     email: str = "donor@example.org",
     name: str = "",
+    join_unit: bool = False,
+    quantity: int = 1,
 ) -> tuple[str, dict[str, Any]]:
     """Cart, checkout, pay at the stand-in; returns the order token and the paid event."""
     if variant:
-        add_to_cart(client, variant, 1, note)
+        extra = {"join_unit": "y"} if join_unit else {}
+        response = add_to_cart(client, variant, quantity, note, **extra)
+        assert response.status_code == 302, response.get_data(as_text=True)
     if gift:
         donate(client, gift)
     location = checkout(client, email=email, name=name).location

@@ -1,4 +1,4 @@
-"""GET /api/campaign: the campaign's progress, from the cache."""
+"""GET /api/campaign: the campaign's progress and its units, from the cache."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from shop.campaign.service import Progress, progress
-from shop.extensions import db
+from shop.extensions import db, utcnow
+from shop.units.service import UnitProgress, storefront_units, visible_units
 
 bp = Blueprint("campaign", __name__)
 
@@ -19,6 +20,10 @@ def current_progress() -> Progress:
     return result
 
 
+def storefront_campaign() -> tuple[Progress, list[UnitProgress]]:
+    return current_progress(), storefront_units(utcnow())
+
+
 @bp.get("/api/campaign")
 def campaign_api() -> ResponseReturnValue:
     result = current_progress()
@@ -29,5 +34,9 @@ def campaign_api() -> ResponseReturnValue:
         "goal_cents": result.goal_cents,
         "raised_cents": result.raised_cents,
         "currency": result.currency,
-        "units": [],
+        "units": [
+            {"number": unit.number, "packages_funded": unit.packages_funded,
+             "packages": unit.packages}
+            for unit in visible_units(utcnow())
+        ],
     })

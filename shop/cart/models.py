@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.catalog.models import Bundle
@@ -51,6 +51,8 @@ class CartLine(db.Model):  # type: ignore[name-defined]
     note: Mapped[str] = mapped_column(Text, default="")
     # Only for donations: the amount the donor chose. Packages take the bundle's price.
     amount_cents: Mapped[int | None] = mapped_column()
+    # A single package the donor wants sent with others as one unit's ten-pack.
+    join_unit: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     cart: Mapped[Cart] = relationship(back_populates="lines")
     bundle: Mapped[Bundle | None] = relationship()

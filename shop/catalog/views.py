@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
-from shop.campaign.views import current_progress
+from shop.campaign.views import storefront_campaign
 from shop.cart.forms import AddToCartForm
 from shop.cart.session import current_cart
 from shop.catalog.service import active_products, catalog_as_json
@@ -20,6 +20,7 @@ def render_storefront(
     """The storefront; after a refused add, the failing bundle's form shows the errors."""
     products = active_products()
     slugs = {bundle.slug for product in products for bundle in product.active_bundles}
+    campaign, units = storefront_campaign()
     return (
         render_template(
             "storefront/index.html",
@@ -31,7 +32,8 @@ def render_storefront(
             donation_form=DonationForm(),
             cart=current_cart(),
             donation_min=current_app.config["DONATION_MIN"],
-            campaign=current_progress(),
+            campaign=campaign,
+            units=units,
         ),
         status,
     )

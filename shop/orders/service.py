@@ -14,6 +14,7 @@ from shop.money import format_money
 from shop.orders import side_effects
 from shop.orders.models import Order, OrderLine
 from shop.orders.state import OPEN_STATUSES, PAID_STATUSES, move_or_record, record_event
+from shop.units import service as units
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def cart_fingerprint(cart: Cart, email: str, name: str) -> str:
     for line in cart.lines:
         parts.append(
             f"{line.kind}|{line.bundle.slug if line.bundle else ''}|{line.quantity}|"
-            f"{line.unit_price_cents}|{line.note}"
+            f"{line.unit_price_cents}|{line.note}" + ("|unit" if line.join_unit else "")
         )
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -82,6 +83,7 @@ def create_order(cart: Cart, email: str, name: str, fingerprint: str) -> Order:
                 quantity=line.quantity,
                 packages=line.packages_per_unit,
                 note=line.note,
+                join_unit=line.join_unit,
             )
         )
     db.session.add(order)
@@ -150,6 +152,7 @@ def mark_paid(order: Order, report: PaymentReport, *, actor: str) -> bool:
     order.paid_at = utcnow()
     _empty_cart_that_made(order)
     side_effects.request_after_payment(order)
+    units.place_packages(order)
     refresh_totals()
     return True
 
@@ -232,6 +235,8 @@ def record_refunds(order: Order, refunded_cents: int, *, source: str, actor: str
     )
     if full:
         side_effects.cancel_unsent(order, reason="the order was refunded in full")
+        # A partial refund keeps the order's places: its packages still count as funded.
+        units.release_places(order, reason="the order was refunded in full", actor=actor)
     refresh_totals()
     return moved
 
@@ -252,6 +257,9 @@ def mark_disputed(order: Order, *, amount_cents: int, reason: str, dispute_id: s
     order.status_before_dispute = previous
     side_effects.hold_unsent(order, reason=f"dispute {dispute_id} is open")
     side_effects.request_staff_alert(order)
+    # The bank holds the money, so its packages are not funded: a unit must neither wait
+    # for them nor ship them. A won dispute puts them back in a unit.
+    units.release_places(order, reason=f"dispute {dispute_id} is open", actor=actor)
     refresh_totals()
     return True
 
@@ -268,6 +276,8 @@ def close_dispute(order: Order, *, won: bool, dispute_id: str, reason: str, sour
         )
         if moved:
             side_effects.release_held(order)
+            if order.status in ("paid", "fulfilled", "partially_refunded"):
+                units.place_packages(order)
             refresh_totals()
         return moved
     moved = move_or_record(
@@ -278,6 +288,7 @@ def close_dispute(order: Order, *, won: bool, dispute_id: str, reason: str, sour
     )
     if moved:
         side_effects.cancel_unsent(order, reason=f"dispute {dispute_id} was lost")
+        units.release_places(order, reason=f"dispute {dispute_id} was lost", actor=actor)
         refresh_totals()
     return moved
 
@@ -302,5 +313,6 @@ def approve_review(order: Order, *, actor: str) -> bool:
     if moved:
         order.paid_at = order.paid_at or utcnow()
         side_effects.request_after_payment(order)
+        units.place_packages(order)
         refresh_totals()
     return moved

@@ -117,14 +117,15 @@ def test_money_paid_before_the_campaign_starts_does_not_count(
 def test_the_campaign_api_has_the_agreed_shape(
     app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn,
 ) -> None:
-    _, paid = buy_and_pay(client, stripe_stand_in, "single-package", note="Stay warm")
+    _, paid = buy_and_pay(client, stripe_stand_in, "single-package", join_unit=True,
+                          note="Stay warm")
     post_event(client, paid)
     response = client.get("/api/campaign")
     assert response.status_code == 200
     assert response.get_json() == {
         "name": "Spring Boots", "goal_packages": 200, "packages_funded": 1,
         "goal_cents": 1_300_000, "raised_cents": 6500, "currency": "usd",
-        "units": [],
+        "units": [{"number": 1, "packages_funded": 1, "packages": 10}],
     }
     page = client.get("/").get_data(as_text=True)
     assert "Spring Boots" in page

@@ -62,7 +62,8 @@ def test_upgrade_then_seed_gives_the_models_schema_and_the_catalog(empty_databas
     import shop.catalog.models
     import shop.orders.models
     import shop.payments.models
-    import shop.staff.models  # noqa: F401  (every model registers on the metadata)
+    import shop.staff.models
+    import shop.units.models  # noqa: F401  (every model registers on the metadata)
 
     engine = create_engine(empty_database)
     try:
