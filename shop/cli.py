@@ -15,6 +15,7 @@ from shop.money import format_money
 from shop.payments.client import PaymentError
 from shop.payments.handlers import HANDLERS
 from shop.payments.reconcile import parse_duration, reconcile
+from shop.units.service import close_campaign
 
 
 def register_commands(app: Flask) -> None:
@@ -58,6 +59,21 @@ def register_commands(app: Flask) -> None:
             if every <= 0:
                 return
             time.sleep(every)
+
+    @app.cli.command("close-campaign")
+    @click.option("--policy", type=click.Choice(["ship", "hold"]), default=None,
+                  help="What to do with partly filled units (default: UNIT_PARTIAL_POLICY).")
+    @click.option("--before-end", is_flag=True,
+                  help="Close now even though the campaign's end date has not passed.")
+    def close_campaign_command(policy: str | None, before_end: bool) -> None:
+        """Ship (or hold) the partly filled units once the campaign has ended. Safe to rerun."""
+        report = close_campaign(
+            policy=policy or current_app.config["UNIT_PARTIAL_POLICY"], now=utcnow(),
+            force=before_end,
+        )
+        db.session.commit()  # unit packing orders are handed over after this commit
+        for line in report.lines:
+            click.echo(line)
 
     @app.cli.command("campaign-totals")
     def campaign_totals() -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from celery.schedules import crontab
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Placeholders used by `make run` and the tests; production refuses to start with them.
@@ -184,6 +186,9 @@ def celery_settings(redis_url: str | None) -> dict[str, Any]:
         "beat_schedule": {
             "send-pending-side-effects": {"task": "sweeps.pending", "schedule": 60.0},
             "reconcile-with-stripe": {"task": "payments.reconcile", "schedule": 900.0},
+            # Once the campaign's end date has passed, partly filled units are closed.
+            "close-campaign-daily": {"task": "campaign.close", "schedule": crontab(minute=10,
+                                                                                  hour=0)},
         },
     }
 

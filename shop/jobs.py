@@ -19,8 +19,9 @@ STAFF_ALERT_SEND = "alerts.send"
 SWEEP_PENDING = "sweeps.pending"
 RECONCILE = "payments.reconcile"
 UNIT_PACKING_ORDER_SUBMIT = "fulfilment.submit_unit"
+CAMPAIGN_CLOSE = "campaign.close"
 TASK_NAMES = (RECEIPT_SEND, PACKING_ORDER_SUBMIT, STAFF_ALERT_SEND, SWEEP_PENDING, RECONCILE,
-              UNIT_PACKING_ORDER_SUBMIT)
+              UNIT_PACKING_ORDER_SUBMIT, CAMPAIGN_CLOSE)
 
 _KEY = "shop_jobs"
 

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
+from shop.campaign.service import current_campaign
 from shop.extensions import db, utcnow
 from shop.orders import side_effects
 from shop.orders.models import Order, OrderLine, SideEffect
@@ -214,6 +215,60 @@ def mark_shipped(unit: Unit) -> None:
     unit.status = "shipped"
     unit.shipped_at = utcnow()
     db.session.flush()
+
+
+@dataclass(frozen=True)
+class CloseReport:
+    lines: list[str]
+    changed: bool
+
+
+def close_campaign(*, policy: str, now: datetime, force: bool = False) -> CloseReport:
+    """Apply the partial-unit policy to every open unit once the campaign has ended.
+
+    "ship" sends each partly filled unit as it is; "hold" keeps it for staff. Units
+    already closed are left alone, so running it again (daily) changes nothing, except
+    for a unit opened since by a payment that came in late.
+    """
+    campaign = current_campaign()
+    if not force and not campaign.has_ended(now):
+        return CloseReport([f"The campaign {campaign.name} runs until {campaign.end}; "
+                            "no unit was closed."], False)
+    if policy not in ("ship", "hold"):
+        raise ValueError(f"unknown partial-unit policy {policy!r}")
+    lines: list[str] = []
+    open_ids = list(db.session.scalars(
+        db.select(Unit.id).where(Unit.status == "open").order_by(Unit.number)
+    ))
+    for unit_id in open_ids:
+        unit = _lock_unit(unit_id)
+        if unit.status != "open":
+            continue
+        funded = funded_count(unit)
+        if funded == 0:
+            lines.append(f"Unit {unit.number} is empty; nothing to ship.")
+            continue
+        if policy == "ship":
+            unit.status = "shipping"
+            db.session.flush()
+            _tell_members(unit, "unit_closed",
+                          f"The campaign has ended: unit {unit.number} ships as it is with "
+                          f"{funded} of {unit.size} packages; its packing order is queued")
+            request_unit_packing_order(unit)
+            lines.append(f"Unit {unit.number}: shipping as it is with {funded} of "
+                         f"{unit.size} packages.")
+        else:
+            unit.status = "held"
+            unit.note = (f"Held when the campaign ended with {funded} of {unit.size} "
+                         "packages (UNIT_PARTIAL_POLICY=hold): staff decide when it ships.")
+            db.session.flush()
+            _tell_members(unit, "unit_held",
+                          f"The campaign has ended: unit {unit.number} is held with {funded} "
+                          f"of {unit.size} packages until staff ship it")
+            lines.append(f"Unit {unit.number}: held with {funded} of {unit.size} packages.")
+    if not lines:
+        lines.append("No open unit with packages; nothing to do.")
+    return CloseReport(lines, any("shipping" in line or "held" in line for line in lines))
 
 
 @dataclass(frozen=True)

@@ -258,6 +258,51 @@ def end_campaign(app: Flask) -> None:
     app.config["CAMPAIGN_START"] = yesterday - timedelta(days=60)
 
 
+@pytest.mark.shop_config({"UNIT_PARTIAL_POLICY": "ship"})
+def test_close_campaign_ships_a_partly_filled_unit_once(
+    app: Flask, client: FlaskClient, runner: FlaskCliRunner, stripe_stand_in: StripeStandIn,
+    partner: PartnerServer,
+) -> None:
+    tokens = [join(app, stripe_stand_in, f"Note {n}")[0] for n in range(1, 4)]
+    early = runner.invoke(args=["close-campaign"])
+    assert early.exit_code == 0 and "no unit was closed" in early.output
+    assert partner.requests == []
+
+    end_campaign(app)
+    result = runner.invoke(args=["close-campaign"])
+    assert result.exit_code == 0, result.output
+    assert "Unit 1: shipping as it is with 3 of 10 packages." in result.output
+    [body] = unit_orders(partner).values()
+    assert body["packages"] == 3 and [line["note"] for line in body["lines"]] == [
+        "Note 1", "Note 2", "Note 3"]
+    assert "The campaign has ended: unit 1 ships as it is with 3 of 10 packages; its " \
+           "packing order is queued" in messages(app, tokens[0])
+
+    again = runner.invoke(args=["close-campaign"])
+    assert again.exit_code == 0 and "nothing to do" in again.output
+    assert len(partner.requests) == 1
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-testid="campaign-ended"' in page and 'data-testid="join-unit"' not in page
+
+
+def test_the_daily_task_does_nothing_while_the_campaign_runs_then_closes_it(
+    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn, partner: PartnerServer,
+) -> None:
+    from shop import jobs
+
+    join(app, stripe_stand_in, "Daily note")
+    beat = app.config["CELERY"]["beat_schedule"]
+    assert any(entry["task"] == jobs.CAMPAIGN_CLOSE for entry in beat.values())
+    with app.app_context():
+        jobs.send_now(jobs.CAMPAIGN_CLOSE)
+    assert partner.requests == []
+    end_campaign(app)
+    with app.app_context():
+        jobs.send_now(jobs.CAMPAIGN_CLOSE)
+        jobs.send_now(jobs.CAMPAIGN_CLOSE)
+    assert len(unit_orders(partner)) == 1
+
+
 def test_only_a_single_package_can_join_a_unit_and_only_while_the_campaign_runs(
     app: Flask, client: FlaskClient,
 ) -> None:
