@@ -271,6 +271,67 @@ def close_campaign(*, policy: str, now: datetime, force: bool = False) -> CloseR
     return CloseReport(lines, any("shipping" in line or "held" in line for line in lines))
 
 
+def ship_held(unit_number: int, *, actor: str) -> Unit:
+    """Staff ship a held unit as it is."""
+    unit_id = db.session.scalar(db.select(Unit.id).where(Unit.number == unit_number))
+    if unit_id is None:
+        raise UnitError(f"There is no unit {unit_number}.")
+    unit = _lock_unit(unit_id)
+    if unit.status != "held":
+        raise UnitError(f"Unit {unit.number} is {unit.status}; only a held unit can be "
+                        "shipped this way.")
+    funded = funded_count(unit)
+    if funded == 0:
+        raise UnitError(f"Unit {unit.number} has no packages left to ship.")
+    unit.status = "shipping"
+    db.session.flush()
+    _tell_members(unit, "unit_closed",
+                  f"Unit {unit.number} ships as it is with {funded} of {unit.size} packages "
+                  "(released by staff); its packing order is queued", actor=actor)
+    request_unit_packing_order(unit)
+    return unit
+
+
+class UnitError(ValueError):
+    """A unit action the unit's state does not allow; the message is for staff."""
+
+
+def retry_packing_order(unit_number: int, *, actor: str) -> SideEffect:
+    """Staff send a failed unit packing order to the partner again."""
+    unit_id = db.session.scalar(db.select(Unit.id).where(Unit.number == unit_number))
+    if unit_id is None:
+        raise UnitError(f"There is no unit {unit_number}.")
+    unit = _lock_unit(unit_id)
+    effect = side_effects.unit_effect(unit, lock=True)
+    if effect is None or effect.status not in ("failed", "pending"):
+        state = "none" if effect is None else effect.status
+        raise UnitError(f"Unit {unit.number}'s packing order is {state}; only a failed or "
+                        "pending one can be sent again.")
+    side_effects.send_again(effect, actor=actor, reason="retried at staff request")
+    return effect
+
+
+@dataclass(frozen=True)
+class StaffUnit:
+    unit: Unit
+    funded: int
+    effect: SideEffect | None
+    order_numbers: list[str]
+
+
+def units_for_staff() -> list[StaffUnit]:
+    """Every unit, newest first, with its packing order and the orders in it."""
+    rows = []
+    for unit in db.session.scalars(db.select(Unit).order_by(Unit.number.desc())):
+        rows.append(StaffUnit(
+            unit=unit,
+            funded=funded_count(unit),
+            effect=side_effects.unit_effect(unit),
+            order_numbers=[order.number or "" for order in _member_orders(unit)],
+        ))
+    return rows
+
+
 @dataclass(frozen=True)
 class UnitProgress:
     number: int

@@ -14,11 +14,14 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from shop.extensions import db
 from shop.orders.models import Order, OrderEvent, SideEffect
+from shop.units.models import Unit
+from tests.integration.test_staff import staff_client
 from tests.servers import PartnerServer, SmtpSink, text_of
 from tests.support import (
     StripeStandIn,
     add_to_cart,
     buy_and_pay,
+    csrf_token,
     dispute_at_stripe,
     post_event,
     refund_at_stripe,
@@ -285,6 +288,33 @@ def test_close_campaign_ships_a_partly_filled_unit_once(
     assert 'data-testid="campaign-ended"' in page and 'data-testid="join-unit"' not in page
 
 
+@pytest.mark.shop_config({"UNIT_PARTIAL_POLICY": "hold"})
+def test_close_campaign_holds_a_partly_filled_unit_until_staff_ship_it(
+    app: Flask, client: FlaskClient, runner: FlaskCliRunner, stripe_stand_in: StripeStandIn,
+    partner: PartnerServer,
+) -> None:
+    token, _ = join(app, stripe_stand_in, "Held note")
+    end_campaign(app)
+    result = runner.invoke(args=["close-campaign"])
+    assert "Unit 1: held with 1 of 10 packages." in result.output
+    assert runner.invoke(args=["close-campaign"]).output.strip().endswith("nothing to do.")
+    assert partner.requests == []
+    assert client.get(f"/api/orders/{token}").get_json()["fulfilment_status"] == "held"
+
+    staff = staff_client(app, runner, "manager@example.org", "manager")
+    page = staff.get("/staff/units").get_data(as_text=True)
+    assert 'data-status="held"' in page and "UNIT_PARTIAL_POLICY=hold" in page
+    form_token = csrf_token(staff, "/staff/units")
+    shipped = staff.post("/staff/units/1/ship", data={"csrf_token": form_token})
+    assert shipped.status_code == 303
+    [body] = unit_orders(partner).values()
+    assert body["lines"][0]["note"] == "Held note"
+    again = staff.post("/staff/units/1/ship", data={"csrf_token": form_token},
+                       follow_redirects=True)
+    assert "Unit 1 is shipped; only a held unit can be shipped" in again.get_data(as_text=True)
+    assert len(partner.requests) == 1
+
+
 def test_the_daily_task_does_nothing_while_the_campaign_runs_then_closes_it(
     app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn, partner: PartnerServer,
 ) -> None:
@@ -336,6 +366,33 @@ def test_without_a_partner_api_a_full_unit_is_one_packing_slip_by_email(
     text = text_of(slip)
     assert 'Note to print and enclose: "Anna\'s note"' in text
     assert 'Note to print and enclose: "Bob\'s note"' in text
+
+
+@pytest.mark.shop_config({"UNIT_SIZE": 2})
+def test_a_unit_packing_order_the_partner_refuses_is_shown_to_staff_and_can_be_retried(
+    app: Flask, client: FlaskClient, runner: FlaskCliRunner, stripe_stand_in: StripeStandIn,
+    partner: PartnerServer,
+) -> None:
+    partner.fail_next, partner.fail_status = 1, 422
+    anna, _ = join(app, stripe_stand_in, "Anna's note")
+    join(app, stripe_stand_in, "Bob's note")
+    assert client.get(f"/api/orders/{anna}").get_json()["fulfilment_status"] == "failed"
+    assert any(m.startswith("Unit 1's packing order failed after 1 attempts")
+               for m in messages(app, anna))
+    staff = staff_client(app, runner, "manager@example.org", "manager")
+    number = client.get(f"/api/orders/{anna}").get_json()["number"]
+    order_page = staff.get(f"/staff/orders/{number}").get_data(as_text=True)
+    assert 'data-testid="staff-line-join-unit"' in order_page
+    assert "No packing order of its own: its packages travel with units" in order_page
+    assert 'data-testid="staff-order-unit" data-unit="1"' in order_page
+    assert "packing order failed" in order_page
+    page = staff.get("/staff/units").get_data(as_text=True)
+    assert 'data-testid="staff-unit-packing" data-status="failed"' in page
+    form_token = csrf_token(staff, "/staff/units")
+    staff.post("/staff/units/1/retry-packing-order", data={"csrf_token": form_token})
+    assert len(unit_orders(partner)) == 1
+    with app.app_context():
+        assert db.session.scalars(db.select(Unit)).one().status == "shipped"
 
 
 def test_the_first_donor_to_open_a_unit_gets_their_receipt_at_once(
