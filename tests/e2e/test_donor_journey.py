@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
-
 from flask.testing import FlaskCliRunner
+from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveShop
 from tests.servers import PartnerServer, SmtpSink, text_of
