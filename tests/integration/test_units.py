@@ -404,3 +404,24 @@ def test_the_first_donor_to_open_a_unit_gets_their_receipt_at_once(
     with app.app_context():
         kinds = [e.kind for e in db.session.scalars(db.select(OrderEvent))]
     assert "receipt_done" in kinds
+
+
+@pytest.mark.shop_config({"UNIT_SIZE": 3})
+def test_a_payment_under_review_takes_a_place_only_when_staff_approve_it(
+    app: Flask, client: FlaskClient, runner: FlaskCliRunner, stripe_stand_in: StripeStandIn,
+) -> None:
+    token, paid = buy_and_pay(client, stripe_stand_in, "single-package", note="Checked",
+                              join_unit=True)
+    paid["data"]["object"]["amount_total"] = 100  # Stripe reports another amount
+    post_event(client, paid)
+    order = client.get(f"/api/orders/{token}").get_json()
+    assert order["status"] == "needs_review" and order["units"] == []
+    assert api_units(client) == []
+    assert client.get("/api/campaign").get_json()["packages_funded"] == 0
+
+    staff = staff_client(app, runner, "manager@example.org", "manager")
+    approved = staff.post(f"/staff/orders/{order['number']}/approve",
+                          data={"csrf_token": csrf_token(staff, "/staff/orders")})
+    assert approved.status_code == 303
+    assert api_units(client) == [{"number": 1, "packages_funded": 1, "packages": 3}]
+    assert client.get("/api/campaign").get_json()["packages_funded"] == 1
