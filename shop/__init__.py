@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from shop.config import check_production, derived_settings, load_config
+from shop.config import check_campaign, check_production, derived_settings, load_config
 from shop.extensions import (
     celery_init_app,
     csrf,
@@ -31,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if not (config and key in config):
             app.config[key] = value
     check_production(dict(app.config))
+    check_campaign(dict(app.config))
     configure_logging(app)
     register_extensions(app)
     register_blueprints(app)
@@ -83,6 +84,8 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    import shop.staff.units  # noqa: F401  (adds the units page to the staff blueprint)
+    from shop.campaign.views import bp as campaign_bp
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
     from shop.checkout.views import bp as checkout_bp
@@ -94,7 +97,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         catalog_bp, cart_bp, donations_bp, checkout_bp, orders_bp, payments_bp, health_bp,
-        staff_bp,
+        staff_bp, campaign_bp,
     ):
         app.register_blueprint(blueprint)
 

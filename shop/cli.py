@@ -10,12 +10,15 @@ from flask import Flask, current_app
 from sqlalchemy.exc import IntegrityError
 
 from shop import jobs
+from shop.campaign.service import refresh_totals
 from shop.catalog.service import seed_winter_campaign
 from shop.extensions import db, utcnow
+from shop.money import format_money
 from shop.notifications import mailer, statements
 from shop.payments.client import PaymentError
 from shop.payments.handlers import HANDLERS
 from shop.payments.reconcile import parse_duration, reconcile
+from shop.units.service import close_campaign
 
 
 def register_commands(app: Flask) -> None:
@@ -98,6 +101,33 @@ def register_commands(app: Flask) -> None:
         click.echo(f"{year}: " + ", ".join(f"{what} {n}" for what, n in outcomes.items()) + ".")
         if outcomes["failed"]:
             raise click.exceptions.Exit(1)
+
+    @app.cli.command("close-campaign")
+    @click.option("--policy", type=click.Choice(["ship", "hold"]), default=None,
+                  help="What to do with partly filled units (default: UNIT_PARTIAL_POLICY).")
+    @click.option("--before-end", is_flag=True,
+                  help="Close now even though the campaign's end date has not passed.")
+    def close_campaign_command(policy: str | None, before_end: bool) -> None:
+        """Ship (or hold) the partly filled units once the campaign has ended. Safe to rerun."""
+        report = close_campaign(
+            policy=policy or current_app.config["UNIT_PARTIAL_POLICY"], now=utcnow(),
+            force=before_end,
+        )
+        db.session.commit()  # unit packing orders are handed over after this commit
+        for line in report.lines:
+            click.echo(line)
+
+    @app.cli.command("campaign-totals")
+    def campaign_totals() -> None:
+        """Recount the campaign's progress (e.g. after changing its dates) and print it."""
+        row = refresh_totals()
+        db.session.commit()
+        campaign = current_app.config
+        click.echo(
+            f"{row.name}: {row.packages_funded} of {campaign['CAMPAIGN_GOAL_PACKAGES']} "
+            f"packages funded, {format_money(row.raised_cents, row.currency)} raised of "
+            f"{format_money(campaign['CAMPAIGN_GOAL_CENTS'], row.currency)}"
+        )
 
     from shop.staff.cli import register_staff_commands
 

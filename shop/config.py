@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from celery.schedules import crontab
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,6 +62,17 @@ def _env_terms(name: str, default: str) -> list[str]:
     value = os.environ.get(name)
     raw = default if value is None else value
     return [" ".join(part.split()) for part in raw.split(",") if part.strip()]
+
+
+def _env_date(name: str, default: str) -> date:
+    value = _env(name, default) or default
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an ISO date like 2026-11-01, not {value!r}") from exc
+
+
+UNIT_PARTIAL_POLICIES = ("ship", "hold")
 
 
 def _database_url(raw: str | None) -> str:
@@ -132,6 +146,16 @@ def load_config() -> dict[str, Any]:
         "NOTE_ALLOW_EMOJI": _env_bool("NOTE_ALLOW_EMOJI", True),
         "NOTE_BLOCKED_TERMS": _env_terms("NOTE_BLOCKED_TERMS", DEFAULT_NOTE_BLOCKED_TERMS),
         "NOTE_REVIEW_TERMS": _env_terms("NOTE_REVIEW_TERMS", ""),
+        # The campaign the storefront's progress bar counts; dates are whole UTC days.
+        "CAMPAIGN_NAME": _env("CAMPAIGN_NAME", "Warm Winter 2026"),
+        "CAMPAIGN_START": _env_date("CAMPAIGN_START", "2026-11-01"),
+        "CAMPAIGN_END": _env_date("CAMPAIGN_END", "2027-02-28"),
+        "CAMPAIGN_GOAL_PACKAGES": _env_int("CAMPAIGN_GOAL_PACKAGES", 1000),
+        "CAMPAIGN_GOAL_CENTS": _env_int("CAMPAIGN_GOAL_CENTS", 6500000),
+        # Single packages donors chose to send together: this many make one unit's order.
+        "UNIT_SIZE": _env_int("UNIT_SIZE", 10),
+        # What happens to a partly filled unit when the campaign ends: ship it or hold it.
+        "UNIT_PARTIAL_POLICY": (_env("UNIT_PARTIAL_POLICY", "ship") or "ship").lower(),
         # Stripe: the shop's one payment provider.
         "STRIPE_SECRET_KEY": _env("STRIPE_SECRET_KEY", DEV_STRIPE_SECRET_KEY),
         "STRIPE_WEBHOOK_SECRET": _env("STRIPE_WEBHOOK_SECRET", DEV_STRIPE_WEBHOOK_SECRET),
@@ -186,6 +210,9 @@ def celery_settings(redis_url: str | None, queue: str = "shop") -> dict[str, Any
         "beat_schedule": {
             "send-pending-side-effects": {"task": "sweeps.pending", "schedule": 60.0},
             "reconcile-with-stripe": {"task": "payments.reconcile", "schedule": 900.0},
+            # Once the campaign's end date has passed, partly filled units are closed.
+            "close-campaign-daily": {"task": "campaign.close", "schedule": crontab(minute=10,
+                                                                                  hour=0)},
         },
     }
 
@@ -197,6 +224,28 @@ def derived_settings(config: dict[str, Any]) -> dict[str, Any]:
         "CELERY": celery_settings(redis_url, config.get("CELERY_QUEUE") or "shop"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
     }
+
+
+def check_campaign(config: dict[str, Any]) -> None:
+    """Refuse campaign settings that would make the progress bar or the units nonsense."""
+    problems = []
+    if not 1 <= len(str(config.get("CAMPAIGN_NAME") or "")) <= 200:
+        problems.append("CAMPAIGN_NAME must be 1 to 200 characters")
+    start, end = config.get("CAMPAIGN_START"), config.get("CAMPAIGN_END")
+    if not isinstance(start, date) or not isinstance(end, date):
+        problems.append("CAMPAIGN_START and CAMPAIGN_END must be dates")
+    elif end < start:
+        problems.append("CAMPAIGN_END is before CAMPAIGN_START")
+    if int(config.get("UNIT_SIZE") or 0) < 2:
+        problems.append("UNIT_SIZE must be at least 2")
+    if int(config.get("CAMPAIGN_GOAL_PACKAGES") or 0) < 1:
+        problems.append("CAMPAIGN_GOAL_PACKAGES must be at least 1")
+    if int(config.get("CAMPAIGN_GOAL_CENTS") or 0) < 1:
+        problems.append("CAMPAIGN_GOAL_CENTS must be at least 1")
+    if config.get("UNIT_PARTIAL_POLICY") not in UNIT_PARTIAL_POLICIES:
+        problems.append("UNIT_PARTIAL_POLICY must be 'ship' or 'hold'")
+    if problems:
+        raise ConfigError("campaign settings: " + "; ".join(problems))
 
 
 def check_production(config: dict[str, Any]) -> None:

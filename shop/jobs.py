@@ -19,8 +19,11 @@ STAFF_ALERT_SEND = "alerts.send"
 NOTICE_SEND = "notices.send"
 SWEEP_PENDING = "sweeps.pending"
 RECONCILE = "payments.reconcile"
+UNIT_PACKING_ORDER_SUBMIT = "fulfilment.submit_unit"
+CAMPAIGN_CLOSE = "campaign.close"
 TASK_NAMES = (
-    RECEIPT_SEND, PACKING_ORDER_SUBMIT, STAFF_ALERT_SEND, NOTICE_SEND, SWEEP_PENDING, RECONCILE
+    RECEIPT_SEND, PACKING_ORDER_SUBMIT, STAFF_ALERT_SEND, NOTICE_SEND, SWEEP_PENDING, RECONCILE,
+    UNIT_PACKING_ORDER_SUBMIT, CAMPAIGN_CLOSE,
 )
 
 _KEY = "shop_jobs"
@@ -35,6 +38,8 @@ def enqueue(session: Session, name: str, *args: Any) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # only a savepoint was released; the jobs wait for the real commit
     jobs = session.info.pop(_KEY, [])
     for name, args in jobs:
         send_now(name, *args)

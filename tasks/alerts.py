@@ -14,6 +14,7 @@ from tasks.side_effects import perform, send_mail
 
 def _alert(effect: SideEffect) -> tuple[str | None, str]:
     to = current_app.config.get("STAFF_ALERT_EMAIL") or "staff@localhost"
+    assert effect.order is not None  # alerts are about an order
     message_id = send_mail(dispute_alert_message(effect.order, to))
     return message_id, f"Staff alerted at {to}"
 

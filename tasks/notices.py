@@ -14,6 +14,7 @@ from tasks.side_effects import perform, send_mail
 
 def _notify(effect: SideEffect) -> tuple[str | None, str]:
     order = effect.order
+    assert order is not None  # notices are about an order
     if effect.kind == DEDICATION_NOTICE:
         message = dedication_notice_message(order)
         if message is None:

@@ -13,6 +13,7 @@ from tasks.side_effects import perform, send_mail
 
 def _send_receipt(effect: SideEffect) -> tuple[str | None, str]:
     order = effect.order
+    assert order is not None  # receipts always belong to an order
     message_id = send_mail(receipt_message(order, attempt=effect.attempts + 1))
     return message_id, f"Receipt sent to {order.email}"
 

@@ -39,14 +39,14 @@ def perform(task: Task, effect_id: int, kind: str, action: Action) -> str:
     if effect.status != "pending":
         db.session.rollback()
         return effect.status  # done already (or failed/held): a duplicate delivery is a no-op
-    number = effect.order.number
+    number = side_effects.subject(effect)
     try:
         reference, message = action(effect)
     except TransientError as exc:
         retry_in = _retry_delay(effect.attempts + 1)
         side_effects.note_failure(effect, str(exc), retry_in=retry_in)
         db.session.commit()
-        log.warning("order %s: %s attempt %s failed: %s", number, kind, effect.attempts, exc)
+        log.warning("%s: %s attempt %s failed: %s", number, kind, effect.attempts, exc)
         if retry_in is not None and not task.app.conf.task_always_eager:
             # In-process (no broker) there is no one to wait: the sweep sends it again.
             raise task.retry(countdown=retry_in, exc=exc, max_retries=None) from exc
@@ -61,11 +61,11 @@ def perform(task: Task, effect_id: int, kind: str, action: Action) -> str:
         assert effect is not None
         side_effects.note_failure(effect, f"{type(exc).__name__}: {exc}", retry_in=None)
         db.session.commit()
-        log.exception("order %s: %s crashed", number, kind)
+        log.exception("%s: %s crashed", number, kind)
         return "failed"
     side_effects.mark_done(effect, reference, message)
     db.session.commit()
-    log.info("order %s: %s done (%s)", number, kind, reference)
+    log.info("%s: %s done (%s)", number, kind, reference)
     return "done"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +170,9 @@ def base_config(
         "SIDE_EFFECT_BACKOFF": 0.01,
         "SIDE_EFFECT_BACKOFF_MAX": 0.05,
         "SIDE_EFFECT_MAX_ATTEMPTS": 4,
+        # The campaign runs around today, whatever day the suite runs.
+        "CAMPAIGN_START": (datetime.now(UTC) - timedelta(days=30)).date(),
+        "CAMPAIGN_END": (datetime.now(UTC) + timedelta(days=90)).date(),
     }
 
 

@@ -154,10 +154,14 @@ def buy_and_pay(
     gift: str | None = None,
     email: str = "donor@example.org",
     name: str = "",
+    join_unit: bool = False,
+    quantity: int = 1,
 ) -> tuple[str, dict[str, Any]]:
     """Cart, checkout, pay at the stand-in; returns the order token and the paid event."""
     if variant:
-        add_to_cart(client, variant, 1, note)
+        extra = {"join_unit": "y"} if join_unit else {}
+        response = add_to_cart(client, variant, quantity, note, **extra)
+        assert response.status_code == 302, response.get_data(as_text=True)
     if gift:
         donate(client, gift)
     location = checkout(client, email=email, name=name).location
@@ -189,3 +193,25 @@ def stripe_post(stand_in: StripeStandIn, path: str, key: str | None = None,
                              timeout=10)
     response.raise_for_status()
     return response.json()
+
+
+def payment_intent_of(event: dict[str, Any]) -> str:
+    return str(event["data"]["object"]["payment_intent"])
+
+
+def refund_at_stripe(stand_in: StripeStandIn, event: dict[str, Any],
+                     amount: int | None = None) -> dict[str, Any]:
+    """Refund the payment behind a paid event, as staff would in Stripe's dashboard;
+    returns the charge.refunded event Stripe sends."""
+    data: dict[str, Any] = {"payment_intent": payment_intent_of(event)}
+    if amount is not None:
+        data["amount"] = amount
+    stripe_post(stand_in, "refunds", **data)
+    return stand_in.events("charge.refunded")[-1]
+
+
+def dispute_at_stripe(stand_in: StripeStandIn, event: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A cardholder disputes the payment; returns the dispute id and the created event."""
+    intent = stripe_get(stand_in, f"payment_intents/{payment_intent_of(event)}")
+    dispute = stand_in.dispute(intent["latest_charge"])
+    return str(dispute["id"]), stand_in.events("charge.dispute.created")[-1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
 from shop.cart.notes import NoteSettings, screen_note
@@ -47,6 +47,7 @@ class AddToCartForm(_QuantityAndNote):
     variant = HiddenField(
         "Bundle", validators=[DataRequired(message="Please choose a bundle to add.")]
     )
+    join_unit = BooleanField("Join a unit's ten-pack")
 
 
 class UpdateLineForm(_QuantityAndNote):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.catalog.models import Bundle
@@ -60,6 +60,8 @@ class CartLine(db.Model):  # type: ignore[name-defined]
     dedication_name: Mapped[str | None] = mapped_column(String(200))
     dedication_email: Mapped[str | None] = mapped_column(String(320))
     anonymous: Mapped[bool] = mapped_column(default=False)
+    # A single package the donor wants sent with others as one unit's ten-pack.
+    join_unit: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     cart: Mapped[Cart] = relationship(back_populates="lines")
     bundle: Mapped[Bundle | None] = relationship()

@@ -43,12 +43,15 @@ def parse_quantity(raw: str | None, max_quantity: int) -> int:
 
 def add_bundle(cart: Cart, bundle: Bundle, quantity: int, note: str, max_quantity: int,
                *, note_review: str | None = None,
-               note_review_reason: str | None = None) -> CartLine:
-    """Add packages; the same bundle with the same note grows the existing line."""
+               note_review_reason: str | None = None, join_unit: bool = False) -> CartLine:
+    """Add packages; the same bundle with the same note (and unit choice) grows the line."""
     if bundle.currency != cart.currency:
         raise CartError("That bundle is not sold in this shop's currency.")
+    if join_unit and bundle.packages != 1:
+        raise CartError("Only single packages can join a unit; a ten-pack already fills one.")
     for line in cart.lines:
-        if line.kind == "package" and line.bundle_id == bundle.id and line.note == note:
+        if (line.kind == "package" and line.bundle_id == bundle.id and line.note == note
+                and line.join_unit == join_unit):
             if line.quantity + quantity > max_quantity:
                 raise CartError(
                     f"You can send up to {max_quantity} of each bundle in one order."
@@ -59,7 +62,8 @@ def add_bundle(cart: Cart, bundle: Bundle, quantity: int, note: str, max_quantit
             db.session.flush()
             return line
     line = CartLine(kind="package", bundle=bundle, quantity=quantity, note=note,
-                    note_review=note_review, note_review_reason=note_review_reason)
+                    note_review=note_review, note_review_reason=note_review_reason,
+                    join_unit=join_unit)
     cart.lines.append(line)
     db.session.flush()
     return line

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from shop.campaign.service import current_campaign
 from shop.cart import service
 from shop.cart.forms import AddToCartForm, RemoveLineForm, UpdateLineForm
 from shop.cart.models import Cart
@@ -12,7 +13,7 @@ from shop.cart.session import current_cart
 from shop.catalog.service import find_bundle
 from shop.catalog.views import render_storefront
 from shop.checkout.forms import CheckoutForm
-from shop.extensions import db, limiter
+from shop.extensions import db, limiter, utcnow
 
 bp = Blueprint("cart", __name__)
 
@@ -64,17 +65,24 @@ def add() -> ResponseReturnValue:
     if bundle is None:
         form.variant.errors = ["That bundle is not available. Please choose one from the list."]
         return render_storefront(form, failed_variant=form.variant.data, status=422)
+    join_unit = bool(form.join_unit.data)
+    if join_unit and current_campaign().has_ended(utcnow()):
+        form.join_unit.errors = ["The campaign has ended, so units are no longer being "
+                                 "filled. Untick “Join a unit” to send your package on its own."]
+        return render_storefront(form, failed_variant=form.variant.data, status=422)
     cart = current_cart(create=True)
     assert cart is not None
     try:
         service.add_bundle(
             cart, bundle, form.clean_quantity, form.clean_note,
-            max_quantity=current_app.config["CART_MAX_QUANTITY"],
+            max_quantity=current_app.config["CART_MAX_QUANTITY"], join_unit=join_unit,
             note_review=form.note_review, note_review_reason=form.note_review_reason,
         )
     except service.CartError as exc:
         db.session.rollback()
-        form.quantity.errors = [str(exc)]
+        (form.join_unit if join_unit and bundle.packages != 1 else form.quantity).errors = [
+            str(exc)
+        ]
         return render_storefront(form, failed_variant=form.variant.data, status=422)
     db.session.commit()
     flash(f"Added {bundle.name} to your cart.", "success")

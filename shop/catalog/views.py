@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
+from shop.campaign.views import storefront_campaign
 from shop.cart.forms import AddToCartForm
 from shop.cart.session import current_cart
 from shop.catalog.service import active_products, catalog_as_json
@@ -20,6 +21,7 @@ def render_storefront(
     """The storefront; after a refused add, the failing bundle's form shows the errors."""
     products = active_products()
     slugs = {bundle.slug for product in products for bundle in product.active_bundles}
+    campaign, units = storefront_campaign()
     return (
         render_template(
             "storefront/index.html",
@@ -31,6 +33,8 @@ def render_storefront(
             donation_form=DonationForm(formdata=None),
             cart=current_cart(),
             **donation_form_context(),
+            campaign=campaign,
+            units=units,
         ),
         status,
     )

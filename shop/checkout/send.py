@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from shop.checkout import service
 from shop.extensions import db
 from shop.orders.models import Order
-from shop.payments.client import PaymentError
+from shop.payments.client import PaymentError, PaymentInProgress
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,10 @@ def send_to_checkout(
     )
     try:
         session = service.start_checkout_session(order, urls)
+    except PaymentInProgress:
+        # The first click's request still runs: same order, same key next time.
+        db.session.rollback()
+        return unavailable()
     except PaymentError as exc:
         log.warning("order %s: checkout session not created: %s", order.number, exc)
         service.note_payment_unavailable(order, exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -79,8 +80,26 @@ def stripe_line_items(order: Order) -> list[payments.LineItem]:
     return items
 
 
+# Seconds to wait between asks while a twin request with the same key is running.
+IN_PROGRESS_WAITS = (0.2, 0.4, 0.8, 1.6)
+
+
 def start_checkout_session(order: Order, urls: CheckoutUrls) -> payments.CheckoutSession:
-    """Ask Stripe for the Checkout Session of this order attempt (no database writes)."""
+    """Ask Stripe for the Checkout Session of this order attempt (no database writes).
+
+    A double click sends the same idempotency key twice; while the first request runs
+    Stripe answers the second with 409, so the second waits a moment and asks again to
+    get the very same session.
+    """
+    for wait in IN_PROGRESS_WAITS:
+        try:
+            return _create_session(order, urls)
+        except payments.PaymentInProgress:
+            time.sleep(wait)
+    return _create_session(order, urls)
+
+
+def _create_session(order: Order, urls: CheckoutUrls) -> payments.CheckoutSession:
     donation_only = all(line.kind == "donation" for line in order.lines)
     metadata = {"order_id": str(order.id), "order_number": order.number or "",
                 "kind": order.kind}

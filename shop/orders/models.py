@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.donations.models import MonthlyGift
@@ -92,6 +92,16 @@ class Order(db.Model):  # type: ignore[name-defined]
         return [line for line in self.lines if line.kind == "package"]
 
     @property
+    def own_package_lines(self) -> list[OrderLine]:
+        """Packages packed in the order's own packing order (not sent with a unit)."""
+        return [line for line in self.package_lines if not line.join_unit]
+
+    @property
+    def unit_package_lines(self) -> list[OrderLine]:
+        """Single packages the donor chose to send as part of a unit's ten-pack."""
+        return [line for line in self.package_lines if line.join_unit]
+
+    @property
     def donation_lines(self) -> list[OrderLine]:
         return [line for line in self.lines if line.kind == "donation"]
 
@@ -123,6 +133,8 @@ class OrderLine(db.Model):  # type: ignore[name-defined]
     # it (the package then ships without it; the donor's words stay in `note`).
     note_review: Mapped[str | None] = mapped_column(String(20), index=True)
     note_review_reason: Mapped[str | None] = mapped_column(Text)
+    # The donor chose to send these packages with others as one unit's ten-pack.
+    join_unit: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
@@ -162,21 +174,33 @@ class SideEffect(db.Model):  # type: ignore[name-defined]
     """Something a paid order must cause outside the shop: the receipt, the packing order.
 
     Written in the same transaction that marks the order paid, so it cannot be lost;
-    the task that performs it locks this row and records when it was done.
+    the task that performs it locks this row and records when it was done. A unit's
+    packing order is the same kind of row, owned by the unit instead of an order.
     """
 
     __tablename__ = "side_effects"
     __table_args__ = (
         UniqueConstraint("order_id", "kind", name="uq_side_effects_order_kind"),
+        UniqueConstraint("unit_id", "kind", name="uq_side_effects_unit_kind"),
         CheckConstraint(
             "kind in ('receipt', 'packing_order', 'dispute_alert', 'dedication_notice', "
-            "'payment_failed_notice')",
+            "'payment_failed_notice', 'unit_packing_order')",
             name="kind",
+        ),
+        CheckConstraint(
+            "(order_id IS NOT NULL AND unit_id IS NULL) OR "
+            "(order_id IS NULL AND unit_id IS NOT NULL)",
+            name="one_owner",
         ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(40))
     # pending -> done, or failed after the last retry; held while a dispute is open;
     # cancelled when the money went back before it was done.
@@ -191,4 +215,4 @@ class SideEffect(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    order: Mapped[Order] = relationship(back_populates="side_effects")
+    order: Mapped[Order | None] = relationship(back_populates="side_effects")

@@ -12,6 +12,10 @@ from shop.extensions import db
 from shop.orders import side_effects
 from shop.orders.models import Order, OrderLine
 from shop.orders.state import PAID_STATUSES, record_event
+from shop.units import service as units
+
+# Orders whose packages may take places in units (see shop.units.service).
+UNIT_STATUSES = frozenset({"paid", "fulfilled", "partially_refunded"})
 
 Decision = Literal["approve", "reject"]
 
@@ -81,6 +85,9 @@ def decide(line: OrderLine, decision: Decision, *, actor: str) -> bool:
                      f"Note on {line.name} rejected: the package ships without it",
                      actor=actor, data={"line_id": line.id})
     db.session.flush()
+    if line.join_unit and order.status in UNIT_STATUSES:
+        # A package waiting for its note takes its place in a unit only now.
+        units.place_packages(order)
     return side_effects.release_held(
         order, actor=actor, reason="released, every note has been reviewed"
     )

@@ -7,12 +7,14 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from shop.campaign.service import refresh_totals
 from shop.cart.models import Cart
 from shop.extensions import db, utcnow
 from shop.money import format_money
 from shop.orders import side_effects
 from shop.orders.models import Order, OrderLine
 from shop.orders.state import OPEN_STATUSES, PAID_STATUSES, move_or_record, record_event
+from shop.units import service as units
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ def cart_fingerprint(cart: Cart, email: str, name: str) -> str:
             f"{line.kind}|{line.bundle.slug if line.bundle else ''}|{line.quantity}|"
             f"{line.unit_price_cents}|{line.fee_cents}|{line.note}|{line.anonymous}|"
             f"{line.dedication_type}|{line.dedication_name}|{line.dedication_email}"
+            + ("|unit" if line.join_unit else "")
         )
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -70,6 +73,7 @@ class LineSpec:
     note: str = ""
     note_review: str | None = None
     note_review_reason: str | None = None
+    join_unit: bool = False
     dedication_type: str | None = None
     dedication_name: str | None = None
     dedication_email: str | None = None
@@ -89,6 +93,7 @@ def lines_from_cart(cart: Cart) -> list[LineSpec]:
             quantity=line.quantity, packages=line.packages_per_unit,
             bundle_slug=line.bundle.slug if line.bundle else None, note=line.note,
             note_review=line.note_review, note_review_reason=line.note_review_reason,
+            join_unit=line.join_unit,
         ))
     return specs
 
@@ -145,7 +150,7 @@ def place_order(
                 kind=spec.kind, bundle_slug=spec.bundle_slug, name=spec.name,
                 unit_price_cents=spec.unit_price_cents, quantity=spec.quantity,
                 packages=spec.packages, note=spec.note, note_review=spec.note_review,
-                note_review_reason=spec.note_review_reason,
+                note_review_reason=spec.note_review_reason, join_unit=spec.join_unit,
                 dedication_type=spec.dedication_type,
                 dedication_name=spec.dedication_name, dedication_email=spec.dedication_email,
             )
@@ -169,8 +174,15 @@ def get_order_by_token(token: str) -> Order | None:
 
 
 def lock_order(order_id: int) -> Order | None:
-    """Load the order and hold its row until the transaction ends (PostgreSQL)."""
-    return db.session.scalar(db.select(Order).where(Order.id == order_id).with_for_update())
+    """Load the order and hold its row until the transaction ends (PostgreSQL).
+
+    FOR NO KEY UPDATE: it still keeps two writers of the order apart, but lets another
+    transaction add timeline entries to it (a unit filling up writes on every member
+    order), so that cannot deadlock with a refund holding this order.
+    """
+    return db.session.scalar(
+        db.select(Order).where(Order.id == order_id).with_for_update(key_share=True)
+    )
 
 
 def _note_stripe_ids(order: Order, report: PaymentReport) -> None:
@@ -209,6 +221,8 @@ def mark_paid(order: Order, report: PaymentReport, *, actor: str) -> bool:
     order.paid_at = utcnow()
     _empty_cart_that_made(order)
     side_effects.request_after_payment(order)
+    units.place_packages(order)
+    refresh_totals()
     return True
 
 
@@ -280,6 +294,7 @@ def record_refunds(order: Order, refunded_cents: int, *, source: str, actor: str
         # The dispute decides the state; the refund is still written down.
         record_event(order, "refund", f"{amount} refunded in total during a dispute "
                      f"({source})", actor=actor, data={"refunded_cents": refunded_cents})
+        refresh_totals()
         return True
     moved = move_or_record(
         order, new,
@@ -289,6 +304,9 @@ def record_refunds(order: Order, refunded_cents: int, *, source: str, actor: str
     )
     if full:
         side_effects.cancel_unsent(order, reason="the order was refunded in full")
+        # A partial refund keeps the order's places: its packages still count as funded.
+        units.release_places(order, reason="the order was refunded in full", actor=actor)
+    refresh_totals()
     return moved
 
 
@@ -308,6 +326,10 @@ def mark_disputed(order: Order, *, amount_cents: int, reason: str, dispute_id: s
     order.status_before_dispute = previous
     side_effects.hold_unsent(order, reason=f"dispute {dispute_id} is open")
     side_effects.request_staff_alert(order)
+    # The bank holds the money, so its packages are not funded: a unit must neither wait
+    # for them nor ship them. A won dispute puts them back in a unit.
+    units.release_places(order, reason=f"dispute {dispute_id} is open", actor=actor)
+    refresh_totals()
     return True
 
 
@@ -323,6 +345,9 @@ def close_dispute(order: Order, *, won: bool, dispute_id: str, reason: str, sour
         )
         if moved:
             side_effects.release_held(order)
+            if order.status in ("paid", "fulfilled", "partially_refunded"):
+                units.place_packages(order)
+            refresh_totals()
         return moved
     moved = move_or_record(
         order, "dispute_lost",
@@ -332,6 +357,8 @@ def close_dispute(order: Order, *, won: bool, dispute_id: str, reason: str, sour
     )
     if moved:
         side_effects.cancel_unsent(order, reason=f"dispute {dispute_id} was lost")
+        units.release_places(order, reason=f"dispute {dispute_id} was lost", actor=actor)
+        refresh_totals()
     return moved
 
 
@@ -340,7 +367,10 @@ def flag_for_review(order: Order, reason: str, *, actor: str) -> bool:
     order.review_reason = reason
     if order.status == "needs_review":
         return False
-    return move_or_record(order, "needs_review", reason=reason, actor=actor)
+    moved = move_or_record(order, "needs_review", reason=reason, actor=actor)
+    if moved:
+        refresh_totals()  # money under review does not count until staff accept it
+    return moved
 
 
 def approve_review(order: Order, *, actor: str) -> bool:
@@ -352,4 +382,6 @@ def approve_review(order: Order, *, actor: str) -> bool:
     if moved:
         order.paid_at = order.paid_at or utcnow()
         side_effects.request_after_payment(order)
+        units.place_packages(order)
+        refresh_totals()
     return moved

@@ -1,4 +1,4 @@
-"""Side effects of a paid order: asked for in the paying transaction, done exactly once."""
+"""Side effects of a paid order (or a full unit): asked for in the paying transaction, done once."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from flask import current_app
 
 from shop import jobs
 from shop.extensions import db, utcnow
-from shop.orders.models import Order, SideEffect
+from shop.orders.models import Order, OrderEvent, SideEffect
 from shop.orders.state import record_event
+from shop.units.models import Unit, UnitPlace
 
 log = logging.getLogger(__name__)
 
@@ -19,12 +20,14 @@ PACKING_ORDER = "packing_order"
 DISPUTE_ALERT = "dispute_alert"
 DEDICATION_NOTICE = "dedication_notice"
 PAYMENT_FAILED_NOTICE = "payment_failed_notice"
+UNIT_PACKING_ORDER = "unit_packing_order"
 TASKS = {
     RECEIPT: jobs.RECEIPT_SEND,
     PACKING_ORDER: jobs.PACKING_ORDER_SUBMIT,
     DISPUTE_ALERT: jobs.STAFF_ALERT_SEND,
     DEDICATION_NOTICE: jobs.NOTICE_SEND,
     PAYMENT_FAILED_NOTICE: jobs.NOTICE_SEND,
+    UNIT_PACKING_ORDER: jobs.UNIT_PACKING_ORDER_SUBMIT,
 }
 LABELS = {
     RECEIPT: "Receipt",
@@ -32,6 +35,7 @@ LABELS = {
     DISPUTE_ALERT: "Staff alert",
     DEDICATION_NOTICE: "Dedication notice",
     PAYMENT_FAILED_NOTICE: "Failed payment notice",
+    UNIT_PACKING_ORDER: "Unit packing order",
 }
 
 
@@ -54,10 +58,11 @@ def notes_awaiting_approval(order: Order) -> bool:
 def request_after_payment(order: Order) -> list[SideEffect]:
     """The receipt, the packing order when there are packages, the dedication notice.
 
-    A packing order whose notes still wait for staff is created held instead, and is not
+    Packages the donor sent with a unit travel in the unit's packing order instead. A
+    packing order whose notes still wait for staff is created held instead, and is not
     enqueued; approving the notes releases it.
     """
-    kinds = [RECEIPT] + ([PACKING_ORDER] if order.package_lines else [])
+    kinds = [RECEIPT] + ([PACKING_ORDER] if order.own_package_lines else [])
     if any(line.dedication_email for line in order.lines):
         kinds.append(DEDICATION_NOTICE)
     created = []
@@ -141,10 +146,91 @@ def release_held(order: Order, *, actor: str = "system",
     return True
 
 
+def request_for_unit(unit: Unit) -> SideEffect:
+    """The unit's packing order: created pending, or armed again after it was cancelled.
+
+    Only shop.units.service calls this (through its one request_unit_packing_order), so
+    any rule about when a unit may be packed lives there.
+    """
+    effect = db.session.scalar(
+        db.select(SideEffect).where(SideEffect.unit_id == unit.id,
+                                    SideEffect.kind == UNIT_PACKING_ORDER)
+    )
+    if effect is None:
+        effect = SideEffect(unit_id=unit.id, kind=UNIT_PACKING_ORDER)
+        db.session.add(effect)
+    elif effect.status in ("pending", "done"):
+        return effect
+    # A cancelled one is the same unit refilled: its contents are read when it is sent.
+    effect.status = "pending"
+    effect.attempts = 0
+    effect.last_error = None
+    effect.due_at = utcnow() + _deadline()
+    db.session.flush()
+    jobs.enqueue(db.session(), TASKS[UNIT_PACKING_ORDER], effect.id)
+    return effect
+
+
+def unit_effect(unit: Unit, *, lock: bool = False) -> SideEffect | None:
+    query = db.select(SideEffect).where(SideEffect.unit_id == unit.id,
+                                        SideEffect.kind == UNIT_PACKING_ORDER)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(query)
+
+
+def _unit_of(effect: SideEffect) -> Unit:
+    unit = db.session.get(Unit, effect.unit_id)
+    assert unit is not None
+    return unit
+
+
+def subject(effect: SideEffect) -> str:
+    """Whose side effect this is, for logs: the order's number or the unit's."""
+    if effect.order is not None:
+        return effect.order.number or f"order {effect.order_id}"
+    return _unit_of(effect).order_number
+
+
+def describe(effect: SideEffect) -> str:
+    if effect.unit_id is not None:
+        return f"Unit {_unit_of(effect).number}'s packing order"
+    return LABELS[effect.kind]
+
+
+def timeline_orders(effect: SideEffect) -> list[Order]:
+    """Where the effect's timeline entries go: its order, or every order with a package
+    funded in its unit."""
+    if effect.order is not None:
+        return [effect.order]
+    return list(db.session.scalars(
+        db.select(Order).where(Order.id.in_(
+            db.select(UnitPlace.order_id).where(UnitPlace.unit_id == effect.unit_id,
+                                                UnitPlace.status == "funded")
+        )).order_by(Order.id)
+    ))
+
+
+def _record(effect: SideEffect, kind: str, message: str, *, actor: str,
+            data: dict[str, str] | None = None) -> list[OrderEvent]:
+    return [record_event(order, kind, message, actor=actor, data=data)
+            for order in timeline_orders(effect)]
+
+
 def lock(effect_id: int) -> SideEffect | None:
-    """The side effect's row, held until commit: a second worker waits, then sees it done."""
+    """The side effect's row, held until commit: a second worker waits, then sees it done.
+
+    A unit's packing order locks its unit first: refunds that release places lock the
+    unit and then this row, and taking both in the same order cannot deadlock.
+    """
+    unit_id = db.session.scalar(db.select(SideEffect.unit_id).where(SideEffect.id == effect_id))
+    if unit_id is not None:
+        db.session.execute(
+            db.select(Unit.id).where(Unit.id == unit_id).with_for_update(key_share=True)
+        )
     return db.session.scalar(
         db.select(SideEffect).where(SideEffect.id == effect_id).with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 
@@ -154,26 +240,26 @@ def mark_done(effect: SideEffect, reference: str | None, message: str) -> None:
     effect.reference = reference
     effect.last_error = None
     effect.attempts += 1
-    record_event(effect.order, f"{effect.kind}_done", message, actor="worker",
-                 data={"reference": reference} if reference else None)
+    _record(effect, f"{effect.kind}_done", message, actor="worker",
+            data={"reference": reference} if reference else None)
 
 
 def note_failure(effect: SideEffect, error: str, *, retry_in: float | None) -> None:
     """A failed attempt: scheduled again after `retry_in` seconds, or failed for good."""
     effect.attempts += 1
     effect.last_error = error[:2000]
-    label = LABELS[effect.kind]
+    label = describe(effect)
     if retry_in is None:
         effect.status = "failed"
-        record_event(effect.order, f"{effect.kind}_failed",
-                     f"{label} failed after {effect.attempts} attempts: {error[:300]}",
-                     actor="worker")
-        log.error("order %s: %s failed for good: %s", effect.order.number, effect.kind, error)
+        _record(effect, f"{effect.kind}_failed",
+                f"{label} failed after {effect.attempts} attempts: {error[:300]}",
+                actor="worker")
+        log.error("%s: %s failed for good: %s", subject(effect), effect.kind, error)
         return
     effect.due_at = utcnow() + timedelta(seconds=retry_in) + _deadline()
-    record_event(effect.order, f"{effect.kind}_retry",
-                 f"{label} attempt {effect.attempts} failed, retrying in {retry_in:.0f}s: "
-                 f"{error[:300]}", actor="worker")
+    _record(effect, f"{effect.kind}_retry",
+            f"{label} attempt {effect.attempts} failed, retrying in {retry_in:.0f}s: "
+            f"{error[:300]}", actor="worker")
 
 
 def due_for_sweep(now: datetime, limit: int = 200) -> list[SideEffect]:
@@ -197,7 +283,6 @@ def send_again(effect: SideEffect, *, actor: str, reason: str) -> None:
     effect.status = "pending"
     effect.due_at = utcnow() + _deadline()
     effect.last_error = None
-    record_event(effect.order, f"{effect.kind}_requested", f"{LABELS[effect.kind]}: {reason}",
-                 actor=actor)
+    _record(effect, f"{effect.kind}_requested", f"{describe(effect)}: {reason}", actor=actor)
     db.session.flush()
     jobs.enqueue(db.session(), TASKS[effect.kind], effect.id)

@@ -14,18 +14,25 @@ from shop.orders.service import get_order_by_token
 from shop.orders.state import OPEN_STATUSES, STATUS_LABELS
 from shop.payments.client import PaymentError
 from shop.payments.service import confirm_on_return
+from shop.units.service import OrderUnit, order_units, unit_fulfilment_status
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("orders", __name__)
 
 
-def fulfilment_status(order: Order) -> str:
-    """Where the care packages are: not_required, not_started, pending, accepted, ..."""
+def fulfilment_status(order: Order, units: list[OrderUnit] | None = None) -> str:
+    """Where the care packages are: not_required, not_started, pending, accepted, ...
+
+    An order whose packages all travel with units follows its units; "waiting_for_unit"
+    means they are funded and the unit is still filling.
+    """
     if not order.package_lines:
         return "not_required"
     if order.status == "fulfilled":
         return "shipped"
+    if not order.own_package_lines:
+        return unit_fulfilment_status(order_units(order) if units is None else units)
     effect = order.side_effect("packing_order")
     if effect is None:
         return "not_started"
@@ -34,6 +41,7 @@ def fulfilment_status(order: Order) -> str:
 
 def order_as_json(order: Order) -> dict[str, Any]:
     receipt = order.side_effect("receipt")
+    units = order_units(order)
     return {
         "number": order.number,
         "status": order.status,
@@ -52,7 +60,12 @@ def order_as_json(order: Order) -> dict[str, Any]:
         ],
         "refunded_cents": order.refunded_cents,
         "receipt_sent": receipt is not None and receipt.status == "done",
-        "fulfilment_status": fulfilment_status(order),
+        "fulfilment_status": fulfilment_status(order, units),
+        "units": [
+            {"number": unit.number, "packages": unit.packages,
+             "packages_funded": unit.packages_funded, "size": unit.size, "status": unit.status}
+            for unit in units
+        ],
     }
 
 
@@ -77,6 +90,7 @@ def order_page(token: str) -> ResponseReturnValue:
         order=order,
         status_label=STATUS_LABELS.get(order.status, order.status),
         waiting=order.status in OPEN_STATUSES,
+        units=order_units(order),
     )
 
 

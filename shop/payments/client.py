@@ -40,6 +40,12 @@ class PaymentServiceUnavailable(PaymentError):
     message = "The payment service is unavailable right now."
 
 
+class PaymentInProgress(PaymentServiceUnavailable):
+    """Stripe is still answering an earlier request with the same idempotency key."""
+
+    message = "The payment service is still preparing this payment."
+
+
 class PaymentRequestRejected(PaymentError):
     message = "The payment service refused this payment."
 
@@ -68,6 +74,9 @@ def _translate(exc: stripe.StripeError) -> PaymentError:
         "stripe error %s status=%s code=%s request=%s: %s",
         type(exc).__name__, exc.http_status, exc.code, exc.request_id, exc.user_message,
     )
+    if exc.http_status == 409:
+        # A twin request (a double click) holds the same idempotency key right now.
+        return PaymentInProgress(str(exc))
     if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError | stripe.APIError):
         return PaymentServiceUnavailable(str(exc))
     if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):

@@ -39,6 +39,7 @@ from shop.payments.refunds import (
 from shop.staff import service
 from shop.staff.auth import current_staff, manager_required, safe_next
 from shop.staff.forms import ActionForm, LoginForm, RefundForm, ShipForm
+from shop.units.service import order_units
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,16 @@ EVENT_LABELS = {
     "packing_order_held": "Packing order held",
     "note_approved": "Note approved",
     "note_rejected": "Note rejected",
+    "unit_place": "Placed in a unit",
+    "unit_full": "Unit full",
+    "unit_release": "Taken out of a unit",
+    "unit_reopened": "Unit open again",
+    "unit_closed": "Unit ships as it is",
+    "unit_held": "Unit held",
+    "unit_packing_order_done": "Unit packing order accepted",
+    "unit_packing_order_retry": "Unit packing order retry",
+    "unit_packing_order_failed": "Unit packing order failed",
+    "unit_packing_order_requested": "Unit packing order requested again",
 }
 
 
@@ -179,6 +190,7 @@ def _render_order(order: Order, ship_form: ShipForm | None = None,
         receipt=order.side_effect(RECEIPT),
         packing=order.side_effect(PACKING_ORDER),
         notes_waiting=notes_awaiting_approval(order),
+        units=order_units(order),
         effect_labels=LABELS,
         can_ship=can_move(order.status, "fulfilled"),
         ship_form=ship_form or ShipForm(formdata=None),

@@ -57,12 +57,14 @@ def test_upgrade_then_seed_gives_the_models_schema_and_the_catalog(empty_databas
     assert "bundle unit-ten-pack created" in seeded.stdout
     assert "already up to date" in flask_cli(empty_database, "seed").stdout
 
+    import shop.campaign.models
     import shop.cart.models
     import shop.catalog.models
     import shop.notifications.models
     import shop.orders.models
     import shop.payments.models
-    import shop.staff.models  # noqa: F401  (every model registers on the metadata)
+    import shop.staff.models
+    import shop.units.models  # noqa: F401  (every model registers on the metadata)
 
     engine = create_engine(empty_database)
     try:

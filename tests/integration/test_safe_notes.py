@@ -433,3 +433,26 @@ def test_line_ids_too_large_for_the_database_are_not_found(
 ) -> None:
     for line_id in (2**31, 10**20):
         assert decide(manager, line_id, "approve").status_code == 404
+
+
+@pytest.mark.shop_config(REVIEW | {"UNIT_SIZE": 2})
+def test_a_joined_package_with_a_held_note_takes_its_unit_place_only_once_decided(
+    app: Flask, client: FlaskClient, manager: FlaskClient,  # noqa: F811
+    stripe_stand_in: StripeStandIn, partner: PartnerServer,
+) -> None:
+    _, held = buy_and_pay(client, stripe_stand_in, "single-package", note=HELD_NOTE,
+                          join_unit=True, email="first@example.org")
+    post_event(client, held)
+    other = app.test_client()
+    _, fine = buy_and_pay(other, stripe_stand_in, "single-package", note="Stay warm",
+                          join_unit=True, email="second@example.org")
+    post_event(other, fine)
+    units = client.get("/api/campaign").get_json()["units"]
+    assert [u["packages_funded"] for u in units] == [1]  # the held note's package waits
+    assert partner.requests == []
+
+    held_line = line_ids(app)[0]  # the first order's only line
+    decide(manager, held_line, "reject")
+    [body] = [json.loads(r["raw"]) for r in partner.requests]
+    assert body["order_number"] == "UNIT-0001"
+    assert sorted(line["note"] for line in body["lines"]) == ["", "Stay warm"]

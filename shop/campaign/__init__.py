@@ -1,0 +1,1 @@
+"""The campaign: its goals from settings, the cached progress totals, GET /api/campaign."""

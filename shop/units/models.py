@@ -1,0 +1,79 @@
+"""Unit and UnitPlace: a unit's ten-pack, filled one donor's package at a time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.extensions import UTCDateTime, db, utcnow
+
+if TYPE_CHECKING:
+    from shop.orders.models import Order, OrderLine
+
+UNIT_STATUSES = ("open", "full", "shipping", "shipped", "held")
+PLACE_STATUSES = ("funded", "released")
+
+
+class Unit(db.Model):  # type: ignore[name-defined]
+    """open -> full (or, at the campaign's end, shipping or held) -> shipped.
+
+    A full or shipping unit whose packing order has not gone out goes back to open
+    when a donor's money goes back; a shipped unit keeps its places.
+    """
+
+    __tablename__ = "units"
+    __table_args__ = (
+        CheckConstraint(
+            "status in ('open', 'full', 'shipping', 'shipped', 'held')", name="status"
+        ),
+        CheckConstraint("size >= 1", name="size_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(unique=True)
+    size: Mapped[int] = mapped_column()
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    filled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # For staff: why a unit is held, or anything else worth knowing about it.
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    places: Mapped[list[UnitPlace]] = relationship(
+        back_populates="unit", order_by="UnitPlace.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def order_number(self) -> str:
+        """How the partner knows this unit's packing order (and its idempotency key)."""
+        return f"UNIT-{self.number:04d}"
+
+    @property
+    def funded_places(self) -> list[UnitPlace]:
+        return [place for place in self.places if place.status == "funded"]
+
+
+class UnitPlace(db.Model):  # type: ignore[name-defined]
+    """One package in a unit, paid for by one order's line; released if the money goes back."""
+
+    __tablename__ = "unit_places"
+    __table_args__ = (CheckConstraint("status in ('funded', 'released')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(
+        ForeignKey("order_lines.id", ondelete="CASCADE"), index=True
+    )
+    # A copy of the line's note: it is what gets printed and packed with this package.
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="funded", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    unit: Mapped[Unit] = relationship(back_populates="places")
+    order: Mapped[Order] = relationship()
+    line: Mapped[OrderLine] = relationship()

@@ -1,0 +1,27 @@
+"""campaign.close: every day, recount the campaign and close its open units once it has ended."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from flask import current_app
+
+from shop import jobs
+from shop.campaign.service import refresh_totals
+from shop.extensions import db, utcnow
+from shop.units.service import close_campaign
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name=jobs.CAMPAIGN_CLOSE, ignore_result=True)
+def close_campaign_when_ended() -> list[str]:
+    # A daily recount also picks up changed campaign dates or goals.
+    refresh_totals()
+    db.session.commit()
+    report = close_campaign(policy=current_app.config["UNIT_PARTIAL_POLICY"], now=utcnow())
+    db.session.commit()  # unit packing orders are handed over after this commit
+    for line in report.lines:
+        log.info("close campaign: %s", line)
+    return report.lines

@@ -1,0 +1,82 @@
+"""Many donors paying at the same moment (PostgreSQL, a live shop) never overfill a unit."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+
+from shop.extensions import db
+from shop.orders.models import SideEffect
+from shop.units.models import Unit
+from tests.conftest import LiveShop
+from tests.servers import PartnerServer
+from tests.support import StripeStandIn, buy_and_pay, sign
+
+
+@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    # Row locks are what is under test; SQLite runs one writer at a time anyway.
+    return str(request.param)
+
+
+def deliver_all_at_once(url: str, events: list[dict[str, Any]]) -> list[int]:
+    """Post every webhook from its own thread, released together; retry what Stripe would."""
+    barrier = threading.Barrier(len(events))
+    statuses: list[int] = [0] * len(events)
+
+    def post(index: int, event: dict[str, Any]) -> None:
+        body = json.dumps({k: v for k, v in event.items() if k != "_emulator"}).encode()
+        barrier.wait()
+        for _ in range(5):
+            response = requests.post(
+                f"{url}/stripe/webhook", data=body, timeout=60,
+                headers={"Stripe-Signature": sign(body), "Content-Type": "application/json"},
+            )
+            statuses[index] = response.status_code
+            if response.status_code != 503:  # 503 asks Stripe to deliver it again
+                return
+
+    threads = [threading.Thread(target=post, args=(i, e)) for i, e in enumerate(events)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return statuses
+
+
+@pytest.mark.shop_config({"UNIT_SIZE": 4})
+def test_donors_paying_at_once_fill_units_exactly_and_each_full_unit_ships_once(
+    app: Flask, live_shop: LiveShop, stripe_stand_in: StripeStandIn, partner: PartnerServer,
+) -> None:
+    stripe_stand_in.configure(delivery_mode="hold")  # the test delivers them, all at once
+    quantities = [1, 2, 1, 1, 2, 1, 1, 1, 2, 1, 1, 2]  # 16 packages: exactly four units
+    events = []
+    for donor, quantity in enumerate(quantities):
+        _, event = buy_and_pay(app.test_client(), stripe_stand_in, "single-package",
+                               note=f"Donor {donor}", join_unit=True, quantity=quantity,
+                               email=f"donor{donor}@example.org")
+        events.append(event)
+    # Each event twice, as Stripe sometimes does: duplicates must change nothing.
+    statuses = deliver_all_at_once(live_shop.url, events + events)
+    assert statuses == [200] * len(statuses)
+
+    with app.app_context():
+        units = db.session.scalars(db.select(Unit).order_by(Unit.number)).all()
+        funded = {unit.number: len(unit.funded_places) for unit in units}
+        assert funded == {1: 4, 2: 4, 3: 4, 4: 4}
+        assert {unit.status for unit in units} == {"shipped"}
+        effects = db.session.scalars(db.select(SideEffect)).all()
+        assert Counter(e.kind for e in effects) == {"receipt": 12, "unit_packing_order": 4}
+
+    assert sorted(partner.accepted) == ["UNIT-0001", "UNIT-0002", "UNIT-0003", "UNIT-0004"]
+    notes = Counter(line["note"] for body in partner.accepted.values() for line in body["lines"])
+    assert notes == Counter({f"Donor {d}": q for d, q in enumerate(quantities)})
+    assert all(body["packages"] == 4 and len(body["lines"]) == 4
+               for body in partner.accepted.values())
+    assert len(partner.requests) == 4
