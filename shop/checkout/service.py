@@ -37,7 +37,10 @@ class CheckoutUrls:
 
 
 def lock_cart(cart_id: int) -> Cart | None:
-    return db.session.scalar(db.select(Cart).where(Cart.id == cart_id).with_for_update())
+    return db.session.scalar(
+        db.select(Cart).where(Cart.id == cart_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def prepare_order(cart: Cart, email: str, name: str) -> Order:

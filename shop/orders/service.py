@@ -102,8 +102,16 @@ def get_order_by_token(token: str) -> Order | None:
 
 
 def lock_order(order_id: int) -> Order | None:
-    """Load the order and hold its row until the transaction ends (PostgreSQL)."""
-    return db.session.scalar(db.select(Order).where(Order.id == order_id).with_for_update())
+    """Load the order and hold its row until the transaction ends (PostgreSQL).
+
+    The row is read again once the lock is held: an order this session loaded earlier
+    (the donor's page loads it before asking Stripe) would otherwise keep the status it
+    had before another transaction paid it, and be paid a second time.
+    """
+    return db.session.scalar(
+        db.select(Order).where(Order.id == order_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def _note_stripe_ids(order: Order, report: PaymentReport) -> None:

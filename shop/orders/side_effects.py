@@ -98,6 +98,7 @@ def lock(effect_id: int) -> SideEffect | None:
     """The side effect's row, held until commit: a second worker waits, then sees it done."""
     return db.session.scalar(
         db.select(SideEffect).where(SideEffect.id == effect_id).with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 

@@ -208,7 +208,10 @@ def lock_order_by_number(number: str) -> Order | None:
     """The order's row, held until commit, so two staff actions happen one after the other."""
     if not number or len(number) > 32:
         return None
-    return db.session.scalar(select(Order).where(Order.number == number).with_for_update())
+    return db.session.scalar(
+        select(Order).where(Order.number == number).with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 # --- the CSV export -------------------------------------------------------------------
