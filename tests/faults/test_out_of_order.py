@@ -54,7 +54,7 @@ def test_refunded_before_completed_ends_refunded_with_nothing_sent(
     run.sent = deliveries(stripe_stand_in)
 
     def checks(seen: Seen) -> dict[str, bool]:
-        [(number, status)] = seen.orders.items()
+        [(_, status)] = seen.orders.items()
         return {
             "order refunded": status == "refunded",
             "no receipt for a refunded order": seen.receipts == {},
