@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -31,7 +33,7 @@ from shop.orders.models import Order, OrderEvent, SideEffect
 from tests.conftest import REQUIRE_SERVICES, LiveShop, _postgres_url, need_service
 from tests.servers import PartnerServer, SmtpSink
 from tests.support import StripeStandIn, stripe_get
-from tests.workers import RedisServer, Worker
+from tests.workers import ROOT, RedisServer, Worker, worker_env
 
 RECEIPT_SUBJECT = re.compile(r"Your receipt from .* \(order (CP-\d+)\)")
 
@@ -189,6 +191,16 @@ def side_effects(app: Flask) -> dict[str, SideEffect]:
 def order_status(app: Flask) -> str:
     with app.app_context():
         return str(db.session.scalars(db.select(Order.status)).one())
+
+
+def flask_cli(app: Flask, *args: str) -> subprocess.CompletedProcess[str]:
+    """`flask --app shop ARGS` in a process of its own, configured like the test app."""
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "shop", *args], cwd=ROOT,
+        env=worker_env(app), capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}"
+    return done
 
 
 def serve(app: Flask, stand_in: StripeStandIn) -> LiveShop:
