@@ -116,6 +116,7 @@ def _submit(effect: SideEffect) -> tuple[str | None, str]:
     raise PermanentError("neither FULFILMENT_URL nor FULFILMENT_EMAIL is set")
 
 
-@shared_task(name=PACKING_ORDER_SUBMIT, bind=True, acks_late=True, ignore_result=True)
+@shared_task(name=PACKING_ORDER_SUBMIT, bind=True, acks_late=True, ignore_result=True,
+             max_retries=None)
 def submit_packing_order(self: Task, effect_id: int) -> str:
     return perform(self, effect_id, PACKING_ORDER, _submit)
