@@ -55,7 +55,8 @@ def prepare_order(cart: Cart, email: str, name: str) -> Order:
 
 
 def idempotency_key(order: Order) -> str:
-    # A new attempt after a failure gets a new key: Stripe replays even a stored 500.
+    # A new attempt after an answered failure gets a new key: Stripe replays even a stored
+    # 500. After no answer (a timeout) the key stays, so a session Stripe made is reused.
     return f"checkout-{order.number}-{order.token[:10]}-{order.checkout_attempt}"
 
 
@@ -113,7 +114,8 @@ def attach_session(order: Order, session: payments.CheckoutSession) -> None:
 
 
 def note_payment_unavailable(order: Order, error: payments.PaymentError) -> None:
-    order.checkout_attempt += 1
+    if not isinstance(error, payments.PaymentOutcomeUnknown):
+        order.checkout_attempt += 1
     record_event(
         order,
         "checkout_failed",

@@ -23,6 +23,14 @@ class PaymentServiceUnavailable(PaymentError):
     message = "The payment service is unavailable right now."
 
 
+class PaymentOutcomeUnknown(PaymentServiceUnavailable):
+    """No answer from Stripe (a timeout, a lost connection, the same key still running).
+
+    Stripe may have done what was asked; only repeating the same idempotency key finds
+    out without doing it twice.
+    """
+
+
 class PaymentRequestRejected(PaymentError):
     message = "The payment service refused this payment."
 
@@ -83,6 +91,10 @@ def _translate(exc: stripe.StripeError) -> PaymentError:
         "stripe error %s status=%s code=%s request=%s: %s",
         type(exc).__name__, exc.http_status, exc.code, exc.request_id, exc.user_message,
     )
+    if isinstance(exc, stripe.APIConnectionError) or (
+        isinstance(exc, stripe.IdempotencyError) and exc.http_status == 409
+    ):
+        return PaymentOutcomeUnknown(str(exc))
     if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError | stripe.APIError):
         return PaymentServiceUnavailable(str(exc))
     if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
