@@ -172,6 +172,11 @@ def scenario(fault_report: Path) -> Callable[[str, str], Scenario]:
     return start
 
 
+def all_delivered(stand_in: StripeStandIn) -> bool:
+    """Every event the stand-in has was answered 2xx (and the shop's request has ended)."""
+    return all(e["_emulator"]["delivered"] for e in stand_in.events())
+
+
 def deliveries(stand_in: StripeStandIn) -> int:
     """Webhook deliveries the stand-in attempted (dropped ones count: Stripe sent them)."""
     return sum(len(e["_emulator"]["attempts"]) for e in stand_in.events())

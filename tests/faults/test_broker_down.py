@@ -10,6 +10,7 @@ from flask import Flask
 from tests.faults.conftest import (
     Scenario,
     Seen,
+    all_delivered,
     deliveries,
     flask_cli,
     order_status,
@@ -41,8 +42,7 @@ def test_a_payment_while_redis_is_down_is_delivered_once_after_the_restart(
         own_redis.stop()
         stripe_stand_in.pay(session_id)
         wait_for(lambda: order_status(shop) == "paid", timeout=30)
-        wait_for(lambda: all(e["_emulator"]["delivered"] for e in stripe_stand_in.events()),
-                 timeout=30)
+        wait_for(lambda: all_delivered(stripe_stand_in), timeout=30)
         # Paid and recorded; the receipt and packing order wait in PostgreSQL, not Redis.
         assert {e.status for e in side_effects(shop).values()} == {"pending"}
         assert mailbox.messages == [] and partner.requests == []
