@@ -221,7 +221,11 @@ def serve(app: Flask, stand_in: StripeStandIn) -> LiveShop:
 
 @pytest.fixture
 def pg_admin(app: Flask) -> Iterator[Engine]:
-    """An engine on the test's own database, outside the app, for locks and terminations."""
+    """An engine on the test's own database, outside the app, for locks and terminations.
+
+    Autocommit, so pg_stat_activity is read fresh each time; a connection that holds a
+    lock switches itself to READ COMMITTED.
+    """
     engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT",
                            poolclass=NullPool)
     try:
