@@ -41,7 +41,7 @@ def start_paid_order(broker_app: Callable[..., Flask], redis_url: str, sink: Smt
                      workers: Callable[[Flask], Worker], stand_in: StripeStandIn,
                      backoff: float, backoff_max: float) -> Flask:
     shop = broker_app(redis_url, MAIL_PORT=sink.port, SIDE_EFFECT_BACKOFF=backoff,
-                      SIDE_EFFECT_BACKOFF_MAX=backoff_max, SIDE_EFFECT_MAX_ATTEMPTS=8)
+                      SIDE_EFFECT_BACKOFF_MAX=backoff_max, SIDE_EFFECT_MAX_ATTEMPTS=10)
     workers(shop)
     client = shop.test_client()
     _, event = buy_and_pay(client, stand_in)

@@ -31,18 +31,19 @@ def test_a_worker_killed_mid_task_has_its_task_redelivered_and_done_once(
     partner: PartnerServer, scenario: Callable[[str, str], Scenario],
 ) -> None:
     run = scenario("worker killed mid-task (acks_late) -> done once",
-                   "SIGKILL to the worker while the partner was still answering (3 s); "
+                   "SIGKILL to the worker while the partner was still answering (4 s); "
                    f"new worker, Redis visibility timeout {VISIBILITY_TIMEOUT} s, no sweep")
     shop = broker_app(own_redis.url, CELERY_VISIBILITY_TIMEOUT=VISIBILITY_TIMEOUT)
     first = workers(shop)
     client = shop.test_client()
-    partner.delay = 3.0
+    partner.delay = 4.0
     _, event = buy_and_pay(client, stripe_stand_in)
     assert post_event(client, event).status_code == 200
     run.sent = 1
 
     wait_for(lambda: partner.in_flight == 1, timeout=30)
     wait_for(lambda: side_effects(shop)["receipt"].status == "done", timeout=30)
+    assert partner.in_flight == 1, "the partner answered before the worker could be killed"
     first.kill()
     # The partner finishes the request nobody waits for any more, and takes the order;
     # the shop never heard the answer, so its packing order is still pending.
