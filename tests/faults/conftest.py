@@ -58,6 +58,7 @@ class ScenarioResult:
     duplicates: int  # receipts beyond one per order + packing orders beyond one per order
     correct: bool  # the final state is the one expected
     failed_checks: list[str] = field(default_factory=list)
+    family: str = ""  # the scenario's module, which orders the table
 
 
 @pytest.fixture(scope="session")
@@ -140,10 +141,11 @@ def look(app: Flask, stand_in: StripeStandIn, mailbox: SmtpSink,
 class Scenario:
     """One row of the table: count what was sent, then check and record the outcome."""
 
-    def __init__(self, report: Path, name: str, faults: str) -> None:
+    def __init__(self, report: Path, name: str, faults: str, family: str = "") -> None:
         self.report = report
         self.name = name
         self.faults = faults
+        self.family = family
         self.sent = 0
 
     def finish(self, app: Flask, stand_in: StripeStandIn, mailbox: SmtpSink,
@@ -153,7 +155,7 @@ class Scenario:
         results = checks(seen)
         failed = [what for what, ok in results.items() if not ok]
         result = ScenarioResult(self.name, self.sent, self.faults, len(seen.lost),
-                                seen.duplicates, not failed, failed)
+                                seen.duplicates, not failed, failed, self.family)
         with self.report.open("a", encoding="utf-8") as out:
             out.write(json.dumps(asdict(result)) + "\n")
         assert seen.lost == [], f"orders lost: {seen.lost}"
@@ -165,9 +167,12 @@ class Scenario:
 
 
 @pytest.fixture
-def scenario(fault_report: Path) -> Callable[[str, str], Scenario]:
+def scenario(fault_report: Path,
+             request: pytest.FixtureRequest) -> Callable[[str, str], Scenario]:
+    family = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+
     def start(name: str, faults: str) -> Scenario:
-        return Scenario(fault_report, name, faults)
+        return Scenario(fault_report, name, faults, family)
 
     return start
 

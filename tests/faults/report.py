@@ -15,6 +15,10 @@ from typing import Any
 
 HEADER = ("scenario", "events or requests sent", "faults injected", "orders lost",
           "duplicates sent", "final state correct")
+# The order of scenario families (test modules); others follow in run order.
+FAMILIES = ("duplicate_delivery", "out_of_order", "lost_webhooks", "broker_down",
+            "worker_killed", "smtp_down", "partner_failures", "stripe_checkout_failures",
+            "database_restart")
 
 
 def load(path: Path) -> list[dict[str, Any]]:
@@ -24,7 +28,11 @@ def load(path: Path) -> list[dict[str, Any]]:
             row = json.loads(line)
             rows.pop(row["name"], None)  # a rerun moves to where it ran last
             rows[row["name"]] = row
-    return list(rows.values())
+    def family(row: dict[str, Any]) -> int:
+        name = row.get("family", "")
+        return FAMILIES.index(name) if name in FAMILIES else len(FAMILIES)
+
+    return sorted(rows.values(), key=family)
 
 
 def _cell(value: object) -> str:
