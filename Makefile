@@ -49,7 +49,7 @@ faults: export REQUIRE_SERVICES = 1
 faults: export FAULTS_REPORT := $(abspath $(FAULTS_REPORT))
 faults: install
 	@mkdir -p $(dir $(FAULTS_REPORT)) && rm -f $(FAULTS_REPORT)
-	$(BIN)/pytest tests/faults -m "" -q; status=$$?; \
+	@$(BIN)/pytest tests/faults -m "" -q; status=$$?; \
 	echo ""; $(BIN)/python -m tests.faults.report $(FAULTS_REPORT) && exit $$status
 
 clean:
