@@ -38,6 +38,15 @@ from tests.workers import ROOT, RedisServer, Worker, worker_env
 RECEIPT_SUBJECT = re.compile(r"Your receipt from .* \(order (CP-\d+)\)")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every fault scenario needs PostgreSQL: `-m "not postgres"` leaves them out."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture
 def backend() -> str:
     """Row locks and concurrent transactions are the point here: PostgreSQL only."""
