@@ -43,6 +43,11 @@ def lock_cart(cart_id: int) -> Cart | None:
     )
 
 
+def lock_order(order_id: int) -> Order | None:
+    """The order, held until commit: one Checkout Session request per order at a time."""
+    return orders.lock_order(order_id)
+
+
 def prepare_order(cart: Cart, email: str, name: str) -> Order:
     """The pending order for this cart content: reused on a repeated click, else created."""
     if not cart.lines:

@@ -44,6 +44,12 @@ def checkout() -> ResponseReturnValue:
         return redirect(order.stripe_checkout_url, code=303)
     db.session.commit()  # the order exists before Stripe hears of it
 
+    # One Stripe call per order at a time: a simultaneous click waits here for the first
+    # one's session instead of asking Stripe with the same key while it is still working.
+    order = service.lock_order(order.id) or order
+    if order.stripe_checkout_url:
+        db.session.commit()
+        return redirect(order.stripe_checkout_url, code=303)
     urls = service.CheckoutUrls(
         public_url=current_app.config["PUBLIC_URL"],
         order_path=url_for("orders.order_page", token=order.token),

@@ -91,9 +91,9 @@ def _translate(exc: stripe.StripeError) -> PaymentError:
         "stripe error %s status=%s code=%s request=%s: %s",
         type(exc).__name__, exc.http_status, exc.code, exc.request_id, exc.user_message,
     )
-    if isinstance(exc, stripe.APIConnectionError) or (
-        isinstance(exc, stripe.IdempotencyError) and exc.http_status == 409
-    ):
+    if isinstance(exc, stripe.APIConnectionError) or exc.http_status == 409:
+        # 409: the same key is still running (or the object is locked); nothing is stored
+        # under the key yet, so asking again with it is the safe retry.
         return PaymentOutcomeUnknown(str(exc))
     if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError | stripe.APIError):
         return PaymentServiceUnavailable(str(exc))
