@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -22,6 +23,7 @@ from typing import Any
 
 import pytest
 import redis
+import requests
 from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
@@ -184,6 +186,24 @@ def scenario(fault_report: Path,
         return Scenario(fault_report, name, faults, family)
 
     return start
+
+
+def all_at_once(calls: list[Callable[[], requests.Response]]) -> list[requests.Response]:
+    """Run every call in its own thread, all released together; their responses."""
+    barrier = threading.Barrier(len(calls))
+    answers: list[requests.Response | None] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], requests.Response]) -> None:
+        barrier.wait()
+        answers[index] = call()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(a is not None for a in answers), "a request did not finish"
+    return [a for a in answers if a is not None]
 
 
 def all_delivered(stand_in: StripeStandIn) -> bool:

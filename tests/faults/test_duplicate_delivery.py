@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import LiveShop
-from tests.faults.conftest import Scenario, Seen, side_effects
+from tests.faults.conftest import Scenario, Seen, all_at_once, side_effects
 from tests.servers import PartnerServer, SmtpSink
 from tests.support import StripeStandIn, buy_and_pay, sign
 
@@ -22,23 +21,6 @@ COPIES = 20
 def signed_body(event: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     body = json.dumps({k: v for k, v in event.items() if k != "_emulator"}).encode()
     return body, {"Stripe-Signature": sign(body), "Content-Type": "application/json"}
-
-
-def all_at_once(calls: list[Callable[[], requests.Response]]) -> list[int]:
-    """Run every call in its own thread, released together; the HTTP statuses."""
-    barrier = threading.Barrier(len(calls))
-    statuses: list[int] = [0] * len(calls)
-
-    def run(index: int, call: Callable[[], requests.Response]) -> None:
-        barrier.wait()
-        statuses[index] = call().status_code
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return statuses
 
 
 def paid_once(app: Flask, seen: Seen) -> dict[str, bool]:
@@ -64,10 +46,10 @@ def test_the_same_paid_event_20_times_at_once_pays_once(
     body, headers = signed_body(event)
     url = f"{live_shop.url}/stripe/webhook"
 
-    statuses = all_at_once([
+    statuses = [r.status_code for r in all_at_once([
         lambda: requests.post(url, data=body, headers=headers, timeout=60)
         for _ in range(COPIES)
-    ])
+    ])]
     run.sent = COPIES
 
     assert statuses == [200] * COPIES
@@ -92,7 +74,7 @@ def test_the_webhook_and_the_donors_return_racing_pay_once(
     for _ in range(COPIES // 2):
         calls.append(lambda: requests.post(webhook, data=body, headers=headers, timeout=60))
         calls.append(lambda: requests.get(page, timeout=60))
-    statuses = all_at_once(calls)
+    statuses = [r.status_code for r in all_at_once(calls)]
     run.sent = len(calls)
 
     assert statuses == [200] * len(calls)
