@@ -1,4 +1,4 @@
-# The README's commands: `make run` and `make test`; also `make bench`, `make lint`.
+# The README's commands: `make run` and `make test`; also `make bench`, `make lint`, `make faults`.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -41,6 +41,16 @@ test: lint
 
 bench: install
 	$(BIN)/python -m bench
+
+# Every fault scenario, slow ones too, on PostgreSQL and Redis; then the README's table.
+FAULTS_REPORT ?= instance/faults.jsonl
+faults: export TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+faults: export REQUIRE_SERVICES = 1
+faults: export FAULTS_REPORT := $(abspath $(FAULTS_REPORT))
+faults: install
+	@mkdir -p $(dir $(FAULTS_REPORT)) && rm -f $(FAULTS_REPORT)
+	@$(BIN)/pytest tests/faults -m "" -q; status=$$?; \
+	echo ""; $(BIN)/python -m tests.faults.report $(FAULTS_REPORT) && exit $$status
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -168,6 +168,9 @@ def load_config() -> dict[str, Any]:
         # Celery: without a broker, tasks run in-process right after the commit.
         "REDIS_URL": redis_url,
         "CELERY_QUEUE": _env("CELERY_QUEUE", "shop"),
+        # Seconds before Redis hands a task a worker took but never acknowledged (the
+        # worker died) to another worker. Kombu's default; the sweep usually comes first.
+        "CELERY_VISIBILITY_TIMEOUT": _env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
         # A side effect (receipt, packing order) not done by then is sent again by the sweep.
         "SIDE_EFFECT_DEADLINE": _env_int("SIDE_EFFECT_DEADLINE", 120),
         "SIDE_EFFECT_MAX_ATTEMPTS": _env_int("SIDE_EFFECT_MAX_ATTEMPTS", 8),
@@ -186,7 +189,9 @@ def load_config() -> dict[str, Any]:
     }
 
 
-def celery_settings(redis_url: str | None, queue: str = "shop") -> dict[str, Any]:
+def celery_settings(
+    redis_url: str | None, queue: str = "shop", visibility_timeout: int = 3600
+) -> dict[str, Any]:
     """Celery's settings: Redis when REDIS_URL is set, else tasks run in-process."""
     return {
         "broker_url": redis_url or "memory://",
@@ -202,7 +207,8 @@ def celery_settings(redis_url: str | None, queue: str = "shop") -> dict[str, Any
         "broker_connection_retry_on_startup": True,
         # A dead broker must not hang a request: fail fast, the sweep re-sends later.
         "broker_connection_timeout": 2,
-        "broker_transport_options": {"socket_connect_timeout": 2, "socket_timeout": 5},
+        "broker_transport_options": {"socket_connect_timeout": 2, "socket_timeout": 5,
+                                     "visibility_timeout": visibility_timeout},
         "task_publish_retry": True,
         "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0.1,
                                       "interval_step": 0.2, "interval_max": 0.5},
@@ -221,7 +227,8 @@ def derived_settings(config: dict[str, Any]) -> dict[str, Any]:
     """Settings that follow from others, unless given explicitly."""
     redis_url = config.get("REDIS_URL")
     return {
-        "CELERY": celery_settings(redis_url, config.get("CELERY_QUEUE") or "shop"),
+        "CELERY": celery_settings(redis_url, config.get("CELERY_QUEUE") or "shop",
+                                  config.get("CELERY_VISIBILITY_TIMEOUT", 3600)),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
     }
 

@@ -19,6 +19,7 @@ def _alert(effect: SideEffect) -> tuple[str | None, str]:
     return message_id, f"Staff alerted at {to}"
 
 
-@shared_task(name=STAFF_ALERT_SEND, bind=True, acks_late=True, ignore_result=True)
+@shared_task(name=STAFF_ALERT_SEND, bind=True, acks_late=True, ignore_result=True,
+             max_retries=None)
 def send_staff_alert(self: Task, effect_id: int) -> str:
     return perform(self, effect_id, DISPUTE_ALERT, _alert)

@@ -164,11 +164,13 @@ def _email_unit_slip(unit: Unit, body: dict[str, Any], to: str) -> tuple[str | N
     return message_id, f"Packing slip for {body['packages']} packages emailed to {to}"
 
 
-@shared_task(name=PACKING_ORDER_SUBMIT, bind=True, acks_late=True, ignore_result=True)
+@shared_task(name=PACKING_ORDER_SUBMIT, bind=True, acks_late=True, ignore_result=True,
+             max_retries=None)
 def submit_packing_order(self: Task, effect_id: int) -> str:
     return perform(self, effect_id, PACKING_ORDER, _submit)
 
 
-@shared_task(name=UNIT_PACKING_ORDER_SUBMIT, bind=True, acks_late=True, ignore_result=True)
+@shared_task(name=UNIT_PACKING_ORDER_SUBMIT, bind=True, acks_late=True, ignore_result=True,
+             max_retries=None)
 def submit_unit_packing_order(self: Task, effect_id: int) -> str:
     return perform(self, effect_id, UNIT_PACKING_ORDER, _submit_unit)

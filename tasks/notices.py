@@ -25,7 +25,8 @@ def _notify(effect: SideEffect) -> tuple[str | None, str]:
     return message_id, f"Notice sent to {message['To']}"
 
 
-@shared_task(name=NOTICE_SEND, bind=True, acks_late=True, ignore_result=True)
+@shared_task(name=NOTICE_SEND, bind=True, acks_late=True, ignore_result=True,
+             max_retries=None)
 def send_notice(self: Task, effect_id: int) -> str:
     effect = db.session.get(SideEffect, effect_id)
     kind = effect.kind if effect is not None else DEDICATION_NOTICE

@@ -18,6 +18,7 @@ def _send_receipt(effect: SideEffect) -> tuple[str | None, str]:
     return message_id, f"Receipt sent to {order.email}"
 
 
-@shared_task(name=RECEIPT_SEND, bind=True, acks_late=True, ignore_result=True)
+@shared_task(name=RECEIPT_SEND, bind=True, acks_late=True, ignore_result=True,
+             max_retries=None)
 def send_receipt(self: Task, effect_id: int) -> str:
     return perform(self, effect_id, RECEIPT, _send_receipt)

@@ -49,7 +49,9 @@ def perform(task: Task, effect_id: int, kind: str, action: Action) -> str:
         log.warning("%s: %s attempt %s failed: %s", number, kind, effect.attempts, exc)
         if retry_in is not None and not task.app.conf.task_always_eager:
             # In-process (no broker) there is no one to wait: the sweep sends it again.
-            raise task.retry(countdown=retry_in, exc=exc, max_retries=None) from exc
+            # SIDE_EFFECT_MAX_ATTEMPTS decides when to stop, so the tasks are declared with
+            # max_retries=None (retry(max_retries=None) would mean Celery's default, 3).
+            raise task.retry(countdown=retry_in, exc=exc) from exc
         return "retrying" if retry_in is not None else "failed"
     except PermanentError as exc:
         side_effects.note_failure(effect, str(exc), retry_in=None)

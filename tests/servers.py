@@ -24,16 +24,20 @@ def free_port() -> int:
 
 
 class SmtpSink:
-    """An SMTP server on 127.0.0.1 that keeps what it accepts and refuses on demand."""
+    """An SMTP server on 127.0.0.1 that keeps what it accepts and refuses on demand.
 
-    def __init__(self) -> None:
+    It can be stopped (connections refused) and started again on the same port; what
+    it received before is kept.
+    """
+
+    def __init__(self, port: int | None = None) -> None:
         self.messages: list[EmailMessage] = []
         self.refuse_next = 0
         self.refusal = "451 4.3.0 Try again later"
         self.attempts = 0
         self._lock = threading.Lock()
-        self.port = free_port()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.port = port or free_port()
+        self.controller: Controller | None = None
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         with self._lock:
@@ -48,11 +52,15 @@ class SmtpSink:
         return "250 Message accepted for delivery"
 
     def start(self) -> SmtpSink:
+        # A stopped Controller cannot start again: each start gets a fresh one.
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self.controller.start()
         return self
 
     def stop(self) -> None:
-        self.controller.stop()
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
 
     def reset(self) -> None:
         with self._lock:
@@ -79,7 +87,9 @@ class PartnerServer:
     """The packing partner's API: checks the signature, dedupes by Idempotency-Key.
 
     `fail_next` answers 500 (or `fail_status`) to that many requests; `delay` sleeps
-    before answering; `garbage` answers 200 with a body that is not JSON.
+    before answering; `garbage` answers 200 with a body that is not JSON. `script` plays
+    the next requests one step each: (seconds to stall, status to answer without taking
+    the order, or None to handle it normally once the stall is over).
     """
 
     def __init__(self, secret: str) -> None:
@@ -90,6 +100,7 @@ class PartnerServer:
         self.fail_status = 500
         self.delay = 0.0
         self.garbage = False
+        self.script: list[tuple[float, int | None]] = []
         self.in_flight = 0
         self._lock = threading.Lock()
         partner = self
@@ -120,15 +131,17 @@ class PartnerServer:
         signed = hmac.compare_digest(expected, request.headers.get("X-Signature") or "")
         with self._lock:
             self.requests.append({"key": key, "signed": signed, "raw": raw})
-            fail = self.fail_next > 0
+            step = self.script.pop(0) if self.script else None
+            fail = step is None and self.fail_next > 0
             if fail:
                 self.fail_next -= 1
-        if self.delay:
-            time.sleep(self.delay)
+            stall, status = step if step else (self.delay, self.fail_status if fail else None)
+        if stall:
+            time.sleep(stall)
         if not signed:
             return self._answer(request, 401, {"error": "bad signature"})
-        if fail:
-            return self._answer(request, self.fail_status, {"error": "try later"})
+        if status is not None:
+            return self._answer(request, status, {"error": "try later"})
         with self._lock:
             if key in self.accepted:
                 return self._answer(request, 409, {"id": self.accepted[key]["id"]})
@@ -169,3 +182,4 @@ class PartnerServer:
             self.fail_status = 500
             self.delay = 0.0
             self.garbage = False
+            self.script.clear()

@@ -118,6 +118,10 @@ class StripeStandIn:
         [event] = self.events(type)
         return event
 
+    def deliver(self, event_id: str) -> dict[str, Any]:
+        """Send one event to the webhook URL now, signed, as Stripe would; returns the attempt."""
+        return dict(self._post(f"/events/{event_id}/deliver"))
+
     def deliver_pending(self) -> list[dict[str, Any]]:
         return list(self._post("/events/deliver_pending")["delivered"])
 

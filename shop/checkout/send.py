@@ -23,6 +23,12 @@ def send_to_checkout(
 
     When Stripe fails, the attempt is written on the order and `unavailable` answers.
     """
+    # One Stripe call per order at a time: a simultaneous click waits here for the first
+    # one's session instead of asking Stripe with the same key while it is still working.
+    order = service.lock_order(order.id) or order
+    if order.stripe_checkout_url:
+        db.session.commit()
+        return redirect(order.stripe_checkout_url, code=303)
     urls = service.CheckoutUrls(
         public_url=current_app.config["PUBLIC_URL"],
         order_path=url_for("orders.order_page", token=order.token),

@@ -42,7 +42,15 @@ class CheckoutUrls:
 
 
 def lock_cart(cart_id: int) -> Cart | None:
-    return db.session.scalar(db.select(Cart).where(Cart.id == cart_id).with_for_update())
+    return db.session.scalar(
+        db.select(Cart).where(Cart.id == cart_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def lock_order(order_id: int) -> Order | None:
+    """The order, held until commit: one Checkout Session request per order at a time."""
+    return orders.lock_order(order_id)
 
 
 def prepare_order(cart: Cart, email: str, name: str) -> Order:
@@ -57,7 +65,8 @@ def prepare_order(cart: Cart, email: str, name: str) -> Order:
 
 
 def idempotency_key(order: Order) -> str:
-    # A new attempt after a failure gets a new key: Stripe replays even a stored 500.
+    # A new attempt after an answered failure gets a new key: Stripe replays even a stored
+    # 500. After no answer (a timeout) the key stays, so a session Stripe made is reused.
     return f"checkout-{order.number}-{order.token[:10]}-{order.checkout_attempt}"
 
 
@@ -133,7 +142,8 @@ def attach_session(order: Order, session: payments.CheckoutSession) -> None:
 
 
 def note_payment_unavailable(order: Order, error: payments.PaymentError) -> None:
-    order.checkout_attempt += 1
+    if not isinstance(error, payments.PaymentOutcomeUnknown):
+        order.checkout_attempt += 1
     record_event(
         order,
         "checkout_failed",

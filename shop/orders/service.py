@@ -178,10 +178,14 @@ def lock_order(order_id: int) -> Order | None:
 
     FOR NO KEY UPDATE: it still keeps two writers of the order apart, but lets another
     transaction add timeline entries to it (a unit filling up writes on every member
-    order), so that cannot deadlock with a refund holding this order.
+    order), so that cannot deadlock with a refund holding this order. The row is read
+    again once the lock is held: an order this session loaded earlier (the donor's page
+    loads it before asking Stripe) would otherwise keep the status it had before another
+    transaction paid it, and be paid a second time.
     """
     return db.session.scalar(
         db.select(Order).where(Order.id == order_id).with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
     )
 
 

@@ -40,10 +40,16 @@ class PaymentServiceUnavailable(PaymentError):
     message = "The payment service is unavailable right now."
 
 
-class PaymentInProgress(PaymentServiceUnavailable):
-    """Stripe is still answering an earlier request with the same idempotency key."""
+class PaymentOutcomeUnknown(PaymentServiceUnavailable):
+    """No answer from Stripe (a timeout, a lost connection, the same key still running).
 
-    message = "The payment service is still preparing this payment."
+    Stripe may have done what was asked; only repeating the same idempotency key finds
+    out without doing it twice.
+    """
+
+
+class PaymentInProgress(PaymentOutcomeUnknown):
+    """Stripe is still answering an earlier request with the same idempotency key."""
 
 
 class PaymentRequestRejected(PaymentError):
@@ -75,8 +81,12 @@ def _translate(exc: stripe.StripeError) -> PaymentError:
         type(exc).__name__, exc.http_status, exc.code, exc.request_id, exc.user_message,
     )
     if exc.http_status == 409:
-        # A twin request (a double click) holds the same idempotency key right now.
+        # The same key is still running (a double click): nothing is stored under it yet,
+        # so asking again with it is the safe retry.
         return PaymentInProgress(str(exc))
+    if isinstance(exc, stripe.APIConnectionError):
+        # No answer: Stripe may have done it; only the same key finds out safely.
+        return PaymentOutcomeUnknown(str(exc))
     if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError | stripe.APIError):
         return PaymentServiceUnavailable(str(exc))
     if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):

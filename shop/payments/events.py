@@ -32,7 +32,10 @@ Handler = Callable[[dict[str, Any], StripeEvent], Outcome]
 
 def _claim(event: dict[str, Any]) -> StripeEvent:
     """The event's row, locked; created on first sight. Concurrent twins wait here."""
-    query = db.select(StripeEvent).where(StripeEvent.stripe_id == event["id"]).with_for_update()
+    query = (
+        db.select(StripeEvent).where(StripeEvent.stripe_id == event["id"]).with_for_update()
+        .execution_options(populate_existing=True)
+    )
     row = db.session.scalar(query)
     if row is not None:
         return row

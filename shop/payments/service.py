@@ -45,6 +45,7 @@ def find_order_for_payment(payment_intent_id: str) -> Lookup:
     order = db.session.scalar(
         db.select(Order).where(Order.stripe_payment_intent_id == payment_intent_id)
         .with_for_update(key_share=True)  # as orders.service.lock_order
+        .execution_options(populate_existing=True)
     )
     if order is not None:
         return Lookup(order, True)

@@ -211,6 +211,7 @@ def lock_order_by_number(number: str) -> Order | None:
     # FOR NO KEY UPDATE, as orders.service.lock_order (timeline entries may still be added).
     return db.session.scalar(
         select(Order).where(Order.number == number).with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
     )
 
 

@@ -1,0 +1,82 @@
+"""The same paid event many times at once, and the donor's return racing the webhook."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import LiveShop
+from tests.faults.conftest import Scenario, Seen, all_at_once, side_effects
+from tests.servers import PartnerServer, SmtpSink
+from tests.support import StripeStandIn, buy_and_pay, sign
+
+COPIES = 20
+
+
+def signed_body(event: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps({k: v for k, v in event.items() if k != "_emulator"}).encode()
+    return body, {"Stripe-Signature": sign(body), "Content-Type": "application/json"}
+
+
+def paid_once(app: Flask, seen: Seen) -> dict[str, bool]:
+    [(number, status)] = seen.orders.items()
+    effects = side_effects(app)
+    return {
+        "order paid": status == "paid",
+        "one move to paid on the timeline": seen.paid_transitions == {number: 1},
+        "one receipt received": seen.receipts == {number: 1},
+        "one packing order accepted": seen.packing_orders == {number: 1},
+        "receipt and packing order done": {e.status for e in effects.values()} == {"done"},
+    }
+
+
+def test_the_same_paid_event_20_times_at_once_pays_once(
+    app: Flask, client: FlaskClient, live_shop: LiveShop, stripe_stand_in: StripeStandIn,
+    mailbox: SmtpSink, partner: PartnerServer, scenario: Callable[[str, str], Scenario],
+) -> None:
+    run = scenario("duplicate delivery x20 concurrent",
+                   f"the same signed checkout.session.completed posted by {COPIES} threads at once")
+    stripe_stand_in.configure(delivery_mode="hold")  # the test is Stripe's sender here
+    _, event = buy_and_pay(client, stripe_stand_in)
+    body, headers = signed_body(event)
+    url = f"{live_shop.url}/stripe/webhook"
+
+    statuses = [r.status_code for r in all_at_once([
+        lambda: requests.post(url, data=body, headers=headers, timeout=60)
+        for _ in range(COPIES)
+    ])]
+    run.sent = COPIES
+
+    assert statuses == [200] * COPIES
+    run.finish(app, stripe_stand_in, mailbox, partner, lambda seen: paid_once(app, seen))
+
+
+def test_the_webhook_and_the_donors_return_racing_pay_once(
+    app: Flask, client: FlaskClient, live_shop: LiveShop, stripe_stand_in: StripeStandIn,
+    mailbox: SmtpSink, partner: PartnerServer, scenario: Callable[[str, str], Scenario],
+) -> None:
+    run = scenario("webhook x10 racing the success page x10",
+                   "10 copies of checkout.session.completed and 10 loads of "
+                   "/orders/<token>?session_id= at once")
+    stripe_stand_in.configure(delivery_mode="hold")
+    token, event = buy_and_pay(client, stripe_stand_in)
+    body, headers = signed_body(event)
+    session_id = event["data"]["object"]["id"]
+    webhook = f"{live_shop.url}/stripe/webhook"
+    page = f"{live_shop.url}/orders/{token}?session_id={session_id}"
+
+    calls: list[Callable[[], requests.Response]] = []
+    for _ in range(COPIES // 2):
+        calls.append(lambda: requests.post(webhook, data=body, headers=headers, timeout=60))
+        calls.append(lambda: requests.get(page, timeout=60))
+    statuses = [r.status_code for r in all_at_once(calls)]
+    run.sent = len(calls)
+
+    assert statuses == [200] * len(calls)
+    assert "Paid" in requests.get(page, timeout=10).text
+    run.finish(app, stripe_stand_in, mailbox, partner, lambda seen: paid_once(app, seen))
