@@ -43,6 +43,13 @@ def request_refund(
         if existing.order_id != order.id:
             raise RefundError("This refund form belongs to another order; reload the page.")
         return existing
+    unanswered = db.session.scalar(
+        db.select(RefundRequest).where(RefundRequest.order_id == order.id,
+                                       RefundRequest.status == "requested")
+    )
+    if unanswered is not None:
+        # Stripe never answered it: ask again with its key first, it can only refund once.
+        return unanswered
     if order.status not in REFUNDABLE_STATUSES or not order.stripe_payment_intent_id:
         raise RefundError(f"An order that is {order.status} cannot be refunded here.")
     if reason not in REASONS:
@@ -78,6 +85,13 @@ def send_refund(order: Order, refund: RefundRequest) -> None:
             metadata={"order_id": str(order.id), "refund_request_id": str(refund.id)},
             idempotency_key=f"refund-{order.number}-{refund.id}",
         )
+    except client.PaymentOutcomeUnknown as exc:
+        refund.error = str(exc)[:1000]
+        record_event(order, "refund_unanswered",
+                     "Stripe did not answer the refund request; it is asked again with the "
+                     "same key, so it cannot be made twice", actor="stripe",
+                     data={"refund_request_id": refund.id})
+        raise
     except client.PaymentError as exc:
         refund.status = "failed"
         refund.error = str(exc)[:1000]

@@ -28,7 +28,7 @@ from shop.orders.models import Order
 from shop.orders.service import approve_review
 from shop.orders.side_effects import LABELS, PACKING_ORDER, RECEIPT, notes_awaiting_approval
 from shop.orders.state import STATUS_LABELS, can_move
-from shop.payments.client import PaymentError
+from shop.payments.client import PaymentError, PaymentOutcomeUnknown
 from shop.payments.refunds import (
     REFUNDABLE_STATUSES,
     RefundError,
@@ -296,6 +296,13 @@ def refund(number: str) -> ResponseReturnValue:
     db.session.commit()  # the request is on record before Stripe hears of it
     try:
         send_refund(order, request_)
+    except PaymentOutcomeUnknown:
+        db.session.commit()
+        flash(f"Stripe did not answer, so the refund of "
+              f"{format_money(request_.amount_cents, order.currency)} may have been made. "
+              "Press Refund again to ask once more: the same request cannot refund twice.",
+              "error")
+        return _back_to(order)
     except PaymentError:
         db.session.commit()
         flash("Stripe could not refund this payment now; nothing was refunded. "

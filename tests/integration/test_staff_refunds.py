@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -11,7 +12,14 @@ from shop.extensions import db
 from shop.orders.models import Order
 from shop.payments.models import RefundRequest
 from tests.integration.test_staff import manager, viewer  # noqa: F401  (fixtures)
-from tests.support import StripeStandIn, buy_and_pay, csrf_token, post_event, stripe_get
+from tests.support import (
+    StripeStandIn,
+    buy_and_pay,
+    csrf_token,
+    post_event,
+    stripe_get,
+    wait_for,
+)
 
 FORM_TOKEN = re.compile(r'name="form_token"[^>]*value="([^"]+)"')
 
@@ -122,3 +130,24 @@ def test_an_order_under_review_is_approved_and_then_ships_its_packing_order(
     manager.post("/staff/orders/CP-000001/approve", data={"csrf_token": token})
     assert order(app).status == "paid"
     assert len(partner.accepted) == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.shop_config({"STRIPE_TIMEOUT": 0.5})
+def test_a_refund_stripe_never_answered_is_asked_again_with_the_same_key(
+    app: Flask, client: FlaskClient, manager: FlaskClient,  # noqa: F811
+    stripe_stand_in: StripeStandIn,
+) -> None:
+    number = paid_order(client, stripe_stand_in)
+    stripe_stand_in.fault(method="POST", path_prefix="/v1/refunds", delay=1.5, status=0)
+    slow = manager.post(f"/staff/orders/{number}/refund",
+                        data=refund_form(manager, number) | {"amount": "100.00"},
+                        follow_redirects=True)
+    assert "may have been made" in slow.get_data(as_text=True)
+    wait_for(lambda: len(stripe_refunds(stripe_stand_in)) == 1)  # Stripe did refund
+    # A fresh form, even for another amount, asks Stripe again for the unanswered refund.
+    again = manager.post(f"/staff/orders/{number}/refund",
+                         data=refund_form(manager, number) | {"amount": "50.00"},
+                         follow_redirects=True)
+    assert "Refund of $100.00 sent to Stripe" in again.get_data(as_text=True)
+    [refund] = stripe_refunds(stripe_stand_in)
+    assert refund["amount"] == 10000
