@@ -84,7 +84,10 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    import shop.staff.units  # noqa: F401  (adds the units page to the staff blueprint)
+    # These modules add their pages to the staff blueprint.
+    import shop.staff.monthly
+    import shop.staff.notes
+    import shop.staff.units  # noqa: F401
     from shop.campaign.views import bp as campaign_bp
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp

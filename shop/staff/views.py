@@ -20,7 +20,6 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
-from shop.donations.models import MonthlyGift
 from shop.extensions import db, limiter, login_manager
 from shop.money import InvalidAmount, format_money, parse_amount
 from shop.orders import notes_review
@@ -326,73 +325,3 @@ def approve(number: str) -> ResponseReturnValue:
     flash(f"Order {order.number} approved; its receipt and packing order are on their way.",
           "success")
     return _back_to(order)
-
-
-# --- monthly donors -------------------------------------------------------------------
-
-
-@bp.get("/monthly")
-def monthly_donors() -> ResponseReturnValue:
-    plans = db.session.scalars(
-        db.select(MonthlyGift).order_by(MonthlyGift.created_at.desc()).limit(500)
-    ).all()
-    return render_template("staff/monthly.html", plans=plans)
-
-
-@bp.get("/monthly/<int:plan_id>")
-def monthly_donor(plan_id: int) -> ResponseReturnValue:
-    plan = db.session.get(MonthlyGift, plan_id)
-    if plan is None:
-        abort(404)
-    gifts = db.session.scalars(
-        db.select(Order).where(Order.monthly_gift_id == plan.id).order_by(Order.id.desc())
-    ).all()
-    return render_template("staff/monthly_plan.html", plan=plan, gifts=gifts,
-                           status_labels=STATUS_LABELS)
-
-
-# --- the note approval queue ----------------------------------------------------------
-
-
-@bp.get("/notes")
-def notes() -> ResponseReturnValue:
-    return render_template("staff/notes.html", lines=notes_review.pending_notes())
-
-
-def _decide_note(line_id: int, decision: notes_review.Decision) -> ResponseReturnValue:
-    back = safe_next(request.form.get("next")) or url_for("staff.notes")
-    line = notes_review.lock_line(line_id)
-    if line is None:
-        db.session.rollback()
-        abort(404)
-    order = line.order
-    number = order.number
-    try:
-        released = notes_review.decide(line, decision, actor=current_staff().email)
-    except notes_review.NoteAlreadyDecided as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(back, code=303)
-    if decision == "approve":
-        message = f"The note on {number} is approved for printing."
-    else:
-        message = f"The note on {number} is rejected; the package ships without it."
-    if released:
-        message += " The packing order is on its way to the partner."
-    elif notes_awaiting_approval(order):
-        message += " Another note on this order still waits."
-    db.session.commit()  # the released packing order is handed over after this commit
-    flash(message, "success")
-    return redirect(back, code=303)
-
-
-@bp.post("/notes/<int:line_id>/approve")
-@manager_required
-def approve_note(line_id: int) -> ResponseReturnValue:
-    return _decide_note(line_id, "approve")
-
-
-@bp.post("/notes/<int:line_id>/reject")
-@manager_required
-def reject_note(line_id: int) -> ResponseReturnValue:
-    return _decide_note(line_id, "reject")

@@ -1,0 +1,34 @@
+"""The staff's monthly donors pages: every plan, and one plan with its gifts."""
+
+from __future__ import annotations
+
+from flask import abort, render_template
+from flask.typing import ResponseReturnValue
+
+from shop.donations.models import MonthlyGift
+from shop.extensions import db
+from shop.orders.models import Order
+from shop.orders.state import STATUS_LABELS
+from shop.staff.views import bp
+
+
+@bp.get("/monthly")
+def monthly_donors() -> ResponseReturnValue:
+    plans = db.session.scalars(
+        db.select(MonthlyGift).order_by(MonthlyGift.created_at.desc()).limit(500)
+    ).all()
+    return render_template("staff/monthly.html", plans=plans)
+
+
+@bp.get("/monthly/<int:plan_id>")
+def monthly_donor(plan_id: int) -> ResponseReturnValue:
+    plan = db.session.get(MonthlyGift, plan_id)
+    if plan is None:
+        abort(404)
+    gifts = db.session.scalars(
+        db.select(Order).where(Order.monthly_gift_id == plan.id).order_by(Order.id.desc())
+    ).all()
+    return render_template("staff/monthly_plan.html", plan=plan, gifts=gifts,
+                           status_labels=STATUS_LABELS)
+
+
