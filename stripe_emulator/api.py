@@ -230,7 +230,8 @@ def expire_session(ctx: Ctx, sid: str) -> JSON:
 # payments -----------------------------------------------------------------------
 SIMPLE = {"payment_intents": "payment_intent", "charges": "charge", "customers": "customer",
           "refunds": "refund", "disputes": "dispute", "subscriptions": "subscription",
-          "invoices": "invoice", "prices": "price", "products": "product", "events": "event"}
+          "invoices": "invoice", "prices": "price", "products": "product", "events": "event",
+          "invoice_payments": "invoice_payment"}
 
 
 def _make_get(kind: str) -> Handler:
@@ -304,6 +305,18 @@ def list_invoices(ctx: Ctx) -> JSON:
     return _list(ctx, "invoice", "/v1/invoices",
                  {"subscription": by_subscription, "customer": _eq("customer"),
                   "status": _eq("status")})
+
+
+@route("GET", "invoice_payments")
+def list_invoice_payments(ctx: Ctx) -> JSON:
+    payment = ctx.params.get("payment")
+    wanted_intent = payment.get("payment_intent") if isinstance(payment, dict) else None
+
+    def by_payment(obj: JSON) -> bool:
+        return wanted_intent is None or obj["payment"].get("payment_intent") == wanted_intent
+
+    return _list(ctx, "invoice_payment", "/v1/invoice_payments",
+                 {"invoice": _eq("invoice"), "status": _eq("status")}, by_payment, ("payment",))
 
 
 # events -------------------------------------------------------------------------

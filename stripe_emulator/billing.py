@@ -25,6 +25,15 @@ def _charge_invoice(store: Store, inv: JSON, cus: JSON, billing: JSON, descripti
                 "attempt_count": inv["attempt_count"] + 1, "status": "paid",
                 "next_payment_attempt": None, "auto_advance": False})
     inv["status_transitions"]["paid_at"] = now
+    # How Stripe links an invoice to the PaymentIntent that paid it (API 2025-03-31 on).
+    store.put({
+        "amount_paid": inv["amount_due"], "amount_requested": inv["amount_due"],
+        "created": now, "currency": inv["currency"], "id": new_id("inpay_1", 24),
+        "invoice": inv["id"], "is_default": True, "livemode": False,
+        "object": "invoice_payment",
+        "payment": {"type": "payment_intent", "payment_intent": pi["id"]},
+        "status": "paid", "status_transitions": {"canceled_at": None, "paid_at": now},
+    })
 
 
 def _product_name(store: Store, price: JSON) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import stripe
 from flask import current_app
 
-from shop.payments.values import (  # noqa: F401  (the types callers use)
+from shop.payments.values import (
     Charge,
     CheckoutSession,
     Dispute,
@@ -258,3 +258,16 @@ def retrieve_invoice(invoice_id: str) -> Invoice:
 
 def cancel_subscription(subscription_id: str) -> Subscription:
     return subscription_from_object(_call(_client().v1.subscriptions.cancel, subscription_id))
+
+
+def invoice_for_payment_intent(payment_intent_id: str) -> str | None:
+    """The invoice a PaymentIntent paid (a monthly gift), through Stripe's invoice payments."""
+    page = _call(_client().v1.invoice_payments.list, params={
+        "payment": {"type": "payment_intent", "payment_intent": payment_intent_id},
+        "limit": 1,
+    })
+    for payment in page.data:
+        invoice = id_of(as_dict(payment).get("invoice"))
+        if invoice:
+            return invoice
+    return None

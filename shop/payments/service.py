@@ -50,9 +50,21 @@ def find_order_for_payment(payment_intent_id: str) -> Lookup:
     if order is not None:
         return Lookup(order, True)
     order_id = client.payment_intent_order_id(payment_intent_id)
-    if order_id is None:
+    if order_id is not None:
+        return Lookup(orders.lock_order(order_id), True)
+    # A monthly gift's payment carries no order id: its invoice names the gift order.
+    invoice_id = client.invoice_for_payment_intent(payment_intent_id)
+    if invoice_id is None:
         return Lookup(None, False)
-    return Lookup(orders.lock_order(order_id), True)
+    order = db.session.scalar(
+        db.select(Order).where(Order.stripe_invoice_id == invoice_id)
+        .with_for_update(key_share=True).execution_options(populate_existing=True)
+    )
+    if order is None:
+        return Lookup(None, False)
+    if order.stripe_payment_intent_id is None:
+        order.stripe_payment_intent_id = payment_intent_id
+    return Lookup(order, True)
 
 
 def apply_session(session: CheckoutSession, order: Order, *, kind: str, source: str) -> bool:

@@ -13,7 +13,14 @@ from shop.extensions import db
 from shop.orders.models import Order
 from tests.integration.test_staff import manager  # noqa: F401  (fixture)
 from tests.servers import SmtpSink, text_of
-from tests.support import StripeStandIn, csrf_token, post_event, session_id_from, stripe_get
+from tests.support import (
+    StripeStandIn,
+    csrf_token,
+    post_event,
+    session_id_from,
+    stripe_get,
+    stripe_post,
+)
 
 MANAGE_LINK = re.compile(r"(http://shop\.test/monthly/\S+)")
 
@@ -163,3 +170,17 @@ def test_a_subscription_ended_by_stripe_ends_the_plan(
     ).raise_for_status()
     stripe_stand_in.deliver_all(client, seen)
     assert plan(app).status == "cancelled"
+
+
+def test_a_monthly_gift_refunded_in_stripes_dashboard_reaches_its_gift_order(
+    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn,
+) -> None:
+    subscribe(client, stripe_stand_in)
+    [invoice_event] = stripe_stand_in.events("invoice.paid")
+    [payment] = stripe_get(stripe_stand_in, "invoice_payments",
+                           invoice=invoice_event["data"]["object"]["id"])["data"]
+    stripe_post(stripe_stand_in, "refunds",
+                payment_intent=payment["payment"]["payment_intent"])
+    response = post_event(client, stripe_stand_in.events("charge.refunded")[-1])
+    assert response.status_code == 200 and response.get_json()["outcome"] == "processed"
+    assert gifts(app) == [("refunded", 1800)]
