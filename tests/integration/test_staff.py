@@ -23,6 +23,7 @@ from shop.staff.service import OrderFilters, csv_chunks
 from tests.support import (
     StripeStandIn,
     add_to_cart,
+    buy_and_pay,
     checkout,
     csrf_token,
     post_event,
@@ -600,3 +601,21 @@ def test_the_csv_export_reads_in_batches_and_misses_no_row(app: Flask) -> None:
     rows = list(csv.reader(io.StringIO("".join(chunks))))
     assert rows[0] == CSV_HEADER
     assert [row[0] for row in rows[1:]] == list(reversed(numbers))
+
+
+def test_the_dashboard_shows_todays_money_and_what_waits_for_a_person(
+    app: Flask, client: FlaskClient, viewer: FlaskClient, stripe_stand_in: StripeStandIn,
+) -> None:
+    _, paid = buy_and_pay(client, stripe_stand_in)
+    post_event(client, paid)
+    other = app.test_client()
+    _, wrong = buy_and_pay(other, stripe_stand_in, "single-package")
+    wrong["data"]["object"]["amount_total"] = 1
+    post_event(other, wrong)
+    page = viewer.get("/staff/dashboard").get_data(as_text=True)
+    assert re.search(r'data-testid="dashboard-today">1 order,\s+\$590\.00', page)
+    assert 'data-testid="attention-review" data-count="1"' in page
+    assert 'href="/staff/orders?status=needs_review"' in page
+    assert 'data-testid="attention-disputes" data-count="0"' in page
+    anonymous = client.get("/staff/dashboard", headers={"Accept": "text/html"})
+    assert anonymous.status_code == 302  # donors see nothing
