@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from shop.checkout import service
 from shop.extensions import db
+from shop.orders import service as orders
 from shop.orders.models import Order
 from shop.payments.client import PaymentError, PaymentInProgress
 
@@ -25,7 +26,7 @@ def send_to_checkout(
     """
     # One Stripe call per order at a time: a simultaneous click waits here for the first
     # one's session instead of asking Stripe with the same key while it is still working.
-    order = service.lock_order(order.id) or order
+    order = orders.lock_order(order.id) or order
     if order.stripe_checkout_url:
         db.session.commit()
         return redirect(order.stripe_checkout_url, code=303)

@@ -48,10 +48,6 @@ def lock_cart(cart_id: int) -> Cart | None:
     )
 
 
-def lock_order(order_id: int) -> Order | None:
-    """The order, held until commit: one Checkout Session request per order at a time."""
-    return orders.lock_order(order_id)
-
 
 def prepare_order(cart: Cart, email: str, name: str) -> Order:
     """The pending order for this cart content: reused on a repeated click, else created."""
@@ -213,9 +209,7 @@ def reusable_plan(gift: Gift) -> MonthlyGift | None:
             MonthlyGift.email == gift.email, MonthlyGift.amount_cents == gift.amount_cents,
             MonthlyGift.fee_cents == gift.fee_cents, MonthlyGift.status == "pending",
             MonthlyGift.created_at >= since, MonthlyGift.anonymous == gift.anonymous,
-            MonthlyGift.dedication_name.is_(gift.dedication.name)
-            if gift.dedication.name is None
-            else MonthlyGift.dedication_name == gift.dedication.name,
+            MonthlyGift.dedication_name.is_not_distinct_from(gift.dedication.name),
             MonthlyGift.stripe_checkout_url.is_not(None),
         ).order_by(MonthlyGift.id.desc()).limit(1)
     )

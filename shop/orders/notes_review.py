@@ -11,6 +11,7 @@ from sqlalchemy.orm import contains_eager
 from shop.extensions import db
 from shop.orders import side_effects
 from shop.orders.models import Order, OrderLine
+from shop.orders.service import lock_order
 from shop.orders.state import PAID_STATUSES, record_event
 from shop.units import service as units
 
@@ -57,7 +58,7 @@ def lock_line(line_id: int) -> OrderLine | None:
     order_id = db.session.scalar(select(OrderLine.order_id).where(OrderLine.id == line_id))
     if order_id is None:
         return None
-    db.session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+    lock_order(order_id)
     line = db.session.scalar(
         select(OrderLine).where(OrderLine.id == line_id).execution_options(
             populate_existing=True)

@@ -7,6 +7,8 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import ColumnElement
+
 from shop.campaign.service import refresh_totals
 from shop.cart.models import Cart
 from shop.extensions import db, utcnow
@@ -183,10 +185,20 @@ def lock_order(order_id: int) -> Order | None:
     loads it before asking Stripe) would otherwise keep the status it had before another
     transaction paid it, and be paid a second time.
     """
-    return db.session.scalar(
-        db.select(Order).where(Order.id == order_id).with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    )
+    return lock_order_where(Order.id == order_id)
+
+
+def lock_orders_where(*criteria: ColumnElement[bool]) -> list[Order]:
+    """Orders matching the criteria, each locked the way lock_order locks one."""
+    return list(db.session.scalars(
+        db.select(Order).where(*criteria).order_by(Order.id)
+        .with_for_update(key_share=True).execution_options(populate_existing=True)
+    ))
+
+
+def lock_order_where(*criteria: ColumnElement[bool]) -> Order | None:
+    found = lock_orders_where(*criteria)
+    return found[0] if found else None
 
 
 def _note_stripe_ids(order: Order, report: PaymentReport) -> None:

@@ -62,8 +62,7 @@ def apply_completed_session(session: CheckoutSession, plan: MonthlyGift) -> bool
 
 def _order_for_invoice(plan: MonthlyGift, invoice: Invoice) -> Order:
     """The gift order of this invoice, created once even when two deliveries race."""
-    query = db.select(Order).where(Order.stripe_invoice_id == invoice.id).with_for_update()
-    order = db.session.scalar(query)
+    order = orders.lock_order_where(Order.stripe_invoice_id == invoice.id)
     if order is not None:
         return order
     first = invoice.billing_reason == "subscription_create"
@@ -79,7 +78,7 @@ def _order_for_invoice(plan: MonthlyGift, invoice: Invoice) -> Order:
                 stripe_invoice_id=invoice.id, actor=ACTOR,
             )
     except IntegrityError:
-        order = db.session.scalar(query)
+        order = orders.lock_order_where(Order.stripe_invoice_id == invoice.id)
         if order is None:  # pragma: no cover
             raise
     return order
@@ -116,11 +115,8 @@ def apply_subscription_deleted(subscription: Subscription, plan: MonthlyGift, *,
     plan.status = "cancelled"
     plan.cancelled_at = utcnow()
     plan.cancel_reason = subscription.cancellation_reason or "cancelled"
-    unpaid = db.session.scalars(
-        db.select(Order).where(Order.monthly_gift_id == plan.id,
-                               Order.status.in_(("pending", "awaiting_payment")))
-        .with_for_update()
-    ).all()
+    unpaid = orders.lock_orders_where(Order.monthly_gift_id == plan.id,
+                                      Order.status.in_(("pending", "awaiting_payment")))
     for order in unpaid:
         move_or_record(order, "failed", reason=f"The monthly plan ended unpaid ({source})",
                        actor=ACTOR)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
-from shop.extensions import db
 from shop.orders import service as orders
 from shop.orders.models import Order
 from shop.orders.state import OPEN_STATUSES
@@ -42,11 +41,7 @@ def find_order_for_payment(payment_intent_id: str) -> Lookup:
     Raises PaymentError when Stripe cannot be asked; the caller answers so that the
     event is delivered again.
     """
-    order = db.session.scalar(
-        db.select(Order).where(Order.stripe_payment_intent_id == payment_intent_id)
-        .with_for_update(key_share=True)  # as orders.service.lock_order
-        .execution_options(populate_existing=True)
-    )
+    order = orders.lock_order_where(Order.stripe_payment_intent_id == payment_intent_id)
     if order is not None:
         return Lookup(order, True)
     order_id = client.payment_intent_order_id(payment_intent_id)
@@ -56,10 +51,7 @@ def find_order_for_payment(payment_intent_id: str) -> Lookup:
     invoice_id = client.invoice_for_payment_intent(payment_intent_id)
     if invoice_id is None:
         return Lookup(None, False)
-    order = db.session.scalar(
-        db.select(Order).where(Order.stripe_invoice_id == invoice_id)
-        .with_for_update(key_share=True).execution_options(populate_existing=True)
-    )
+    order = orders.lock_order_where(Order.stripe_invoice_id == invoice_id)
     if order is None:
         return Lookup(None, False)
     if order.stripe_payment_intent_id is None:

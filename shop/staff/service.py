@@ -22,6 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from shop.extensions import db, utcnow
 from shop.orders.models import Order, OrderEvent, SideEffect
+from shop.orders.service import lock_order_where
 from shop.orders.side_effects import PACKING_ORDER, RECEIPT, send_again
 from shop.orders.state import STATUS_LABELS, IllegalTransition, set_status
 from shop.staff.models import ROLES, StaffUser
@@ -208,11 +209,7 @@ def lock_order_by_number(number: str) -> Order | None:
     """The order's row, held until commit, so two staff actions happen one after the other."""
     if not number or len(number) > 32:
         return None
-    # FOR NO KEY UPDATE, as orders.service.lock_order (timeline entries may still be added).
-    return db.session.scalar(
-        select(Order).where(Order.number == number).with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    )
+    return lock_order_where(Order.number == number)
 
 
 # --- the CSV export -------------------------------------------------------------------

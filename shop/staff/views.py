@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -244,34 +245,32 @@ def ship(number: str) -> ResponseReturnValue:
     return _back_to(order)
 
 
+def _send_again(number: str, action: Callable[..., object], message: str) -> ResponseReturnValue:
+    """Resend a receipt or retry a packing order: queued, handed over after the commit."""
+    order = _locked_order(number)
+    try:
+        action(order, actor=current_staff().email)
+    except service.ActionRefused as exc:
+        return _refused(order, exc)
+    text = message.format(number=order.number, email=order.email)
+    back = _back_to(order)
+    db.session.commit()
+    flash(text, "success")
+    return back
+
+
 @bp.post("/orders/<number>/resend-receipt")
 @manager_required
 def resend_receipt(number: str) -> ResponseReturnValue:
-    order = _locked_order(number)
-    try:
-        service.resend_receipt(order, actor=current_staff().email)
-    except service.ActionRefused as exc:
-        return _refused(order, exc)
-    message = f"The receipt for {order.number} is being sent again to {order.email}."
-    back = _back_to(order)
-    db.session.commit()  # the task is handed over after this commit
-    flash(message, "success")
-    return back
+    return _send_again(number, service.resend_receipt,
+                       "The receipt for {number} is being sent again to {email}.")
 
 
 @bp.post("/orders/<number>/retry-packing-order")
 @manager_required
 def retry_packing_order(number: str) -> ResponseReturnValue:
-    order = _locked_order(number)
-    try:
-        service.retry_packing_order(order, actor=current_staff().email)
-    except service.ActionRefused as exc:
-        return _refused(order, exc)
-    message = f"The packing order for {order.number} is being sent to the partner again."
-    back = _back_to(order)
-    db.session.commit()  # the task is handed over after this commit
-    flash(message, "success")
-    return back
+    return _send_again(number, service.retry_packing_order,
+                       "The packing order for {number} is being sent to the partner again.")
 
 
 @bp.post("/orders/<number>/refund")
