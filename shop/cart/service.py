@@ -69,8 +69,15 @@ def add_bundle(cart: Cart, bundle: Bundle, quantity: int, note: str, max_quantit
     return line
 
 
-def add_donation(cart: Cart, amount_cents: int) -> CartLine:
-    line = CartLine(kind="donation", quantity=1, amount_cents=amount_cents, note="")
+def add_donation(
+    cart: Cart, amount_cents: int, *, fee_cents: int = 0, anonymous: bool = False,
+    dedication: tuple[str | None, str | None, str | None] = (None, None, None),
+) -> CartLine:
+    """A gift line: its amount, the fee the donor covers, and who it honours."""
+    kind, name, email = dedication
+    line = CartLine(kind="donation", quantity=1, amount_cents=amount_cents, note="",
+                    fee_cents=fee_cents, anonymous=anonymous, dedication_type=kind,
+                    dedication_name=name, dedication_email=email)
     cart.lines.append(line)
     db.session.flush()
     return line

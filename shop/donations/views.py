@@ -80,10 +80,8 @@ def donate() -> ResponseReturnValue:
         return _start_one_off(gift)
     cart = current_cart(create=True)
     assert cart is not None
-    line = add_donation(cart, gift.amount_cents)
-    line.fee_cents = gift.fee_cents
-    line.anonymous = gift.anonymous
-    line.dedication_type, line.dedication_name, line.dedication_email = gift.dedication.as_tuple
+    add_donation(cart, gift.amount_cents, fee_cents=gift.fee_cents, anonymous=gift.anonymous,
+                 dedication=gift.dedication.as_tuple)
     db.session.commit()
     flash(f"Thank you! Your gift of {format_money(gift.total_cents, cart.currency)} is in "
           "your cart.", "success")
