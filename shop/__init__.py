@@ -85,6 +85,7 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
 
 def register_blueprints(app: Flask) -> None:
     # These modules add their pages to the staff blueprint.
+    import shop.staff.audit
     import shop.staff.dashboard
     import shop.staff.monthly
     import shop.staff.notes

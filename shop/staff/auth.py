@@ -1,4 +1,5 @@
-"""Who is logged in: the user loader, the answer without a session, the manager check."""
+"""Who is logged in: the user loader, the answer without a session, the role checks, and
+the audit entry for what the logged-in person did."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from flask import abort, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from shop.audit import service as audit
+from shop.audit.models import AuditEntry
 from shop.errors import MESSAGES
 from shop.extensions import db, login_manager
 from shop.staff.models import StaffUser
@@ -53,6 +56,32 @@ def manager_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return cast(F, wrapper)
+
+
+def admin_required(view: F) -> F:
+    """Only admins: a manager or viewer gets 403 and nothing changes."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        if not current_user.is_authenticated:
+            return cast(ResponseReturnValue, login_manager.unauthorized())
+        if not current_staff().is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def log_action(action: str, *, target: str = "", order_id: int | None = None,
+               message: str = "", data: dict[str, Any] | None = None,
+               actor: StaffUser | None = None) -> AuditEntry:
+    """Write what the logged-in staff member just did to the audit log (flushed; the
+    view's commit keeps it with the action). The address is the client's as Flask sees
+    it (the real one behind a configured proxy)."""
+    who = actor if actor is not None else current_staff()
+    return audit.record(action, actor=who.email, staff_user_id=who.id,
+                        address=request.remote_addr, target=target, order_id=order_id,
+                        message=message, data=data)
 
 
 def safe_next(target: str | None) -> str | None:

@@ -37,7 +37,11 @@ class ActionForm(ShopForm):
 
 
 class RefundForm(ShopForm):
-    amount = StringField("Amount to refund (blank: everything left)")
+    """Both steps of a refund: the review (no `confirm`) and the confirmation."""
+
+    amount = StringField("Amount to refund",
+                         validators=[DataRequired(message="Please enter the amount to refund, "
+                                                          "e.g. 80.08.")])
     reason = SelectField(
         "Reason",
         choices=[SelectChoice("requested_by_customer", "Requested by the donor"),
@@ -47,3 +51,7 @@ class RefundForm(ShopForm):
     )
     # A fresh token per rendered form: a double-clicked refund is asked for once.
     form_token = HiddenField(default=lambda: secrets.token_urlsafe(24))
+    # "yes" only on the review page's button: without it nothing is refunded.
+    confirm = HiddenField()
+    # The refunds the review saw (shop.payments.refunds.marker).
+    seen = HiddenField()

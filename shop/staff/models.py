@@ -40,5 +40,9 @@ class StaffUser(UserMixin, db.Model):  # type: ignore[name-defined]
     def can_act(self) -> bool:
         return self.role in ACTING_ROLES
 
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
     def __repr__(self) -> str:
         return f"<StaffUser {self.email} ({self.role})>"

@@ -21,10 +21,16 @@ from sqlalchemy.orm import aliased, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shop.extensions import db, utcnow
+from shop.money import format_money
 from shop.orders.models import Order, OrderEvent, SideEffect
 from shop.orders.service import lock_order_where
-from shop.orders.side_effects import PACKING_ORDER, RECEIPT, send_again
-from shop.orders.state import STATUS_LABELS, IllegalTransition, set_status
+from shop.orders.side_effects import (
+    PACKING_ORDER,
+    RECEIPT,
+    notes_awaiting_approval,
+    send_again,
+)
+from shop.orders.state import STATUS_LABELS, IllegalTransition, can_move, set_status
 from shop.staff.models import ROLES, StaffUser
 
 MIN_PASSWORD_LENGTH = 10
@@ -53,6 +59,14 @@ class ActionRefused(Exception):
 
 
 # --- accounts -------------------------------------------------------------------------
+
+
+def mask_email(email: str) -> str:
+    """"dana@example.org" -> "d***@example.org": enough to recognise, not to copy."""
+    local, at, domain = (email or "").partition("@")
+    if not at:
+        return "***"
+    return f"{local[:1]}***@{domain}"
 
 
 def normalize_email(email: str) -> str:
@@ -275,26 +289,58 @@ def _state_words(order: Order) -> str:
     return STATUS_LABELS.get(order.status, order.status).lower()
 
 
+def ship_refusal(order: Order) -> str | None:
+    """Why staff may not mark this order shipped, or None when they may.
+
+    Only an order that ships something of its own: not a gift, not packages that travel
+    in a unit's packing order (the unit ships), not while a note waits for review or a
+    dispute holds it, and only once the partner has its packing order.
+    """
+    number = order.number
+    if not order.own_package_lines:
+        if order.unit_package_lines:
+            return (f"Order {number} cannot be marked shipped: its packages travel with a "
+                    "unit, and the unit's packing order ships them (see Units).")
+        return f"Order {number} cannot be marked shipped: it is a gift, nothing ships."
+    if order.status == "fulfilled":
+        return f"Order {number} is already marked shipped."
+    if order.status == "needs_review":
+        return f"Order {number} is under review; resolve the review before shipping it."
+    if order.status == "disputed":
+        return f"Order {number} cannot be marked shipped: a dispute holds it."
+    if notes_awaiting_approval(order):
+        return (f"Order {number} cannot be marked shipped: a note of support waits for "
+                "approval.")
+    if not can_move(order.status, "fulfilled"):
+        return (f"Order {number} cannot be marked shipped: it is {_state_words(order)}. "
+                "Only a paid order can be shipped.")
+    packing = order.side_effect(PACKING_ORDER)
+    if packing is None or packing.status != "done":
+        state = packing.status if packing is not None else "not made"
+        return (f"Order {number} cannot be marked shipped: its packing order has not reached "
+                f"the partner (it is {state}).")
+    return None
+
+
 def mark_shipped(order: Order, tracking_note: str | None, actor: str) -> OrderEvent:
-    """Paid -> fulfilled; the tracking note goes on the timeline."""
+    """Paid -> fulfilled; the tracking note goes on the timeline. ActionRefused otherwise."""
     note = (tracking_note or "").strip()
     if len(note) > MAX_TRACKING_NOTE:
         raise ActionRefused(f"The tracking note is too long ({MAX_TRACKING_NOTE} characters "
                             "at most).")
+    refusal = ship_refusal(order)
+    if refusal is not None:
+        raise ActionRefused(refusal)
     reason = "Marked shipped" + (f". Tracking: {note}" if note else "")
     try:
         return set_status(order, "fulfilled", reason=reason, actor=actor,
                           data={"tracking_note": note} if note else None)
-    except IllegalTransition as exc:
-        if order.status == "fulfilled":
-            message = f"Order {order.number} is already marked shipped."
-        elif order.status == "needs_review":
-            message = (f"Order {order.number} is under review; resolve the review before "
-                       "shipping it.")
-        else:
-            message = (f"Order {order.number} cannot be marked shipped: it is "
-                       f"{_state_words(order)}. Only a paid order can be shipped.")
-        raise ActionRefused(message) from exc
+    except IllegalTransition as exc:  # pragma: no cover - ship_refusal checked the move
+        raise ActionRefused(f"Order {number_of(order)} cannot be marked shipped.") from exc
+
+
+def number_of(order: Order) -> str:
+    return order.number or f"order {order.id}"
 
 
 def resend_receipt(order: Order, actor: str) -> SideEffect:
@@ -303,7 +349,11 @@ def resend_receipt(order: Order, actor: str) -> SideEffect:
     if effect is None:
         raise ActionRefused(f"Order {order.number} has no receipt to send: it is "
                             f"{_state_words(order)} and was never paid.")
-    send_again(effect, actor=actor, reason="sent again at staff request")
+    reason = "sent again at staff request"
+    if order.refunded_cents:
+        reason = (f"amended receipt (refunded {format_money(order.refunded_cents, order.currency)}"
+                  f" of {format_money(order.total_cents, order.currency)}) {reason}")
+    send_again(effect, actor=actor, reason=reason)
     return effect
 
 

@@ -248,9 +248,9 @@ def test_login_never_redirects_to_another_site(app: Flask, runner: FlaskCliRunne
     for target in ("//evil.example/", "https://evil.example/", "/\\evil.example", "orders"):
         client = app.test_client()
         response = log_in(client, MANAGER, next_path=target)
-        assert response.status_code == 303 and response.location == "/staff/orders", target
-        assert client.get("/staff/").location == "/staff/orders"
-        assert client.get("/staff/login?next=//evil.example").location == "/staff/orders"
+        assert response.status_code == 303 and response.location == "/staff/dashboard", target
+        assert client.get("/staff/").location == "/staff/dashboard"
+        assert client.get("/staff/login?next=//evil.example").location == "/staff/dashboard"
 
 
 def test_a_wrong_password_reads_the_same_for_known_and_unknown_emails(
