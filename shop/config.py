@@ -176,6 +176,16 @@ def load_config() -> dict[str, Any]:
         "SIDE_EFFECT_MAX_ATTEMPTS": _env_int("SIDE_EFFECT_MAX_ATTEMPTS", 8),
         "SIDE_EFFECT_BACKOFF": _env_float("SIDE_EFFECT_BACKOFF", 30.0),
         "SIDE_EFFECT_BACKOFF_MAX": _env_float("SIDE_EFFECT_BACKOFF_MAX", 3600.0),
+        # Staff sessions end after this long without a page view, and after this long
+        # at most; a login fails this many times (per account, per address) within the
+        # window before it is locked for STAFF_LOCKOUT_MINUTES (an admin can lift it).
+        "STAFF_SESSION_IDLE_MINUTES": _env_int("STAFF_SESSION_IDLE_MINUTES", 30),
+        "STAFF_SESSION_MAX_HOURS": _env_int("STAFF_SESSION_MAX_HOURS", 12),
+        "STAFF_LOGIN_MAX_FAILURES": _env_int("STAFF_LOGIN_MAX_FAILURES", 5),
+        "STAFF_LOGIN_MAX_FAILURES_PER_ADDRESS": _env_int("STAFF_LOGIN_MAX_FAILURES_PER_ADDRESS",
+                                                         20),
+        "STAFF_LOGIN_WINDOW_MINUTES": _env_int("STAFF_LOGIN_WINDOW_MINUTES", 15),
+        "STAFF_LOCKOUT_MINUTES": _env_int("STAFF_LOCKOUT_MINUTES", 15),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
         # A limiter whose Redis is away must not turn pages into errors.

@@ -6,7 +6,7 @@ import secrets
 
 from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from shop.forms import ShopForm
 from shop.staff.service import MAX_TRACKING_NOTE
@@ -55,3 +55,26 @@ class RefundForm(ShopForm):
     confirm = HiddenField()
     # The refunds the review saw (shop.payments.refunds.marker).
     seen = HiddenField()
+
+
+ROLE_CHOICES = [SelectChoice("viewer", "Viewer: looks only"),
+                SelectChoice("manager", "Manager: ships, refunds, edits the catalog"),
+                SelectChoice("admin", "Admin: everything, and the staff accounts")]
+
+
+class InviteForm(ShopForm):
+    email = StringField("Email", validators=[DataRequired(message="Please enter an email."),
+                                             Length(max=320)])
+    role = SelectField("Role", choices=ROLE_CHOICES, default="viewer")
+
+
+class RoleForm(ShopForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class AcceptInviteForm(ShopForm):
+    password = PasswordField("Password (at least 12 characters)",
+                             validators=[DataRequired(message="Please choose a password.")])
+    confirm = PasswordField("The same password again",
+                            validators=[EqualTo("password",
+                                                message="The two passwords differ.")])

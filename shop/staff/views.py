@@ -15,6 +15,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     stream_with_context,
     url_for,
 )
@@ -44,16 +45,18 @@ from shop.payments.refunds import (
     send_refund,
     unanswered,
 )
-from shop.staff import service
+from shop.staff import service, sessions
 from shop.staff.auth import current_staff, log_action, manager_required, safe_next
 from shop.staff.forms import ActionForm, LoginForm, RefundForm, ShipForm
+from shop.staff.models import LoginThrottle as StaffLockout
 from shop.units.service import order_units
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-PUBLIC_ENDPOINTS = frozenset({"staff.login"})
+# Pages anyone may open; other staff modules add theirs (the invitation link).
+PUBLIC_ENDPOINTS = {"staff.login"}
 
 # Timeline wording for the kinds of OrderEvent other parts of the shop write.
 EVENT_LABELS = {
@@ -94,7 +97,12 @@ def event_label(kind: str, to_status: str | None) -> str:
 
 @bp.before_request
 def require_login() -> ResponseReturnValue | None:
-    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if current_user.is_authenticated:
+        token = current_staff().session_token
+        if token and sessions.touch(token):
+            db.session.commit()  # the session's last activity, at most once a minute
         return None
     return login_manager.unauthorized()
 
@@ -132,13 +140,30 @@ def login() -> ResponseReturnValue:
         return render_template("staff/login.html", form=form)
     if not form.validate():
         return render_template("staff/login.html", form=form), 400
-    user = service.authenticate(form.email.data or "", form.password.data or "")
+    email = service.normalize_email(form.email.data or "")[:320]
+    address = request.remote_addr
+    lockout = sessions.locked(email, address)
+    if lockout is not None:
+        _audit_refused_login(email, "login.locked", f"Refused: the {lockout.scope} is locked")
+        db.session.commit()
+        return _locked_out(form, lockout)
+    user = service.authenticate(email, form.password.data or "")
     if user is None:
         db.session.rollback()
-        log.info("staff login refused for %r from %s", (form.email.data or "")[:320],
-                 request.remote_addr)
+        caused = sessions.note_failure(email, address)
+        _audit_refused_login(email, "login.failed", "Wrong email or password"
+                             + (f"; the {caused.scope} is now locked" if caused else ""))
+        db.session.commit()
+        log.info("staff login refused from %s", address)
+        if caused is not None:
+            return _locked_out(form, caused)
         return render_template("staff/login.html", form=form,
                                error=service.INCORRECT_LOGIN), 401
+    sessions.note_success(email)
+    # A new session at login: nothing of the visitor's session (its CSRF token, a cart)
+    # is carried into the staff member's.
+    session.clear()
+    sessions.start(user, address=address, user_agent=request.headers.get("User-Agent", ""))
     login_user(user)
     log_action("login", actor=user, target=user.email)
     db.session.commit()
@@ -146,12 +171,33 @@ def login() -> ResponseReturnValue:
     return redirect(safe_next(form.next.data) or url_for("staff.dashboard"), code=303)
 
 
+def _audit_refused_login(email: str, action: str, message: str) -> None:
+    """A refused login names the account only when it exists: typed text is not kept."""
+    known = service.find_staff(email)
+    audit.record(action, actor=known.email if known else "(no such account)",
+                 staff_user_id=known.id if known else None, address=request.remote_addr,
+                 target=known.email if known else "", message=message)
+
+
+def _locked_out(form: LoginForm, lockout: StaffLockout) -> ResponseReturnValue:
+    until = lockout.locked_until.strftime("%H:%M UTC") if lockout.locked_until else "later"
+    what = "this account" if lockout.scope == "account" else "your network address"
+    return render_template(
+        "staff/login.html", form=form,
+        error=(f"Too many failed logins for {what}. Try again after {until}, or ask an "
+               "admin to lift the lockout."),
+    ), 429
+
+
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    if current_user.is_authenticated:
-        log_action("logout", target=current_staff().email)
-        db.session.commit()
+    staff = current_staff()
+    log_action("logout", target=staff.email)
+    if staff.session_token:
+        sessions.end(staff.session_token, "logout")
+    db.session.commit()
     logout_user()
+    session.clear()
     flash("You are logged out.", "success")
     return redirect(url_for("staff.login"), code=303)
 
