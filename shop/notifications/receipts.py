@@ -34,7 +34,7 @@ def charity_context() -> dict[str, Any]:
 
 def amended(order: Order) -> bool:
     """True once money went back: the receipt then says what the charity kept."""
-    return order.refunded_cents > 0
+    return (order.refunded_cents or 0) > 0
 
 
 def amendment_context(order: Order) -> dict[str, Any]:

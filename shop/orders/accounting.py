@@ -45,6 +45,7 @@ def split(order: Order) -> Split:
     gift = sum(line.line_total_cents for line in order.lines if line.kind == "donation")
     fee = sum(line.line_total_cents for line in order.lines
               if line.kind == "donation" and line.name == FEE_LINE_NAME)
-    goods_kept, gift_kept = kept(goods, gift, order.refunded_cents)
-    return Split(gross=goods + gift, refunded=order.refunded_cents, goods=goods_kept,
+    refunded = order.refunded_cents or 0
+    goods_kept, gift_kept = kept(goods, gift, refunded)
+    return Split(gross=goods + gift, refunded=refunded, goods=goods_kept,
                  gift=gift_kept, fee_covered=fee)
