@@ -1,7 +1,7 @@
 """staff sessions, login lockouts and invitations
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-30 10:18:31.189014
 
 """
@@ -12,8 +12,8 @@ import shop.extensions
 
 
 # revision identifiers, used by Alembic.
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """audit log of staff actions
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-30 10:10:31.813301
 
 """
@@ -12,8 +12,8 @@ import shop.extensions
 
 
 # revision identifiers, used by Alembic.
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
