@@ -149,6 +149,8 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from shop.forms import field_attrs
     from shop.money import format_money
 
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.globals["field_attrs"] = field_attrs

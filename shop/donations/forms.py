@@ -10,7 +10,7 @@ from wtforms.validators import Email, Length, Optional, ValidationError
 
 from shop.donations.service import Dedication, Gift, fee_to_cover, parse_gift
 from shop.forms import ShopForm
-from shop.money import InvalidAmount
+from shop.money import InvalidAmount, parse_amount
 
 FREQUENCIES = ("once", "monthly")
 DEDICATION_TYPES = ("honor", "memory")
@@ -53,6 +53,18 @@ class DonationForm(ShopForm):
             return "other"
         return self.amount.data or ""
 
+    def fee_for_chosen_amount(self) -> int | None:
+        """What covering the fee adds to the amount the donor sent, if it is an amount."""
+        raw = self.other_amount.data or self.amount.data
+        if not raw or raw == "other":
+            return None
+        config = current_app.config
+        try:
+            cents = parse_amount(raw, config["CURRENCY"])
+        except InvalidAmount:
+            return None
+        return fee_to_cover(cents, config["FEE_PERCENT"], config["FEE_FIXED_CENTS"])
+
     def validate_amount(self, field: Any) -> None:
         # A typed other amount is the gift, whatever preset is still checked: the donor
         # typed it last, and charging a preset they moved away from is the worse mistake.
@@ -71,9 +83,16 @@ class DonationForm(ShopForm):
         field.data = field.data or "once"
         if field.data not in FREQUENCIES:
             raise ValidationError("Please choose to give once or monthly.")
-        if field.data == "monthly" and not self.email.data:
-            raise ValidationError("Please enter your email: a monthly gift needs it for its "
-                                  "receipts and the link to manage it.")
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators=extra_validators)
+        if self.frequency.data == "monthly" and not self.email.data:
+            # On the email field, where the donor can fix it (Optional() ends its own chain).
+            self.email.errors = [*self.email.errors,
+                                 "Please enter your email: a monthly gift needs it for its "
+                                 "receipts and the link to manage it."]
+            return False
+        return valid
 
     def validate_dedication_type(self, field: Any) -> None:
         field.data = field.data or None

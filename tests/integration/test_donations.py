@@ -249,3 +249,44 @@ def test_line_breaks_in_names_become_spaces_and_the_family_still_hears(
     assert "Gil Bcc: x" in text_of(receipt) and "In honour of Sgt. Dana Rivera" in text_of(receipt)
     order = the_order(app)
     assert (order.name, order.email) == ("Gil Bcc: x", "giver@example.org")
+
+
+def test_without_javascript_the_fee_label_states_no_fee_for_an_amount_not_chosen(
+    client: FlaskClient,
+) -> None:
+    html = client.get("/donate").get_data(as_text=True)
+    assert re.search(r'<strong data-testid="fee-amount"[^>]*>\s*</strong>', html)
+    assert "data-fee-line hidden" in html
+    refused = give(client, amount="36", other_amount="50", cover_fee="y", frequency="weekly")
+    fee = fee_to_cover(5000, __import__("decimal").Decimal("2.9"), 30)
+    assert refused.status_code == 422
+    assert f'data-testid="fee-amount" aria-live="polite">${fee / 100:.2f}<' in \
+        refused.get_data(as_text=True)
+
+
+def test_a_refused_gift_names_each_field_from_the_summary_and_the_field(
+    client: FlaskClient,
+) -> None:
+    response = give(client, amount="2", email="not-an-email", frequency="monthly")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    summary = html[html.index('data-testid="form-errors"'):]
+    summary = summary[:summary.index("</div>")]
+    assert '<a href="#other_amount"' in summary and '<a href="#email"' in summary
+    assert "autofocus" in tag(html, "form-errors")
+    for testid, target in (("other-amount", "other_amount"), ("donor-email", "email")):
+        field = tag(html, testid)
+        assert 'aria-invalid="true"' in field
+        assert f'aria-describedby="{target}-error"' in field
+        assert f'id="{target}-error"' in html
+    assert "smallest gift" in html[html.index('id="other_amount-error"'):][:300]
+
+
+def test_donor_pages_carry_no_inline_script(client: FlaskClient) -> None:
+    """A strict Content-Security-Policy allows scripts from files only."""
+    for path in ("/", "/donate", "/cart"):
+        html = client.get(path).get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
+        assert not re.search(r"\son[a-z]+=", html), path  # no inline event handlers
+    html = client.get("/donate").get_data(as_text=True)
+    assert " style=" not in html and "<style" not in html
