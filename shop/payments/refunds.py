@@ -7,13 +7,13 @@ import logging
 from shop.extensions import db
 from shop.money import format_money
 from shop.orders.models import Order
-from shop.orders.state import record_event
+from shop.orders.state import REFUNDABLE, record_event
 from shop.payments import client
 from shop.payments.models import RefundRequest
+from shop.payments.refund_state import RefundStatus, set_status
 
 log = logging.getLogger(__name__)
 
-REFUNDABLE_STATUSES = frozenset({"paid", "fulfilled", "partially_refunded", "needs_review"})
 REASONS = ("requested_by_customer", "duplicate", "fraudulent")
 
 
@@ -25,7 +25,7 @@ def refundable_cents(order: Order) -> int:
     """What is left to refund, counting refunds asked for but not yet confirmed."""
     asked = db.session.scalar(
         db.select(db.func.coalesce(db.func.sum(RefundRequest.amount_cents), 0)).where(
-            RefundRequest.order_id == order.id, RefundRequest.status != "failed"
+            RefundRequest.order_id == order.id, RefundRequest.status != RefundStatus.FAILED
         )
     ) or 0
     received = order.amount_received_cents or order.total_cents
@@ -45,12 +45,12 @@ def request_refund(
         return existing
     unanswered = db.session.scalar(
         db.select(RefundRequest).where(RefundRequest.order_id == order.id,
-                                       RefundRequest.status == "requested")
+                                       RefundRequest.status == RefundStatus.REQUESTED)
     )
     if unanswered is not None:
         # Stripe never answered it: ask again with its key first, it can only refund once.
         return unanswered
-    if order.status not in REFUNDABLE_STATUSES or not order.stripe_payment_intent_id:
+    if order.status not in REFUNDABLE or not order.stripe_payment_intent_id:
         raise RefundError(f"An order that is {order.status} cannot be refunded here.")
     if reason not in REASONS:
         raise RefundError("Please choose a reason for the refund.")
@@ -74,8 +74,11 @@ def request_refund(
 
 def send_refund(order: Order, refund: RefundRequest) -> None:
     """Ask Stripe for the refund with a key derived from the request: it happens once."""
-    if refund.status == "submitted":
+    if refund.status == RefundStatus.SUBMITTED:
         return
+    if refund.status == RefundStatus.FAILED:
+        # A resubmitted form: Stripe would replay its refusal for the same key.
+        raise client.PaymentError(refund.error or "Stripe refused the refund")
     assert order.stripe_payment_intent_id is not None
     try:
         result = client.create_refund(
@@ -93,14 +96,14 @@ def send_refund(order: Order, refund: RefundRequest) -> None:
                      data={"refund_request_id": refund.id})
         raise
     except client.PaymentError as exc:
-        refund.status = "failed"
         refund.error = str(exc)[:1000]
-        record_event(order, "refund_failed", f"Stripe refused the refund: {exc}"[:500],
-                     actor="stripe", data={"refund_request_id": refund.id})
+        set_status(refund, RefundStatus.FAILED, order, event="refund_failed",
+                   message=f"Stripe refused the refund: {exc}"[:500], actor="stripe",
+                   data={"refund_request_id": refund.id})
         raise
-    refund.status = "submitted"
     refund.stripe_refund_id = result.id
-    record_event(order, "refund_submitted",
-                 f"Stripe accepted the refund of {format_money(result.amount, order.currency)} "
-                 f"({result.id}); the order changes when Stripe confirms it",
-                 actor="stripe", data={"refund_id": result.id})
+    set_status(refund, RefundStatus.SUBMITTED, order, event="refund_submitted",
+               message=f"Stripe accepted the refund of "
+                       f"{format_money(result.amount, order.currency)} ({result.id}); the "
+                       "order changes when Stripe confirms it",
+               actor="stripe", data={"refund_id": result.id})
