@@ -12,6 +12,7 @@ from shop.campaign.service import request_recount
 from shop.cart.models import Cart
 from shop.extensions import db
 from shop.money import format_money
+from shop.orders.accounting import FEE_LINE_NAME
 from shop.orders.lifecycle import move
 from shop.orders.models import Order, OrderLine
 from shop.orders.note_state import NoteReview
@@ -102,7 +103,7 @@ def gift_lines(
     specs = [LineSpec(kind="donation", name=name, unit_price_cents=amount_cents,
                       dedication_type=kind, dedication_name=who, dedication_email=email)]
     if fee_cents:
-        specs.append(LineSpec(kind="donation", name="Processing fee, covered by you",
+        specs.append(LineSpec(kind="donation", name=FEE_LINE_NAME,
                               unit_price_cents=fee_cents))
     return specs
 
