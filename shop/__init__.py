@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     check_campaign(dict(app.config))
     configure_logging(app)
     register_extensions(app)
+    register_assets(app)
     register_blueprints(app)
     register_cli(app)
     register_error_handlers(app)
@@ -65,6 +66,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     limiter.init_app(app)
     celery_init_app(app)
+
+
+def register_assets(app: Flask) -> None:
+    from shop.assets import init_assets
+
+    init_assets(app)
 
 
 def _serialize_sqlite_writers(engine: Engine) -> None:
@@ -119,6 +126,13 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from shop.assets import image_url
+    from shop.campaign.service import bar_width
+    from shop.cart.session import cart_item_count
+    from shop.catalog.service import impact_line
     from shop.money import format_money
 
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["image_url"] = image_url
+    app.jinja_env.globals.update(cart_item_count=cart_item_count, bar_width=bar_width,
+                                 impact_line=impact_line)

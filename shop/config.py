@@ -72,6 +72,36 @@ def _env_date(name: str, default: str) -> date:
         raise ConfigError(f"{name} must be an ISO date like 2026-11-01, not {value!r}") from exc
 
 
+def _env_impacts(name: str, default: str) -> dict[Decimal, str]:
+    """`18=Socks for one soldier|65=One soldier's winter kit`: what each preset amount does.
+
+    Amounts are in the currency's major unit; set it empty for no impact lines.
+    """
+    value = os.environ.get(name)
+    raw = default if value is None else value
+    impacts: dict[Decimal, str] = {}
+    for part in raw.split("|"):
+        if not part.strip():
+            continue
+        amount, sep, text = part.partition("=")
+        try:
+            key = Decimal(amount.strip())
+        except ArithmeticError as exc:
+            raise ConfigError(f"{name}: {amount.strip()!r} is not an amount") from exc
+        if not sep or not text.strip():
+            raise ConfigError(f"{name}: write each line as AMOUNT=what it does")
+        impacts[key] = " ".join(text.split())
+    return impacts
+
+
+DEFAULT_DONATION_IMPACT = (
+    "18=Warm socks and hand warmers for one soldier"
+    "|36=A thermal base layer for one soldier"
+    "|65=One soldier's whole winter kit"
+    "|100=A winter kit, and more towards the next"
+    "|180=Winter kits for nearly three soldiers"
+)
+
 UNIT_PARTIAL_POLICIES = ("ship", "hold")
 
 
@@ -136,6 +166,8 @@ def load_config() -> dict[str, Any]:
         # Preset gift amounts on the donation form, in the major unit.
         "DONATION_PRESETS": [Decimal(v) for v in _env_list("DONATION_PRESETS",
                                                            ["18", "36", "100", "180"])],
+        # What each preset amount does, shown on its tile: "36=A thermal base layer|...".
+        "DONATION_IMPACT": _env_impacts("DONATION_IMPACT", DEFAULT_DONATION_IMPACT),
         # What covering the processing fee adds: FEE_PERCENT % plus FEE_FIXED_CENTS.
         "FEE_PERCENT": Decimal(_env("FEE_PERCENT", "2.9") or "2.9"),
         "FEE_FIXED_CENTS": _env_int("FEE_FIXED_CENTS", 30),

@@ -60,3 +60,17 @@ def test_note_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch
     assert config["NOTE_ALLOW_EMOJI"] is False
     assert config["NOTE_BLOCKED_TERMS"] == []
     assert config["NOTE_REVIEW_TERMS"] == ["hospital", "front line"]
+
+
+def test_impact_lines_are_read_per_preset_amount(monkeypatch: pytest.MonkeyPatch) -> None:
+    from decimal import Decimal
+
+    monkeypatch.setenv("DONATION_IMPACT", "18=Socks, and hand warmers | 65 = One winter kit")
+    impacts = load_config()["DONATION_IMPACT"]
+    assert impacts == {Decimal("18"): "Socks, and hand warmers",
+                       Decimal("65"): "One winter kit"}
+    monkeypatch.setenv("DONATION_IMPACT", "")
+    assert load_config()["DONATION_IMPACT"] == {}
+    monkeypatch.setenv("DONATION_IMPACT", "lots=Socks")
+    with pytest.raises(ConfigError, match="DONATION_IMPACT"):
+        load_config()
