@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from celery import Celery, Task
 from flask import Flask
@@ -13,9 +13,9 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -24,6 +24,13 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Money in minor units, and anything that adds money up: 64-bit, since a campaign passes
+# 2^31 cents ($21,474,836.47) long before it ends. SQLite's INTEGER is already 64-bit (and
+# only INTEGER may be a rowid alias), so SQLite keeps its name for the type.
+BIG_INTEGER = BigInteger().with_variant(Integer(), "sqlite")
+Cents = Annotated[int, mapped_column(BIG_INTEGER)]
 
 
 class Base(DeclarativeBase):

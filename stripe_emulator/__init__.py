@@ -8,7 +8,7 @@ from types import TracebackType
 from flask import Flask, Response, g, request
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from . import api, control, hosted
+from . import api, control, endpoints, hosted
 from .runtime import Emulator, request_id
 from .store import EmulatorConfig, Store
 from .webhooks import Deliverer
@@ -20,6 +20,7 @@ def create_app(config: EmulatorConfig | None = None) -> Flask:
     """A Flask app serving /v1 (Stripe API), /c/pay (hosted checkout) and /_emulator (control)."""
     app = Flask("stripe_emulator")
     store = Store(config or EmulatorConfig())
+    endpoints.sync_default(store)
     deliverer = Deliverer(store)
     deliverer.start()
     app.extensions["stripe_emulator"] = Emulator(store, deliverer)

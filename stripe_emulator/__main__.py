@@ -11,6 +11,7 @@ import threading
 
 from . import EmulatorServer
 from .store import EmulatorConfig
+from .versions import KNOWN_VERSIONS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,11 +24,22 @@ def main(argv: list[str] | None = None) -> int:
                         default=os.environ.get("STRIPE_EMULATOR_WEBHOOK_SECRET"))
     parser.add_argument("--public-url", default=os.environ.get("STRIPE_EMULATOR_PUBLIC_URL"),
                         help="base URL put in session.url (default: the URL of the request)")
+    parser.add_argument("--webhook-events",
+                        default=os.environ.get("STRIPE_EMULATOR_WEBHOOK_EVENTS", "*"),
+                        help="comma-separated event types of the default endpoint (default: *)")
+    parser.add_argument("--api-version", default=os.environ.get("STRIPE_EMULATOR_API_VERSION"),
+                        help="the account's default API version")
     parser.add_argument("--delivery-mode", choices=("auto", "hold"), default="auto")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = EmulatorConfig(webhook_url=args.webhook_url, webhook_secret=args.webhook_secret,
-                            public_url=args.public_url, delivery_mode=args.delivery_mode)
+                            public_url=args.public_url, delivery_mode=args.delivery_mode,
+                            webhook_events=[e.strip() for e in args.webhook_events.split(",")
+                                            if e.strip()])
+    if args.api_version:
+        if args.api_version not in KNOWN_VERSIONS:
+            parser.error(f"unknown API version {args.api_version}")
+        config.api_version = args.api_version
     server = EmulatorServer(config, host=args.host, port=args.port).start()
     print(f"stripe emulator listening on {server.url}", flush=True)
     stop = threading.Event()

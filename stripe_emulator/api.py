@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, g, request
 
-from . import billing, checkout, payments
+from . import billing, checkout, endpoints, payments, versions
 from .encoding import EncodingError, parse_qs
 from .errors import ApiError, invalid, no_such
 from .listing import PAGE_PARAMS, created_filter, expand, line_items_list, paginate
@@ -113,6 +113,10 @@ def dispatch(subpath: str) -> Response:
             params.update(parse_qs(request.get_data()))
     except EncodingError as exc:
         return _respond(400, error_body(str(exc), param=exc.key))
+    version = request.headers.get("Stripe-Version") or store.config.api_version
+    if version not in versions.KNOWN_VERSIONS:
+        return _respond(400, error_body(f"Invalid Stripe API version: {version}",
+                                        code="invalid_api_version"))
     for m, regex, fn in ROUTES:
         match = regex.match(path)
         if match and m == method:
@@ -126,7 +130,8 @@ def dispatch(subpath: str) -> Response:
     ctx = Ctx(store, params, current().store.config.public_url or request.host_url.rstrip("/"),
               {"id": g.request_id, "idempotency_key": idem})
     if not idem:
-        return _respond(*_execute(ctx, method, path, handler, kwargs))
+        return _respond(*_rendered(store, version, *_execute(ctx, method, path, handler,
+                                                             kwargs)))
     if len(idem) > 255:
         return _respond(400, error_body("Idempotency-Key must be at most 255 characters.",
                                         type_="idempotency_error"))
@@ -144,7 +149,7 @@ def dispatch(subpath: str) -> Response:
                     f"they were first used with. Try using a key other than '{idem}' if you "
                     "meant to execute a different request.", type_="idempotency_error"))
             assert rec.body is not None and rec.status is not None
-            return _respond(rec.status, copy.deepcopy(rec.body), replayed=True)
+            return _respond(*_rendered(store, version, rec.status, rec.body), replayed=True)
         rec = IdempotencyRecord(method, path, copy.deepcopy(params))
         store.idempotency[slot] = rec
     status, body = _execute(ctx, method, path, handler, kwargs)
@@ -154,7 +159,14 @@ def dispatch(subpath: str) -> Response:
                 rec.status, rec.body = status, copy.deepcopy(body)
             else:
                 del store.idempotency[slot]
-    return _respond(status, body)
+    return _respond(*_rendered(store, version, status, body))
+
+
+def _rendered(store: Store, version: str, status: int, body: JSON) -> tuple[int, JSON]:
+    """A success answered in the request's API version; events keep their own."""
+    if 200 <= status < 300:
+        return status, versions.render(body, version, store)
+    return status, copy.deepcopy(body)
 
 
 # helpers -------------------------------------------------------------------------
@@ -317,6 +329,33 @@ def list_invoice_payments(ctx: Ctx) -> JSON:
 
     return _list(ctx, "invoice_payment", "/v1/invoice_payments",
                  {"invoice": _eq("invoice"), "status": _eq("status")}, by_payment, ("payment",))
+
+
+# webhook endpoints ---------------------------------------------------------------
+@route("POST", "webhook_endpoints")
+def create_webhook_endpoint(ctx: Ctx) -> JSON:
+    return endpoints.create(ctx.store, ctx.params)
+
+
+@route("GET", "webhook_endpoints")
+def list_webhook_endpoints(ctx: Ctx) -> JSON:
+    return _list(ctx, "webhook_endpoint", "/v1/webhook_endpoints", {})
+
+
+@route("GET", "webhook_endpoints/{oid}")
+def get_webhook_endpoint(ctx: Ctx, oid: str) -> JSON:
+    return _retrieve(ctx, "webhook_endpoint", oid)
+
+
+@route("POST", "webhook_endpoints/{oid}")
+def update_webhook_endpoint(ctx: Ctx, oid: str) -> JSON:
+    return copy.deepcopy(endpoints.update(ctx.store, oid, ctx.params))
+
+
+@route("DELETE", "webhook_endpoints/{oid}")
+def delete_webhook_endpoint(ctx: Ctx, oid: str) -> JSON:
+    check_keys(ctx.params, ())
+    return endpoints.delete(ctx.store, oid)
 
 
 # events -------------------------------------------------------------------------

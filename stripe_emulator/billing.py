@@ -141,3 +141,48 @@ def cancel_subscription(store: Store, sub_id: str, params: JSON, request: JSON) 
                                        "reason": "cancellation_requested"}
         store.add_event("customer.subscription.deleted", sub, request)
         return sub
+
+
+END_REASONS = ("payment_failed", "payment_disputed", "cancellation_requested")
+
+
+def end_subscription(store: Store, sub_id: str, reason: str) -> JSON:
+    """Stripe cancels a subscription on its own (control API): after its retries failed by
+    default. Its open invoices stay open: the customer can still pay them."""
+    if reason not in END_REASONS:
+        raise invalid(f"reason must be one of {', '.join(END_REASONS)}.", "reason")
+    with store.lock:
+        sub = store.get(sub_id, "subscription")
+        if sub is None:
+            raise no_such("subscription", sub_id)
+        if sub["status"] in ("canceled", "incomplete_expired"):
+            raise invalid(f"Subscription {sub_id} has already been canceled.")
+        now = store.now()
+        sub.update({"status": "canceled", "canceled_at": now, "ended_at": now})
+        sub["cancellation_details"] = {"comment": None, "feedback": None, "reason": reason}
+        store.add_event("customer.subscription.deleted", sub)
+        return sub
+
+
+def pay_open_invoice(store: Store, invoice_id: str) -> JSON:
+    """The customer pays an open invoice (its hosted page), whatever became of its
+    subscription since; a past-due subscription is active again. Returns the invoice."""
+    with store.lock:
+        inv = store.get(invoice_id, "invoice")
+        if inv is None:
+            raise no_such("invoice", invoice_id)
+        if inv["status"] != "open":
+            raise invalid(f"Invoice {invoice_id} is {inv['status']}; only an open invoice "
+                          "can be paid.", code="invoice_not_open")
+        cus = store.get(inv["customer"], "customer")
+        assert cus is not None
+        billing = objects.billing_details(cus["email"], cus["name"], cus["address"])
+        _charge_invoice(store, inv, cus, billing, "Payment for Invoice")
+        store.add_event("invoice.paid", inv)
+        details = (inv.get("parent") or {}).get("subscription_details") or {}
+        sub = store.get(details.get("subscription") or "", "subscription")
+        if sub is not None and sub["status"] == "past_due":
+            sub["status"] = "active"
+            store.add_event("customer.subscription.updated", sub,
+                            previous={"status": "past_due"})
+        return inv

@@ -217,7 +217,9 @@ def refund(created: int, ch: JSON, amount: int, reason: str | None, metadata: JS
         "payment_intent": ch["payment_intent"], "reason": reason, "receipt_number": None,
         "source_transfer_reversal": None, "status": "succeeded", "transfer_reversal": None,
         "customer": ch["customer"], "customer_account": None,
-        "payment_method": ch["payment_method"],
+        "payment_method": ch["payment_method"], "description": None,
+        "failure_balance_transaction": None, "failure_reason": None,
+        "instructions_email": None, "next_action": None, "pending_reason": None,
     }
 
 

@@ -6,7 +6,7 @@ from . import billing, objects
 from . import billing_objects as bo
 from .errors import ApiError, invalid, missing, no_such
 from .params import check_keys, integer, metadata, string
-from .store import JSON, Store
+from .store import JSON, Store, new_id
 
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 DISPUTE_REASONS = ("bank_cannot_process", "check_returned", "credit_not_processed",
@@ -15,7 +15,33 @@ DISPUTE_REASONS = ("bank_cannot_process", "check_returned", "credit_not_processe
                    "noncompliant", "product_not_received", "product_unacceptable",
                    "subscription_canceled", "unrecognized")
 OPEN_DISPUTE = ("warning_needs_response", "needs_response", "under_review",
-                "warning_under_review")
+                "warning_under_review", "appeal_needs_response", "appeal_under_review")
+INQUIRY = ("warning_needs_response", "warning_under_review")
+# How an open dispute moves on without closing (charge.dispute.updated) ...
+DISPUTE_MOVES = {
+    "warning_needs_response": ("warning_under_review", "needs_response"),
+    "warning_under_review": ("needs_response",),
+    "needs_response": ("under_review",),
+    "lost": ("appeal_needs_response",),  # the merchant appeals the decision
+    "appeal_needs_response": ("appeal_under_review",),
+}
+# ... and how it closes (charge.dispute.closed). `prevented`: a chargeback stopped before
+# it was filed (Visa RDR) by refunding the cardholder.
+DISPUTE_ENDS = {
+    "warning_closed": INQUIRY,
+    "prevented": ("warning_needs_response", "warning_under_review", "needs_response"),
+    "won": ("needs_response", "under_review", "appeal_needs_response", "appeal_under_review"),
+    "lost": ("needs_response", "under_review", "appeal_needs_response", "appeal_under_review"),
+}
+# A refund's later fate (control API): refunds normally settle at once, some wait.
+REFUND_MOVES = {
+    "pending": ("succeeded", "failed", "canceled"),
+    "requires_action": ("succeeded", "failed", "canceled"),
+    "succeeded": ("failed",),
+}
+REFUND_FAILURES = ("lost_or_stolen_card", "expired_or_canceled_card",
+                   "charge_for_pending_refund_disputed", "insufficient_funds", "declined",
+                   "merchant_request", "unknown")
 
 
 def _session(store: Store, session_id: str) -> JSON:
@@ -170,19 +196,31 @@ def create_refund(store: Store, params: JSON, request: JSON) -> JSON:
         if amount > remaining:
             raise ApiError(400, f"Refund amount ({amount}) is greater than unrefunded amount on "
                            f"charge ({remaining})", code="amount_too_large", param="amount")
-        refund = store.put(objects.refund(store.now(), ch, amount, reason, meta))
-        previous = {"amount_refunded": ch["amount_refunded"], "refunded": ch["refunded"]}
-        ch["amount_refunded"] += amount
-        ch["refunded"] = ch["amount_refunded"] >= ch["amount"]
-        ch["refunds"]["data"].insert(0, refund)
-        store.add_event("refund.created", refund, request)
-        store.add_event("charge.refunded", ch, request, previous=previous)
-        return refund
+        return _refund_charge(store, ch, amount, reason, meta, request)
 
 
-def create_dispute(store: Store, charge_id: str, reason: str, amount: int | None) -> JSON:
+def _refund_charge(store: Store, ch: JSON, amount: int, reason: str | None, meta: JSON,
+                   request: JSON) -> JSON:
+    refund = store.put(objects.refund(store.now(), ch, amount, reason, meta))
+    if store.pending_refunds > 0:  # e.g. the balance does not cover it yet
+        store.pending_refunds -= 1
+        refund["status"] = "pending"
+    previous = {"amount_refunded": ch["amount_refunded"], "refunded": ch["refunded"]}
+    ch["amount_refunded"] += amount
+    ch["refunded"] = ch["amount_refunded"] >= ch["amount"]
+    ch["refunds"]["data"].insert(0, refund)
+    store.add_event("refund.created", refund, request)
+    store.add_event("charge.refunded", ch, request, previous=previous)
+    return refund
+
+
+def create_dispute(store: Store, charge_id: str, reason: str, amount: int | None,
+                   status: str = "needs_response") -> JSON:
+    """A chargeback (`needs_response`) or an inquiry before one (`warning_needs_response`)."""
     if reason not in DISPUTE_REASONS:
         raise invalid(f"reason must be one of {', '.join(DISPUTE_REASONS)}", "reason")
+    if status not in ("needs_response", "warning_needs_response"):
+        raise invalid("status must be `needs_response` or `warning_needs_response`.", "status")
     with store.lock:
         ch = store.get(charge_id, "charge")
         if ch is None:
@@ -195,21 +233,82 @@ def create_dispute(store: Store, charge_id: str, reason: str, amount: int | None
             raise invalid("amount must be between 1 and the charge amount.", "amount")
         now = store.now()
         dp = store.put(objects.dispute(now, ch, amount, reason, now + 7 * 86400))
+        dp["status"] = status
+        dp["is_charge_refundable"] = status in INQUIRY
         ch["disputed"] = True
         store.add_event("charge.dispute.created", dp)
         return dp
 
 
-def close_dispute(store: Store, dispute_id: str, outcome: str) -> JSON:
-    if outcome not in ("won", "lost"):
-        raise invalid("outcome must be `won` or `lost`.", "outcome")
+def _dispute(store: Store, dispute_id: str) -> JSON:
+    dp = store.get(dispute_id, "dispute")
+    if dp is None:
+        raise no_such("dispute", dispute_id)
+    return dp
+
+
+def update_dispute(store: Store, dispute_id: str, status: str) -> JSON:
+    """Move a dispute on without closing it; emits `charge.dispute.updated`."""
     with store.lock:
-        dp = store.get(dispute_id, "dispute")
-        if dp is None:
-            raise no_such("dispute", dispute_id)
-        if dp["status"] not in OPEN_DISPUTE:
-            raise invalid(f"Dispute {dispute_id} is already closed ({dp['status']}).")
+        dp = _dispute(store, dispute_id)
+        if status not in DISPUTE_MOVES.get(dp["status"], ()):
+            raise invalid(f"Dispute {dispute_id} is {dp['status']} and cannot become "
+                          f"{status!r}.", "status")
+        previous = {"status": dp["status"]}
+        dp["status"] = status
+        dp["is_charge_refundable"] = status in INQUIRY
+        store.add_event("charge.dispute.updated", dp, previous=previous)
+        return dp
+
+
+def close_dispute(store: Store, dispute_id: str, outcome: str) -> JSON:
+    """Close a dispute: `won`, `lost`, `warning_closed` (an inquiry that went no further)
+    or `prevented` (the cardholder was refunded instead); emits `charge.dispute.closed`."""
+    if outcome not in DISPUTE_ENDS:
+        raise invalid(f"outcome must be one of {', '.join(DISPUTE_ENDS)}.", "outcome")
+    with store.lock:
+        dp = _dispute(store, dispute_id)
+        if dp["status"] not in DISPUTE_ENDS[outcome]:
+            raise invalid(f"Dispute {dispute_id} is {dp['status']} and cannot end "
+                          f"{outcome!r}.")
         previous = {"status": dp["status"]}
         dp["status"] = outcome
+        dp["is_charge_refundable"] = False
+        if outcome == "prevented":
+            ch = store.get(dp["charge"], "charge")
+            assert ch is not None
+            _refund_charge(store, ch, min(dp["amount"], ch["amount"] - ch["amount_refunded"]),
+                           None, {}, {"id": None, "idempotency_key": None})
         store.add_event("charge.dispute.closed", dp, previous=previous)
         return dp
+
+
+def move_refund(store: Store, refund_id: str, status: str, failure_reason: str) -> JSON:
+    """A refund settles later: emits `refund.updated` and `charge.refund.updated`, and
+    `refund.failed` when it fails; a failed or canceled refund no longer counts on the
+    charge's `amount_refunded`."""
+    if failure_reason not in REFUND_FAILURES:
+        raise invalid(f"failure_reason must be one of {', '.join(REFUND_FAILURES)}.",
+                      "failure_reason")
+    with store.lock:
+        refund = store.get(refund_id, "refund")
+        if refund is None:
+            raise no_such("refund", refund_id)
+        if status not in REFUND_MOVES.get(refund["status"], ()):
+            raise invalid(f"Refund {refund_id} is {refund['status']} and cannot become "
+                          f"{status!r}.", "status")
+        previous = {"status": refund["status"]}
+        refund["status"] = status
+        ch = store.get(refund["charge"], "charge")
+        assert ch is not None
+        if status in ("failed", "canceled"):
+            ch["amount_refunded"] -= refund["amount"]
+            ch["refunded"] = ch["amount_refunded"] >= ch["amount"]
+        if status == "failed":
+            refund["failure_reason"] = failure_reason
+            refund["failure_balance_transaction"] = new_id("txn_3", 24)
+        if status == "failed":
+            store.add_event("refund.failed", refund)
+        store.add_event("refund.updated", refund, previous=previous)
+        store.add_event("charge.refund.updated", refund, previous=previous)
+        return refund

@@ -32,7 +32,13 @@ class EmulatorConfig:
     max_attempts: int = 5
     delivery_timeout: float = 5.0
     public_url: str | None = None
-    api_version: str = "2026-07-29.dahlia"
+    # The account's default API version: what requests without `Stripe-Version` get and
+    # what events are created in. The version stripe-python 16.1.0 pins.
+    api_version: str = "2026-10-28.endive"
+    # The default endpoint made from webhook_url: its event types and API version
+    # (None: the account's default).
+    webhook_events: list[str] = field(default_factory=lambda: ["*"])
+    webhook_api_version: str | None = None
 
     def to_json(self) -> JSON:
         return asdict(self)
@@ -73,6 +79,7 @@ class Attempt:
     status: int | None
     error: str | None = None
     dropped: bool = False
+    endpoint: str | None = None  # the webhook endpoint's id
 
     @property
     def ok(self) -> bool:
@@ -99,9 +106,14 @@ class Store:
             self.extra: dict[str, JSON] = {}  # emulator-only facts per object id
             self.events: list[JSON] = []  # oldest first
             self.attempts: dict[str, list[Attempt]] = {}
+            # The webhook endpoints each event was sent (or is to be sent) to.
+            self.destinations: dict[str, set[str]] = {}
             self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
             self.faults: list[Fault] = []
             self.webhook_drop = 0
+            self.default_endpoint_id: str | None = None
+            # Refunds created through the API while this is above zero stay pending.
+            self.pending_refunds = 0
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -159,7 +171,7 @@ class Store:
                 "id": new_id("evt_1", 24),
                 "livemode": False,
                 "object": "event",
-                "pending_webhooks": 1 if self.config.webhook_url else 0,
+                "pending_webhooks": 0,  # set by the deliverer, one per endpoint sent to
                 "request": dict(request) if request else {"id": None, "idempotency_key": None},
                 "type": event_type,
             }
@@ -170,10 +182,15 @@ class Store:
                 self.on_event(event["id"])
             return event
 
-    def delivered(self, event_id: str) -> bool:
+    def delivered(self, event_id: str, endpoint: str | None = None) -> bool:
+        """Every endpoint that was sent the event (or this one) took it at its last try."""
         with self.lock:
-            attempts = self.attempts.get(event_id) or []
-            return bool(attempts) and attempts[-1].ok
+            last: dict[str | None, Attempt] = {}
+            for attempt in self.attempts.get(event_id) or []:
+                last[attempt.endpoint] = attempt
+            if endpoint is not None:
+                return endpoint in last and last[endpoint].ok
+            return bool(last) and all(a.ok for a in last.values())
 
     def record_attempt(self, event_id: str, attempt: Attempt) -> None:
         with self.lock:
@@ -181,8 +198,21 @@ class Store:
                 return  # dropped by a reset
             self.attempts[event_id].append(attempt)
             event = self.objects.get(event_id)
-            if event is not None and attempt.ok:
-                event["pending_webhooks"] = 0
+            if event is not None:
+                event["pending_webhooks"] = sum(
+                    1 for endpoint in self.destinations.get(event_id, ())
+                    if not self.delivered(event_id, endpoint))
+
+    def add_destination(self, event_id: str, endpoint_id: str) -> None:
+        with self.lock:
+            if event_id not in self.attempts:
+                return
+            self.destinations.setdefault(event_id, set()).add(endpoint_id)
+            event = self.objects.get(event_id)
+            if event is not None and not self.delivered(event_id, endpoint_id):
+                event["pending_webhooks"] = sum(
+                    1 for endpoint in self.destinations[event_id]
+                    if not self.delivered(event_id, endpoint))
 
     # faults ------------------------------------------------------------------
     def take_fault(self, method: str, path: str) -> Fault | None:

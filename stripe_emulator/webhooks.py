@@ -12,6 +12,7 @@ import time
 
 import requests
 
+from . import endpoints, versions
 from .store import JSON, Attempt, Store
 
 log = logging.getLogger(__name__)
@@ -24,17 +25,25 @@ def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
     return f"t={ts},v1={mac.hexdigest()}"
 
 
-def payload_of(event: JSON) -> str:
+def payload_of(event: JSON, store: Store | None = None, version: str | None = None) -> str:
+    """The body Stripe posts: the event rendered in the endpoint's API version."""
+    if store is not None and version is not None:
+        event = versions.render(dict(event, api_version=version), version, store)
     return json.dumps(event, indent=2)
 
 
 class Deliverer:
-    """Sends events to the configured URL, in creation order, one at a time."""
+    """Sends each event to every endpoint subscribed to it, oldest event first.
+
+    Attempts are kept per event and endpoint; a failed one is retried on the configured
+    schedule, to that endpoint only.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, str, int]] = []  # (due, seq, event id, generation)
+        # (due, seq, event id, endpoint id, generation)
+        self._heap: list[tuple[float, int, str, str, int]] = []
         self._seq = 0
         self._stopped = False
         self._thread: threading.Thread | None = None
@@ -56,24 +65,38 @@ class Deliverer:
             self._thread.join(timeout=10)
             self._thread = None
 
-    def _on_event(self, event_id: str) -> None:
-        cfg = self.store.config
-        if cfg.delivery_mode == "auto" and cfg.webhook_url:
-            self.schedule(event_id, 0.0)
+    def _targets(self, event_id: str) -> list[str]:
+        event = self.store.get(event_id, "event")
+        if event is None:
+            return []
+        return [e["id"] for e in endpoints.subscribed(self.store, event["type"])]
 
-    def schedule(self, event_id: str, delay: float) -> None:
+    def _on_event(self, event_id: str) -> None:
+        for endpoint_id in self._targets(event_id):
+            self.store.add_destination(event_id, endpoint_id)
+            if self.store.config.delivery_mode == "auto":
+                self.schedule(event_id, endpoint_id, 0.0)
+
+    def schedule(self, event_id: str, endpoint_id: str, delay: float) -> None:
         with self._cond:
             self._seq += 1
             due = time.monotonic() + delay
-            heapq.heappush(self._heap, (due, self._seq, event_id, self.store.generation))
+            heapq.heappush(self._heap, (due, self._seq, event_id, endpoint_id,
+                                        self.store.generation))
             self._cond.notify_all()
 
     def schedule_unattempted(self) -> None:
-        """Queue every event that was never sent (used when leaving hold mode)."""
-        with self.store.lock:
-            ids = [e["id"] for e in self.store.events if not self.store.attempts.get(e["id"])]
+        """Queue every event never sent to an endpoint now subscribed (leaving hold mode)."""
+        store = self.store
+        with store.lock:
+            ids = [e["id"] for e in store.events]
         for event_id in ids:
-            self.schedule(event_id, 0.0)
+            for endpoint_id in self._targets(event_id):
+                with store.lock:
+                    tried = any(a.endpoint == endpoint_id for a in store.attempts.get(event_id, []))
+                if not tried:
+                    store.add_destination(event_id, endpoint_id)
+                    self.schedule(event_id, endpoint_id, 0.0)
 
     def clear(self) -> None:
         with self._cond:
@@ -89,47 +112,62 @@ class Deliverer:
                     self._cond.wait(timeout)
                 if self._stopped:
                     return
-                _, _, event_id, generation = heapq.heappop(self._heap)
+                _, _, event_id, endpoint_id, generation = heapq.heappop(self._heap)
             try:
-                self._auto_attempt(event_id, generation)
+                self._auto_attempt(event_id, endpoint_id, generation)
             except Exception:  # the worker must survive any single failure
                 log.exception("stripe emulator: webhook worker failed on %s", event_id)
 
-    def _auto_attempt(self, event_id: str, generation: int) -> None:
+    def _auto_attempt(self, event_id: str, endpoint_id: str, generation: int) -> None:
         store = self.store
-        if generation != store.generation or store.delivered(event_id):
+        if generation != store.generation or store.delivered(event_id, endpoint_id):
             return
-        if store.config.delivery_mode != "auto" or not store.config.webhook_url:
+        if store.config.delivery_mode != "auto":
             return
         if store.take_webhook_drop():
             log.info("stripe emulator: dropping webhook delivery of %s (webhook_drop)", event_id)
             store.record_attempt(event_id, Attempt(at=time.time(), status=None,
-                                                   error="dropped", dropped=True))
+                                                   error="dropped", dropped=True,
+                                                   endpoint=endpoint_id))
             return
-        attempt, _ = self.deliver(event_id)
-        if attempt.ok:
+        attempt, _ = self.deliver_to(event_id, endpoint_id)
+        if attempt.ok or attempt.error == "no such webhook endpoint":
             return
         with store.lock:
-            tries = len(store.attempts.get(event_id, []))
+            tries = sum(1 for a in store.attempts.get(event_id, []) if a.endpoint == endpoint_id)
             delays = list(store.config.retry_delays) or [1.0]
             max_attempts = store.config.max_attempts
         if tries < max_attempts:
-            self.schedule(event_id, float(delays[min(tries - 1, len(delays) - 1)]))
+            self.schedule(event_id, endpoint_id, float(delays[min(tries - 1, len(delays) - 1)]))
         else:
-            log.warning("stripe emulator: giving up on %s after %d attempts", event_id, tries)
+            log.warning("stripe emulator: giving up on %s to %s after %d attempts", event_id,
+                        endpoint_id, tries)
 
     # sending -----------------------------------------------------------------
-    def deliver(self, event_id: str) -> tuple[Attempt, str]:
-        """POST one event now; records and returns the attempt and the response body."""
+    def deliver(self, event_id: str) -> list[tuple[Attempt, str]]:
+        """POST one event now to every endpoint subscribed to it (the default one first)."""
+        targets = self._targets(event_id)
+        default = self.store.default_endpoint_id
+        targets.sort(key=lambda endpoint_id: endpoint_id != default)
+        results = []
+        for endpoint_id in targets:
+            self.store.add_destination(event_id, endpoint_id)
+            results.append(self.deliver_to(event_id, endpoint_id))
+        return results
+
+    def deliver_to(self, event_id: str, endpoint_id: str) -> tuple[Attempt, str]:
+        """POST one event now to one endpoint; records and returns the attempt and the body."""
         store = self.store
         with store.lock:
             event = store.objects.get(event_id)
-            url, secret = store.config.webhook_url, store.config.webhook_secret or ""
+            endpoint = store.get(endpoint_id, "webhook_endpoint")
             timeout = store.config.delivery_timeout
-            body = payload_of(event) if event is not None else ""
-        if event is None or not url:
-            attempt = Attempt(at=time.time(), status=None, error="no webhook_url configured")
-            return attempt, ""
+            if event is None or endpoint is None:
+                return Attempt(at=time.time(), status=None, error="no such webhook endpoint",
+                               endpoint=endpoint_id), ""
+            url, version = endpoint["url"], endpoint["api_version"]
+            secret = endpoints.secret_of(store, endpoint_id)
+            body = payload_of(event, store, version)
         headers = {"Content-Type": "application/json; charset=utf-8",
                    "Stripe-Signature": sign(body, secret),
                    "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)"}
@@ -138,10 +176,10 @@ class Deliverer:
                                  timeout=timeout, allow_redirects=False)
         except requests.RequestException as exc:
             log.warning("stripe emulator: webhook %s to %s failed: %s", event_id, url, exc)
-            attempt = Attempt(at=time.time(), status=None, error=str(exc))
+            attempt = Attempt(at=time.time(), status=None, error=str(exc), endpoint=endpoint_id)
             store.record_attempt(event_id, attempt)
             return attempt, ""
-        attempt = Attempt(at=time.time(), status=resp.status_code)
+        attempt = Attempt(at=time.time(), status=resp.status_code, endpoint=endpoint_id)
         if not attempt.ok:
             log.warning("stripe emulator: webhook %s to %s answered %s", event_id, url,
                         resp.status_code)

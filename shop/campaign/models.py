@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shop.extensions import UTCDateTime, db, utcnow
+from shop.extensions import Cents, UTCDateTime, db, utcnow
 
 
 class CampaignTotals(db.Model):  # type: ignore[name-defined]
@@ -18,7 +18,7 @@ class CampaignTotals(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     packages_funded: Mapped[int] = mapped_column(default=0)
-    raised_cents: Mapped[int] = mapped_column(default=0)
+    raised_cents: Mapped[Cents] = mapped_column(default=0)
     # Orders and gifts that count, one per checkout: "from 41 gifts" beside the bar.
     gifts: Mapped[int] = mapped_column(default=0, server_default="0")
     currency: Mapped[str] = mapped_column(String(3))

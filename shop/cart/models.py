@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.catalog.models import Bundle
-from shop.extensions import UTCDateTime, db, utcnow
+from shop.extensions import Cents, UTCDateTime, db, utcnow
 
 LINE_KINDS = ("package", "donation")
 
@@ -53,9 +53,9 @@ class CartLine(db.Model):  # type: ignore[name-defined]
     note_review: Mapped[str | None] = mapped_column(String(20))
     note_review_reason: Mapped[str | None] = mapped_column(Text)
     # Only for donations: the amount the donor chose. Packages take the bundle's price.
-    amount_cents: Mapped[int | None] = mapped_column()
+    amount_cents: Mapped[Cents | None] = mapped_column()
     # Donations only: the processing fee the donor chose to cover, and a dedication.
-    fee_cents: Mapped[int] = mapped_column(default=0)
+    fee_cents: Mapped[Cents] = mapped_column(default=0)
     dedication_type: Mapped[str | None] = mapped_column(String(10))  # honor | memory
     dedication_name: Mapped[str | None] = mapped_column(String(200))
     dedication_email: Mapped[str | None] = mapped_column(String(320))

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.extensions import UTCDateTime, db, utcnow
+from shop.extensions import Cents, UTCDateTime, db, utcnow
 
 PRODUCT_KINDS = ("package", "donation")
 
@@ -54,7 +54,7 @@ class Bundle(db.Model):  # type: ignore[name-defined]
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     packages: Mapped[int] = mapped_column()
-    price_cents: Mapped[int] = mapped_column()
+    price_cents: Mapped[Cents] = mapped_column()
     currency: Mapped[str] = mapped_column(String(3))
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shop.extensions import UTCDateTime, db, utcnow
+from shop.extensions import Cents, UTCDateTime, db, utcnow
 
 PLAN_STATUSES = ("pending", "active", "past_due", "cancelled")
 
@@ -26,8 +26,8 @@ class MonthlyGift(db.Model):  # type: ignore[name-defined]
     name: Mapped[str] = mapped_column(String(200), default="")
     anonymous: Mapped[bool] = mapped_column(default=False)
     # The gift itself, and what the donor adds to cover the processing fee.
-    amount_cents: Mapped[int] = mapped_column()
-    fee_cents: Mapped[int] = mapped_column(default=0)
+    amount_cents: Mapped[Cents] = mapped_column()
+    fee_cents: Mapped[Cents] = mapped_column(default=0)
     currency: Mapped[str] = mapped_column(String(3))
     dedication_type: Mapped[str | None] = mapped_column(String(10))
     dedication_name: Mapped[str | None] = mapped_column(String(200))

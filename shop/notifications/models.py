@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shop.extensions import UTCDateTime, db, utcnow
+from shop.extensions import Cents, UTCDateTime, db, utcnow
 
 
 class YearEndStatement(db.Model):  # type: ignore[name-defined]
@@ -20,7 +20,7 @@ class YearEndStatement(db.Model):  # type: ignore[name-defined]
     # Lowercased: a donor who typed their address differently still gets one statement.
     email: Mapped[str] = mapped_column(String(320))
     year: Mapped[int] = mapped_column()
-    total_cents: Mapped[int] = mapped_column()
+    total_cents: Mapped[Cents] = mapped_column()
     currency: Mapped[str] = mapped_column(String(3))
     order_count: Mapped[int] = mapped_column()
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

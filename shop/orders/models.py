@@ -9,7 +9,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.donations.models import MonthlyGift
-from shop.extensions import UTCDateTime, db, utcnow
+from shop.extensions import Cents, UTCDateTime, db, utcnow
 
 
 class Order(db.Model):  # type: ignore[name-defined]
@@ -26,7 +26,7 @@ class Order(db.Model):  # type: ignore[name-defined]
     email: Mapped[str] = mapped_column(String(320), index=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     currency: Mapped[str] = mapped_column(String(3))
-    total_cents: Mapped[int] = mapped_column()
+    total_cents: Mapped[Cents] = mapped_column()
     packages: Mapped[int] = mapped_column(default=0)
 
     cart_id: Mapped[int | None] = mapped_column(
@@ -39,8 +39,8 @@ class Order(db.Model):  # type: ignore[name-defined]
     stripe_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_checkout_url: Mapped[str | None] = mapped_column(Text)
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), index=True)
-    amount_received_cents: Mapped[int | None] = mapped_column()
-    refunded_cents: Mapped[int] = mapped_column(default=0)
+    amount_received_cents: Mapped[Cents | None] = mapped_column()
+    refunded_cents: Mapped[Cents] = mapped_column(default=0)
     # Why staff must look before anything ships (e.g. Stripe's amount differs from ours).
     review_reason: Mapped[str | None] = mapped_column(Text)
     # Where a won dispute returns the order to.
@@ -122,7 +122,7 @@ class OrderLine(db.Model):  # type: ignore[name-defined]
     kind: Mapped[str] = mapped_column(String(20))  # package | donation
     bundle_slug: Mapped[str | None] = mapped_column(String(80))
     name: Mapped[str] = mapped_column(String(200))
-    unit_price_cents: Mapped[int] = mapped_column()
+    unit_price_cents: Mapped[Cents] = mapped_column()
     quantity: Mapped[int] = mapped_column()
     packages: Mapped[int] = mapped_column(default=0)  # per unit
     note: Mapped[str] = mapped_column(Text, default="")

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shop.extensions import UTCDateTime, db, utcnow
+from shop.extensions import BIG_INTEGER, Cents, UTCDateTime, db, utcnow
 
 # processed: acted on; ignored: not ours or nothing to do; unmatched: kept for a retry.
 EVENT_STATUSES = ("received", "processed", "ignored", "unmatched")
@@ -21,7 +21,7 @@ class StripeEvent(db.Model):  # type: ignore[name-defined]
     stripe_id: Mapped[str] = mapped_column(String(255), unique=True)
     type: Mapped[str] = mapped_column(String(100), index=True)
     livemode: Mapped[bool] = mapped_column(default=False)
-    stripe_created: Mapped[int | None] = mapped_column()
+    stripe_created: Mapped[int | None] = mapped_column(BIG_INTEGER)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default="received", index=True)
@@ -40,7 +40,7 @@ class RefundRequest(db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    amount_cents: Mapped[int] = mapped_column()
+    amount_cents: Mapped[Cents] = mapped_column()
     reason: Mapped[str] = mapped_column(String(40), default="requested_by_customer")
     # requested (Stripe not yet answered), submitted, or failed.
     status: Mapped[str] = mapped_column(String(20), default="requested")

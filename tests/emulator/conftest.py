@@ -54,6 +54,7 @@ def receiver() -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             with rec.lock:
                 rec.received.append((body, self.headers.get("Stripe-Signature", "")))
+                rec.paths.append(self.path)
                 status = rec.statuses.pop(0) if rec.statuses else 200
             self.send_response(status)
             self.send_header("Content-Type", "text/plain")

@@ -17,6 +17,7 @@ class Receiver:
     url: str = ""
     received: list[tuple[bytes, str]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)  # answered in order, then 200
+    paths: list[str] = field(default_factory=list)  # the path each delivery was posted to
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[tuple[bytes, str]]:
@@ -28,6 +29,12 @@ class Receiver:
             time.sleep(0.02)
         with self.lock:
             raise AssertionError(f"expected {count} deliveries, got {len(self.received)}")
+
+    def to(self, path: str) -> list[tuple[bytes, str]]:
+        """The deliveries posted to URLs ending in `path`."""
+        with self.lock:
+            return [got for got, where in zip(self.received, self.paths, strict=True)
+                    if where.endswith(path)]
 
 
 def payment_params(**overrides: Any) -> Any:

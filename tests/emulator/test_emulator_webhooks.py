@@ -34,7 +34,7 @@ def test_payment_webhooks_are_signed_and_typed(client: stripe.StripeClient,
     assert isinstance(completed.data.object, stripe.checkout.Session)
     assert completed.data.object.id == session.id
     assert completed.data.object.payment_status == "paid"
-    assert completed.api_version == "2026-07-29.dahlia" and completed.livemode is False
+    assert completed.api_version == "2026-10-28.endive" and completed.livemode is False
     assert completed.id.startswith("evt_")
     body, sig = webhooks.received[2]
     with pytest.raises(stripe.SignatureVerificationError):
