@@ -107,10 +107,12 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
 
 def register_blueprints(app: Flask) -> None:
     # These modules add their pages to the staff blueprint.
+    import shop.staff.audit
     import shop.staff.dashboard
     import shop.staff.monthly
     import shop.staff.notes
-    import shop.staff.units  # noqa: F401
+    import shop.staff.units
+    import shop.staff.users  # noqa: F401
     from shop.campaign.views import bp as campaign_bp
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp

@@ -192,6 +192,15 @@ class Settings(BaseSettings):
     SIDE_EFFECT_BACKOFF: NonNegativeSeconds = 30.0
     SIDE_EFFECT_BACKOFF_MAX: NonNegativeSeconds = 3600.0
     RATELIMIT_ENABLED: bool = True
+    # --- staff sessions: a session ends after this long without a page view, and after
+    # this long at most; a login fails this many times (per account, per address) within
+    # the window before it is locked for STAFF_LOCKOUT_MINUTES (an admin can lift it)
+    STAFF_SESSION_IDLE_MINUTES: int = Field(30, ge=1, le=24 * 60)
+    STAFF_SESSION_MAX_HOURS: int = Field(12, ge=1, le=24 * 30)
+    STAFF_LOGIN_MAX_FAILURES: int = Field(5, ge=1, le=100)
+    STAFF_LOGIN_MAX_FAILURES_PER_ADDRESS: int = Field(20, ge=1, le=10000)
+    STAFF_LOGIN_WINDOW_MINUTES: int = Field(15, ge=1, le=24 * 60)
+    STAFF_LOCKOUT_MINUTES: int = Field(15, ge=1, le=7 * 24 * 60)
 
     @model_validator(mode="before")
     @classmethod
