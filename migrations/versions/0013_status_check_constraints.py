@@ -1,7 +1,7 @@
 """check constraints on every status: orders, side effects, Stripe events, refund requests
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-30 12:00:00.000000
 
 Check constraints are not compared by autogenerate: written by hand, with the values of
@@ -12,8 +12,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0012'
-down_revision = '0011'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
