@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(app)
     register_proxy(app)
     register_extensions(app)
+    register_assets(app)
     register_blueprints(app)
     register_cli(app)
     register_error_handlers(app)
@@ -95,6 +96,12 @@ def register_extensions(app: Flask) -> None:
     celery_init_app(app)
 
 
+def register_assets(app: Flask) -> None:
+    from shop.assets import init_assets
+
+    init_assets(app)
+
+
 def _serialize_sqlite_writers(engine: Engine) -> None:
     """SQLite has no row locks: take the write lock at BEGIN so transactions never deadlock."""
 
@@ -126,12 +133,13 @@ def register_blueprints(app: Flask) -> None:
     from shop.donations.views import bp as donations_bp
     from shop.health import bp as health_bp
     from shop.orders.views import bp as orders_bp
+    from shop.pages.views import bp as pages_bp
     from shop.payments.views import bp as payments_bp
     from shop.staff.views import bp as staff_bp
 
     for blueprint in (
         catalog_bp, cart_bp, donations_bp, checkout_bp, orders_bp, payments_bp, health_bp,
-        staff_bp, campaign_bp,
+        staff_bp, campaign_bp, pages_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -149,8 +157,14 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from shop.assets import image_url
+    from shop.campaign.service import bar_width
+    from shop.cart.session import cart_item_count
+    from shop.catalog.service import impact_line
     from shop.forms import field_attrs
     from shop.money import format_money
 
     app.jinja_env.filters["money"] = format_money
-    app.jinja_env.globals["field_attrs"] = field_attrs
+    app.jinja_env.filters["image_url"] = image_url
+    app.jinja_env.globals.update(cart_item_count=cart_item_count, bar_width=bar_width,
+                                 impact_line=impact_line, field_attrs=field_attrs)

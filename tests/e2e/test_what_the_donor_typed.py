@@ -44,8 +44,8 @@ def test_typing_an_other_amount_selects_it_and_the_button_names_the_gift(
     expect(page.get_by_test_id("preset-36")).to_be_checked()
     expect(page.get_by_test_id("donate-button")).to_have_text("Give $36.00")
 
+    page.get_by_test_id("preset-other").check()
     page.get_by_test_id("other-amount").fill("75")
-    expect(page.get_by_test_id("preset-other")).to_be_checked()
     expect(page.get_by_test_id("donate-button")).to_have_text("Give $75.00")
     page.get_by_test_id("cover-fee").check()
     fee = fee_to_cover(7500, Decimal("2.9"), 30)
@@ -59,8 +59,17 @@ def test_typing_an_other_amount_selects_it_and_the_button_names_the_gift(
     # Clicking a preset clears the box: the preset is what will be charged.
     page.get_by_test_id("preset-100").check()
     expect(page.get_by_test_id("other-amount")).to_have_value("")
-    page.get_by_test_id("other-amount").fill("75")
+    expect(page.get_by_test_id("donate-button")).to_contain_text("Give $10")
 
+    # A preset left checked (as a restored page can leave it) while the donor types in
+    # the box: typing selects "Other amount", and the typed amount is charged.
+    page.get_by_test_id("preset-other").check()
+    page.get_by_test_id("other-amount").fill("7")
+    page.evaluate("document.querySelector('[data-testid=preset-36]').checked = true")
+    expect(page.get_by_test_id("preset-36")).to_be_checked()
+    page.get_by_test_id("other-amount").fill("75")
+    expect(page.get_by_test_id("preset-other")).to_be_checked()
+    page.evaluate("document.querySelector('[data-testid=preset-18]').checked = true")
     page.get_by_test_id("donor-email").fill("giver@example.org")
     page.get_by_test_id("donate-button").click()
     expect(page).to_have_url(re.compile(re.escape(stripe_stand_in.url + "/c/pay/")))
@@ -74,9 +83,12 @@ def test_without_javascript_a_typed_amount_beats_the_preset_still_checked(
     page = page_without_js
     page.goto(live_shop.url + "/")
     compact = page.get_by_test_id("compact-donation-form")
-    expect(compact.get_by_test_id("preset-36")).to_be_checked()
+    compact.get_by_test_id("preset-other").check()
     compact.get_by_test_id("other-amount").fill("75")
-    expect(compact.get_by_test_id("preset-36")).to_be_checked()  # nothing moved it
+    compact.get_by_test_id("preset-36").check()
+    # The typed amount stays in view: it is what will be charged.
+    expect(compact.get_by_test_id("other-amount")).to_be_visible()
+    expect(compact.get_by_test_id("preset-36")).to_be_checked()
     compact.get_by_test_id("compact-email").fill("giver@example.org")
     compact.get_by_test_id("compact-donate-button").click()
     expect(page).to_have_url(re.compile(re.escape(stripe_stand_in.url + "/c/pay/")))
@@ -115,9 +127,10 @@ def test_a_refused_note_takes_the_focus_and_keeps_the_words_on_the_storefront_an
     single.get_by_role("button", name="Add to cart").click()
     expect(page).to_have_url(live_shop.url + "/cart")
 
+    page.get_by_test_id("edit-line").locator("summary").click()
     line_note = page.get_by_test_id("line-note")
     line_note.fill("Write to me at me@example.org")
-    page.get_by_role("button", name="Update").click()
+    page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_test_id("form-errors")).to_be_focused()
     expect(page.get_by_test_id("form-errors")).to_contain_text("Notes cannot include")
     # The donor's new words stay in the box to be fixed; the cart still holds the old note.

@@ -47,9 +47,11 @@ def the_order(app: Flask) -> Order:
 
 def test_the_form_offers_presets_as_an_accessible_radio_group(client: FlaskClient) -> None:
     html = client.get("/donate").get_data(as_text=True)
-    assert '<fieldset class="amounts"' in html and "<legend>Amount (USD)</legend>" in html
+    assert '<fieldset class="amounts"' in html and "<legend>Amount <span" in html
     for preset in ("18", "36", "100", "180"):
         assert f'type="radio" name="amount" value="{preset}"' in html
+    # Each preset tile says what the amount does (DONATION_IMPACT).
+    assert "A thermal base layer for one soldier" in html
     assert 'name="other_amount"' in html and 'value="monthly"' in html
     assert "2.9% + $0.30" in html
     compact = client.get("/").get_data(as_text=True)
@@ -272,14 +274,14 @@ def test_a_refused_gift_names_each_field_from_the_summary_and_the_field(
     assert response.status_code == 422
     summary = html[html.index('data-testid="form-errors"'):]
     summary = summary[:summary.index("</div>")]
-    assert '<a href="#other_amount"' in summary and '<a href="#email"' in summary
+    assert '<a href="#d-other-amount"' in summary and '<a href="#email"' in summary
     assert "autofocus" in tag(html, "form-errors")
-    for testid, target in (("other-amount", "other_amount"), ("donor-email", "email")):
+    for testid, target in (("other-amount", "d-other-amount"), ("donor-email", "email")):
         field = tag(html, testid)
         assert 'aria-invalid="true"' in field
         assert f'aria-describedby="{target}-error"' in field
         assert f'id="{target}-error"' in html
-    assert "smallest gift" in html[html.index('id="other_amount-error"'):][:300]
+    assert "smallest gift" in html[html.index('id="d-other-amount-error"'):][:300]
 
 
 def test_donor_pages_carry_no_inline_script(client: FlaskClient) -> None:
