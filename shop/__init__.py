@@ -20,6 +20,7 @@ from shop.extensions import (
     login_manager,
     migrate,
 )
+from shop.payments.versions import check_pinned
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -32,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             app.config[key] = value
     check_production(dict(app.config))
     check_campaign(dict(app.config))
+    check_pinned(app.config["STRIPE_API_VERSION"])
     configure_logging(app)
     register_extensions(app)
     register_blueprints(app)

@@ -17,6 +17,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105
 DEV_STRIPE_SECRET_KEY = "sk_test_local_emulator"  # noqa: S105
 DEV_STRIPE_WEBHOOK_SECRET = "whsec_local_emulator"  # noqa: S105
+# The Stripe API version the shop is tested with (stripe-python 16.1.0's own).
+DEFAULT_STRIPE_API_VERSION = "2026-10-28.endive"
 # Words that place or name a unit. Whole words only, so "baseball" or "database" pass;
 # "unit" and "front" are left out because ordinary notes say "the whole unit".
 DEFAULT_NOTE_BLOCKED_TERMS = "base,battalion,brigade,regiment,coordinates,grid ref"
@@ -163,6 +165,10 @@ def load_config() -> dict[str, Any]:
         "STRIPE_TIMEOUT": _env_float("STRIPE_TIMEOUT", 10.0),
         "STRIPE_MAX_NETWORK_RETRIES": _env_int("STRIPE_MAX_NETWORK_RETRIES", 2),
         "STRIPE_WEBHOOK_TOLERANCE": _env_int("STRIPE_WEBHOOK_TOLERANCE", 300),
+        # The API version every request names and the webhook endpoint is set up with.
+        "STRIPE_API_VERSION": _env("STRIPE_API_VERSION", DEFAULT_STRIPE_API_VERSION),
+        # Seconds /readyz keeps its reading of Stripe's webhook endpoints before asking again.
+        "STRIPE_CHECK_INTERVAL": _env_int("STRIPE_CHECK_INTERVAL", 900),
         # How far back the periodic reconciliation looks at Stripe.
         "RECONCILE_WINDOW_HOURS": _env_int("RECONCILE_WINDOW_HOURS", 48),
         # Celery: without a broker, tasks run in-process right after the commit.

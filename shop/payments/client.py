@@ -17,6 +17,7 @@ from shop.payments.values import (
     LineItem,
     Refund,
     Subscription,
+    WebhookEndpoint,
     as_dict,
     charge_from_object,
     dispute_from_object,
@@ -25,6 +26,7 @@ from shop.payments.values import (
     refund_from_object,
     session_from_object,
     subscription_from_object,
+    webhook_endpoint_from_object,
 )
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,8 @@ def _client() -> stripe.StripeClient:
         client = stripe.StripeClient(
             app.config["STRIPE_SECRET_KEY"],
             base_addresses={"api": base} if base else None,
+            # Every request, and so every object returned, in the version the shop reads.
+            stripe_version=app.config["STRIPE_API_VERSION"],
             max_network_retries=app.config["STRIPE_MAX_NETWORK_RETRIES"],
             http_client=stripe.RequestsClient(timeout=app.config["STRIPE_TIMEOUT"]),
         )
@@ -271,3 +275,29 @@ def invoice_for_payment_intent(payment_intent_id: str) -> str | None:
         if invoice:
             return invoice
     return None
+
+
+def list_webhook_endpoints() -> list[WebhookEndpoint]:
+    """Every webhook endpoint of the account (Stripe allows 16), oldest first."""
+    objects = _paged(_client().v1.webhook_endpoints.list, {}, 100)
+    return [webhook_endpoint_from_object(obj) for obj in reversed(objects)]
+
+
+def create_webhook_endpoint(*, url: str, events: list[str], version: str, description: str,
+                            metadata: dict[str, str]) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint and its signing secret, which Stripe shows only in this answer."""
+    made = _call(_client().v1.webhook_endpoints.create, params={
+        "url": url, "enabled_events": events, "api_version": version,
+        "description": description, "metadata": metadata,
+    })
+    return webhook_endpoint_from_object(made), str(as_dict(made).get("secret") or "")
+
+
+def update_webhook_endpoint(endpoint_id: str, **changes: Any) -> WebhookEndpoint:
+    """Change url, enabled_events, disabled, description or metadata (not the version)."""
+    return webhook_endpoint_from_object(
+        _call(_client().v1.webhook_endpoints.update, endpoint_id, params=changes))
+
+
+def delete_webhook_endpoint(endpoint_id: str) -> None:
+    _call(_client().v1.webhook_endpoints.delete, endpoint_id)

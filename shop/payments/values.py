@@ -205,6 +205,28 @@ def invoice_from_object(obj: Any) -> Invoice:
     )
 
 
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    id: str
+    url: str
+    api_version: str | None  # None: the account's default version
+    enabled_events: tuple[str, ...]
+    status: str  # enabled | disabled
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def webhook_endpoint_from_object(obj: Any) -> WebhookEndpoint:
+    data = as_dict(obj)
+    return WebhookEndpoint(
+        id=str(data["id"]),
+        url=str(data.get("url") or ""),
+        api_version=data.get("api_version") or None,
+        enabled_events=tuple(str(e) for e in data.get("enabled_events") or ()),
+        status=str(data.get("status") or "enabled"),
+        metadata={str(k): str(v) for k, v in as_dict(data.get("metadata")).items()},
+    )
+
+
 def subscription_from_object(obj: Any) -> Subscription:
     data = as_dict(obj)
     return Subscription(
