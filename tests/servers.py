@@ -8,6 +8,7 @@ import json
 import socket
 import threading
 import time
+from collections import Counter
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -86,7 +87,11 @@ def html_of(message: EmailMessage) -> str:
 class PartnerServer:
     """The packing partner's API: checks the signature, dedupes by Idempotency-Key.
 
-    `fail_next` answers 500 (or `fail_status`) to that many requests; `delay` sleeps
+    Every POST is kept in `requests` with what the partner did with it (`outcome`):
+    "accepted" (a new packing order), "duplicate" (refused with 409, the key was known),
+    "failed" (answered an error without taking it) or "unsigned"; `sent()` counts, per
+    order number, the POSTs that carried a whole packing order, taken or refused as a
+    duplicate. `fail_next` answers 500 (or `fail_status`) to that many requests; `delay` sleeps
     before answering; `garbage` answers 200 with a body that is not JSON. `script` plays
     the next requests one step each: (seconds to stall, status to answer without taking
     the order, or None to handle it normally once the stall is over).
@@ -129,8 +134,9 @@ class PartnerServer:
         expected = "sha256=" + hmac.new(self.secret.encode(), raw, hashlib.sha256).hexdigest()
         key = request.headers.get("Idempotency-Key") or ""
         signed = hmac.compare_digest(expected, request.headers.get("X-Signature") or "")
+        entry: dict[str, Any] = {"key": key, "signed": signed, "raw": raw, "outcome": None}
         with self._lock:
-            self.requests.append({"key": key, "signed": signed, "raw": raw})
+            self.requests.append(entry)
             step = self.script.pop(0) if self.script else None
             fail = step is None and self.fail_next > 0
             if fail:
@@ -139,18 +145,30 @@ class PartnerServer:
         if stall:
             time.sleep(stall)
         if not signed:
+            entry["outcome"] = "unsigned"
             return self._answer(request, 401, {"error": "bad signature"})
         if status is not None:
+            entry["outcome"] = "failed"
             return self._answer(request, status, {"error": "try later"})
         with self._lock:
             if key in self.accepted:
+                entry["outcome"] = "duplicate"
                 return self._answer(request, 409, {"id": self.accepted[key]["id"]})
             body = json.loads(raw)
             body["id"] = f"PK-{len(self.accepted) + 1:04d}"
             self.accepted[key] = body
+            entry["outcome"] = "accepted"
         if self.garbage:
             return self._answer_raw(request, 200, b"<html>OK</html>")
         return self._answer(request, 201, {"id": body["id"], "status": "accepted"})
+
+    def sent(self) -> Counter[str]:
+        """Order number -> packing orders sent: POSTs taken, or refused as a duplicate."""
+        with self._lock:
+            return Counter(
+                str(json.loads(r["raw"]).get("order_number")) for r in self.requests
+                if r["outcome"] in ("accepted", "duplicate")
+            )
 
     def _answer(self, request: BaseHTTPRequestHandler, status: int, body: Any) -> None:
         self._answer_raw(request, status, json.dumps(body).encode())

@@ -21,8 +21,10 @@ def test_partner_500s_and_timeouts_end_in_one_accepted_packing_order(
     partner: PartnerServer, scenario: Callable[[str, str], Scenario],
 ) -> None:
     run = scenario("partner 500s and timeouts",
-                   "partner answers 500, 503, then twice too late (timeout 0.5 s): the first "
-                   "late one takes the order, the second answers 500")
+                   "partner answers 500, 503, then twice too late (timeout 0.5 s) and still "
+                   "handles both: one answers 500, the other finds the order taken")
+    run.expect_duplicates(1, "a retry after a timeout while the partner still worked on the "
+                             "first: same Idempotency-Key, refused by the partner (409)")
     shop = broker_app(own_redis.url, FULFILMENT_TIMEOUT=0.5, SIDE_EFFECT_BACKOFF=0.1,
                       SIDE_EFFECT_MAX_ATTEMPTS=8)
     partner.script = [(0.0, 500), (0.0, 503), (2.0, None), (2.0, 500)]
@@ -44,6 +46,9 @@ def test_partner_500s_and_timeouts_end_in_one_accepted_packing_order(
             "one packing order at the partner": seen.packing_orders == {number: 1},
             "five tries, all with the order's key": [
                 r["key"] for r in partner.requests] == [number] * 5,
+            "one taken, one refused as a duplicate, three failed": sorted(
+                r["outcome"] for r in partner.requests
+            ) == ["accepted", "duplicate", "failed", "failed", "failed"],
             "the shop keeps the partner's reference": effect.reference == "PK-0001",
             "donor's page: packing order accepted": api["fulfilment_status"] == "accepted",
             "one receipt": seen.receipts == {number: 1},

@@ -33,6 +33,8 @@ def test_a_worker_killed_mid_task_has_its_task_redelivered_and_done_once(
     run = scenario("worker killed mid-task (acks_late) -> done once",
                    "SIGKILL to the worker while the partner was still answering (4 s); "
                    f"new worker, Redis visibility timeout {VISIBILITY_TIMEOUT} s, no sweep")
+    run.expect_duplicates(1, "the worker died before the partner's answer: sent again with "
+                             "the same Idempotency-Key, refused by the partner (409)")
     shop = broker_app(own_redis.url, CELERY_VISIBILITY_TIMEOUT=VISIBILITY_TIMEOUT)
     first = workers(shop)
     client = shop.test_client()
@@ -63,8 +65,9 @@ def test_a_worker_killed_mid_task_has_its_task_redelivered_and_done_once(
             "order paid": status == "paid",
             "one receipt": seen.receipts == {number: 1},
             "one packing order at the partner": seen.packing_orders == {number: 1},
-            "the redelivered task asked again with the same key": [
-                r["key"] for r in partner.requests] == [number, number],
+            "the redelivered task asked again with the same key, refused as a duplicate": [
+                (r["key"], r["outcome"]) for r in partner.requests
+            ] == [(number, "accepted"), (number, "duplicate")],
             "the shop keeps the partner's reference": effect.reference == "PK-0001",
         }
 
