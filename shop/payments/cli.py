@@ -5,8 +5,11 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 
+from shop.extensions import db
 from shop.payments import endpoint
 from shop.payments.client import PaymentError
+from shop.payments.events import ReplayError, replay
+from shop.payments.handlers import HANDLERS
 
 
 def register_payment_commands(app: Flask) -> None:
@@ -51,3 +54,23 @@ def register_payment_commands(app: Flask) -> None:
         click.echo(f"ok: {endpoint.expected_url(config['PUBLIC_URL'])} gets the "
                    f"{len(endpoint.needed_events())} event types the shop handles, in API "
                    f"version {config['STRIPE_API_VERSION']}")
+
+    @app.cli.command("replay-event")
+    @click.argument("event_id")
+    def replay_event(event_id: str) -> None:
+        """Apply a Stripe event the shop kept without acting on it (ignored, unmatched,
+        refused for its API version), or one that never arrived, fetched from Stripe."""
+        try:
+            outcome = replay(event_id.strip(), HANDLERS)
+            db.session.commit()
+        except ReplayError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        except PaymentError as exc:
+            db.session.rollback()
+            raise click.ClickException(f"Stripe could not be asked, nothing changed: {exc}"
+                                       ) from exc
+        order = f" (order {outcome.order_number})" if outcome.order_number else ""
+        click.echo(f"{event_id}: {outcome.status}: {outcome.detail}{order}")
+        if outcome.status in ("unmatched", "refused"):
+            raise click.exceptions.Exit(1)

@@ -301,3 +301,62 @@ def update_webhook_endpoint(endpoint_id: str, **changes: Any) -> WebhookEndpoint
 
 def delete_webhook_endpoint(endpoint_id: str) -> None:
     _call(_client().v1.webhook_endpoints.delete, endpoint_id)
+
+
+_RETRIEVERS = {
+    "checkout.session": lambda c: c.v1.checkout.sessions,
+    "charge": lambda c: c.v1.charges,
+    "dispute": lambda c: c.v1.disputes,
+    "invoice": lambda c: c.v1.invoices,
+    "refund": lambda c: c.v1.refunds,
+    "subscription": lambda c: c.v1.subscriptions,
+    "payment_intent": lambda c: c.v1.payment_intents,
+}
+
+
+def retrieve_object(kind: str, object_id: str) -> dict[str, Any] | None:
+    """An object as Stripe holds it now, in the pinned API version, as plain JSON; None
+    when Stripe has no such object or the kind is not one the shop reads."""
+    service = _RETRIEVERS.get(kind)
+    if service is None:
+        return None
+    try:
+        found = service(_client()).retrieve(object_id)
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status == 404:
+            return None
+        raise _translate(exc) from exc
+    except stripe.StripeError as exc:
+        raise _translate(exc) from exc
+    return as_dict(found)
+
+
+def retrieve_event(event_id: str) -> dict[str, Any] | None:
+    """The event as Stripe lists it (kept 30 days; in the version it was created in)."""
+    try:
+        found = _client().v1.events.retrieve(event_id)
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status == 404:
+            return None
+        raise _translate(exc) from exc
+    except stripe.StripeError as exc:
+        raise _translate(exc) from exc
+    return as_dict(found)
+
+
+def subscription_plan_id(subscription_id: str) -> int | None:
+    """The monthly gift a subscription was made for (its `monthly_gift_id` metadata)."""
+    found = retrieve_object("subscription", subscription_id)
+    raw = as_dict((found or {}).get("metadata")).get("monthly_gift_id")
+    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+
+
+def payment_intent_for_invoice(invoice_id: str) -> str | None:
+    """The PaymentIntent that paid an invoice, through Stripe's invoice payments."""
+    page = _call(_client().v1.invoice_payments.list,
+                 params={"invoice": invoice_id, "status": "paid", "limit": 10})
+    for payment in page.data:
+        intent = id_of(as_dict(as_dict(payment).get("payment")).get("payment_intent"))
+        if intent:
+            return intent
+    return None

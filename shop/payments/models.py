@@ -10,8 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shop.extensions import BIG_INTEGER, Cents, UTCDateTime, db, utcnow
 
-# processed: acted on; ignored: not ours or nothing to do; unmatched: kept for a retry.
-EVENT_STATUSES = ("received", "processed", "ignored", "unmatched")
+# processed: acted on; ignored: not ours or nothing to do; unmatched: kept for a retry;
+# refused: rendered in an API version the shop does not read, kept for a retry.
+EVENT_STATUSES = ("received", "processed", "ignored", "unmatched", "refused")
 
 
 class StripeEvent(db.Model):  # type: ignore[name-defined]

@@ -13,6 +13,7 @@ from shop.orders import service as orders
 from shop.orders import side_effects
 from shop.orders.models import Order
 from shop.orders.state import move_or_record, record_event
+from shop.payments import client
 from shop.payments.client import CheckoutSession, Invoice, Subscription
 
 log = logging.getLogger(__name__)
@@ -85,10 +86,15 @@ def _order_for_invoice(plan: MonthlyGift, invoice: Invoice) -> Order:
 
 
 def apply_invoice_paid(invoice: Invoice, plan: MonthlyGift, *, source: str) -> Order:
+    """A paid invoice is a gift order of its own, paid, with its payment linked (so staff
+    can refund it). Raises PaymentError when Stripe cannot say which payment paid it."""
     activate(plan, invoice.subscription_id, invoice.customer_id)
     order = _order_for_invoice(plan, invoice)
+    intent = order.stripe_payment_intent_id or invoice.payment_intent_id
+    if intent is None:
+        intent = client.payment_intent_for_invoice(invoice.id)
     orders.mark_paid(order, orders.PaymentReport(
-        session_id=None, payment_intent_id=None, amount_cents=invoice.amount_paid,
+        session_id=None, payment_intent_id=intent, amount_cents=invoice.amount_paid,
         currency=invoice.currency, source=source), actor=ACTOR)
     return order
 

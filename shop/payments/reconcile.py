@@ -7,13 +7,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from shop.extensions import db, utcnow
 from shop.orders.models import Order
 from shop.orders.service import flag_for_review
 from shop.orders.state import OPEN_STATUSES, record_event
 from shop.payments import client
-from shop.payments.events import Handler, process, unmatched_events
+from shop.payments.events import Handler, process, refreshed, unmatched_events
 from shop.payments.service import (
     apply_dispute,
     apply_refunded_charge,
@@ -125,7 +126,11 @@ def reconcile(
 
     for row in unmatched_events():
         report.events_retried += 1
-        process(row, row.payload, handlers)
+        event: dict[str, Any] | None = row.payload
+        if row.status == "refused":  # its version is not read: its object, asked again
+            event = refreshed(row.payload)
+        if event is not None:
+            process(row, event, handlers)
         checkpoint()
     return report
 

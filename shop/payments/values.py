@@ -172,6 +172,9 @@ class Invoice:
     status: str | None
     billing_reason: str | None
     metadata: dict[str, str] = field(default_factory=dict)
+    # Only invoices rendered before 2025-03-31.basil name their payment; later ones are
+    # found through invoice payments.
+    payment_intent_id: str | None = None
 
     @property
     def monthly_gift_id(self) -> int | None:
@@ -189,9 +192,14 @@ class Subscription:
 
 
 def invoice_from_object(obj: Any) -> Invoice:
+    """An invoice in either shape: since API 2025-03-31.basil its subscription and the
+    subscription's metadata sit under `parent.subscription_details`; before, `subscription`
+    and `subscription_details.metadata` were at its top level, with its `payment_intent`."""
     data = as_dict(obj)
-    # Since API 2025-03-31 the subscription and its metadata sit under `parent`.
     details = as_dict(as_dict(data.get("parent")).get("subscription_details"))
+    if not details and data.get("subscription"):
+        details = as_dict(data.get("subscription_details")) | {
+            "subscription": data.get("subscription")}
     return Invoice(
         id=str(data["id"]),
         subscription_id=id_of(details.get("subscription")),
@@ -202,6 +210,7 @@ def invoice_from_object(obj: Any) -> Invoice:
         status=data.get("status"),
         billing_reason=data.get("billing_reason"),
         metadata={str(k): str(v) for k, v in as_dict(details.get("metadata")).items()},
+        payment_intent_id=id_of(data.get("payment_intent")),
     )
 
 
