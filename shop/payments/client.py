@@ -228,6 +228,28 @@ def recent_sessions(since: int, status: str, limit: int = 5000) -> list[Checkout
     return [session_from_object(obj) for obj in objects]
 
 
+def recent_invoices(since: int, status: str, limit: int = 5000) -> list[Invoice]:
+    """Invoices created since `since` (unix seconds) with this status, newest first."""
+    objects = _paged(_client().v1.invoices.list, {"created": {"gte": since}, "status": status},
+                     limit)
+    return [invoice_from_object(obj) for obj in objects]
+
+
+def recent_event_objects(since: int, types: list[str], limit: int = 5000
+                         ) -> list[tuple[str, str, str]]:
+    """(event type, object kind, object id) of Stripe's events of these types since
+    `since`, newest first. Only ids: events keep the version they were made in, so the
+    objects are read again where they matter."""
+    objects = _paged(_client().v1.events.list, {"created": {"gte": since}, "types": types},
+                     limit)
+    found = []
+    for event in objects:
+        data = as_dict(event)
+        obj = as_dict(as_dict(data.get("data")).get("object"))
+        found.append((str(data.get("type")), str(obj.get("object")), str(obj.get("id"))))
+    return found
+
+
 def recent_refunds(since: int, limit: int = 5000) -> list[Refund]:
     objects = _paged(_client().v1.refunds.list, {"created": {"gte": since}}, limit)
     return [refund_from_object(obj) for obj in objects]
@@ -258,6 +280,11 @@ def retrieve_dispute(dispute_id: str) -> Dispute:
 
 def retrieve_invoice(invoice_id: str) -> Invoice:
     return invoice_from_object(_call(_client().v1.invoices.retrieve, invoice_id))
+
+
+def retrieve_subscription(subscription_id: str) -> Subscription | None:
+    found = retrieve_object("subscription", subscription_id)
+    return subscription_from_object(found) if found is not None else None
 
 
 def cancel_subscription(subscription_id: str) -> Subscription:

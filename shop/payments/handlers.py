@@ -92,10 +92,7 @@ def _find_plan(subscription_id: str | None, plan_id: int | None,
     its subscription was linked) is never taken as "not ours" on its own word: Stripe is
     asked for the subscription's metadata first. Raises PaymentError when it cannot be.
     """
-    plan = monthly.find_plan(subscription_id, plan_id)
-    if plan is None and plan_id is None and subscription_id:
-        plan_id = client.subscription_plan_id(subscription_id)
-        plan = monthly.lock_plan(plan_id) if plan_id is not None else None
+    plan, plan_id = monthly.find_plan_asking_stripe(subscription_id, plan_id)
     if plan is None:
         return None, _plan_outcome(plan_id, what)
     return plan, None
@@ -109,7 +106,7 @@ def _subscription_session(event: dict[str, Any], row: StripeEvent) -> Outcome | 
     plan = monthly.find_plan(session.subscription_id, session.monthly_gift_id)
     if plan is None:
         return _plan_outcome(session.monthly_gift_id, "subscription session")
-    changed = monthly.apply_completed_session(session, plan)
+    changed = monthly.apply_completed_session(session, plan, source=f"webhook {row.stripe_id}")
     return Outcome("processed", f"monthly gift {plan.id} is {plan.status}"
                    + ("" if changed else " (unchanged)"))
 

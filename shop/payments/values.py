@@ -175,6 +175,7 @@ class Invoice:
     # Only invoices rendered before 2025-03-31.basil name their payment; later ones are
     # found through invoice payments.
     payment_intent_id: str | None = None
+    attempted: bool = False  # Stripe tried to charge it (an open one: the charge failed)
 
     @property
     def monthly_gift_id(self) -> int | None:
@@ -211,6 +212,7 @@ def invoice_from_object(obj: Any) -> Invoice:
         billing_reason=data.get("billing_reason"),
         metadata={str(k): str(v) for k, v in as_dict(details.get("metadata")).items()},
         payment_intent_id=id_of(data.get("payment_intent")),
+        attempted=bool(data.get("attempted")),
     )
 
 
