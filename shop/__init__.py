@@ -10,8 +10,10 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from shop.config import check_campaign, check_production, derived_settings, load_config
+from shop.config import derived_settings, load_config
+from shop.config_checks import check_config
 from shop.extensions import (
     celery_init_app,
     csrf,
@@ -20,7 +22,6 @@ from shop.extensions import (
     login_manager,
     migrate,
 )
-from shop.payments.versions import check_pinned
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -31,10 +32,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for key, value in derived_settings(dict(app.config)).items():
         if not (config and key in config):
             app.config[key] = value
-    check_production(dict(app.config))
-    check_campaign(dict(app.config))
-    check_pinned(app.config["STRIPE_API_VERSION"])
+    check_config(app.config)
     configure_logging(app)
+    register_proxy(app)
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)
@@ -48,6 +48,19 @@ def configure_logging(app: Flask) -> None:
         logging.basicConfig(
             level=logging.INFO,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+
+
+def register_proxy(app: Flask) -> None:
+    """Trust X-Forwarded-For/-Proto/-Host/-Port from exactly TRUSTED_PROXY_HOPS proxies.
+
+    With 0 (the default) nothing is trusted: a client cannot pick its own address for
+    the rate limits or the logs. Behind nginx alone it is 1 (see deploy/nginx.conf).
+    """
+    hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
+    if hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=0,
         )
 
 
@@ -87,10 +100,12 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
 
 def register_blueprints(app: Flask) -> None:
     # These modules add their pages to the staff blueprint.
+    import shop.staff.audit
     import shop.staff.dashboard
     import shop.staff.monthly
     import shop.staff.notes
-    import shop.staff.units  # noqa: F401
+    import shop.staff.units
+    import shop.staff.users  # noqa: F401
     from shop.campaign.views import bp as campaign_bp
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp

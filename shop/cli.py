@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from shop import jobs
 from shop.campaign.service import refresh_totals
 from shop.catalog.service import seed_winter_campaign
+from shop.config_cli import check_config_command
 from shop.extensions import db, utcnow
 from shop.money import format_money
 from shop.notifications import mailer, statements
@@ -22,6 +23,8 @@ from shop.units.service import close_campaign
 
 
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(check_config_command)
+
     @app.cli.command("seed")
     def seed() -> None:
         """Create or update the demo catalog: the winter campaign."""

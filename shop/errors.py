@@ -7,7 +7,7 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from shop.extensions import db
 
@@ -39,6 +39,12 @@ def _respond(status: int, message: str, code: str) -> ResponseReturnValue:
 
 
 def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error: SecurityError) -> ResponseReturnValue:
+        # A Host outside TRUSTED_HOSTS: no page can be built for it (its links would
+        # point there), so a short plain answer.
+        return "Unknown host.\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> ResponseReturnValue:
         return _respond(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from celery import Task, shared_task
 
 from shop.jobs import RECEIPT_SEND
-from shop.notifications.receipts import receipt_message
+from shop.money import format_money
+from shop.notifications.receipts import amended, receipt_message
 from shop.orders.models import SideEffect
 from shop.orders.side_effects import RECEIPT
 from tasks.side_effects import perform, send_mail
@@ -15,6 +16,9 @@ def _send_receipt(effect: SideEffect) -> tuple[str | None, str]:
     order = effect.order
     assert order is not None  # receipts always belong to an order
     message_id = send_mail(receipt_message(order, attempt=effect.attempts + 1))
+    if amended(order):
+        refunded = format_money(order.refunded_cents, order.currency)
+        return message_id, f"Amended receipt (refunded {refunded}) sent to {order.email}"
     return message_id, f"Receipt sent to {order.email}"
 
 

@@ -121,13 +121,17 @@ def receipt_pdf(order: Order) -> bytes:
     """The donor's receipt for one paid order, as a tax office expects to see it."""
     context = receipt_context(order)
     currency = order.currency
+    title = "Amended receipt" if context["amended"] else "Receipt"
     doc = _Document(
-        title=f"Receipt {context['receipt_number']}",
+        title=f"{title} {context['receipt_number']}",
         author=context["org_name"],
         created=order.paid_at or order.created_at,
     )
     doc.letterhead(context)
-    doc.text_line(f"Receipt number: {context['receipt_number']}", size=14, bold=True)
+    doc.text_line(f"{title} number: {context['receipt_number']}", size=14, bold=True)
+    if context["amended"]:
+        doc.text_line("This receipt replaces the one sent before: part or all of the "
+                      "payment was refunded.")
     doc.gap(2)
     doc.text_line(f"Order: {order.number}")
     doc.text_line(f"Date paid: {context['date']}")
@@ -160,6 +164,15 @@ def receipt_pdf(order: Order) -> bytes:
         doc.wording(context["gift_wording"])
     doc.gap(3)
     doc.amount_row("Total paid", format_money(order.total_cents, currency), size=12, bold=True)
+    if context["amended"]:
+        doc.amount_row("Refunded", format_money(-context["refunded_cents"], currency))
+        doc.amount_row("Kept by the charity", format_money(context["kept_cents"], currency),
+                       size=12, bold=True)
+        if context["kept_goods_cents"]:
+            doc.amount_row("Remains a purchase of care packages",
+                           format_money(context["kept_goods_cents"], currency))
+        if context["kept_gift_cents"]:
+            doc.amount_row("Remains a gift", format_money(context["kept_gift_cents"], currency))
     return doc.render()
 
 

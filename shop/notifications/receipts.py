@@ -8,7 +8,9 @@ from typing import Any
 from flask import current_app, render_template
 
 from shop.donations.links import plan_url
+from shop.money import format_money
 from shop.notifications.mailer import build_message
+from shop.orders.accounting import split
 from shop.orders.models import Order
 
 
@@ -30,10 +32,36 @@ def charity_context() -> dict[str, Any]:
     }
 
 
+def amended(order: Order) -> bool:
+    """True once money went back: the receipt then says what the charity kept."""
+    return (order.refunded_cents or 0) > 0
+
+
+def amendment_context(order: Order) -> dict[str, Any]:
+    """The amended receipt's figures: the original amount, what was refunded, and what
+    remains a purchase of care packages or a gift (shop.orders.accounting decides)."""
+    money = split(order)
+    words = []
+    if money.goods:
+        words.append(f"{format_money(money.goods, order.currency)} remains a purchase of "
+                     "care packages")
+    if money.gift:
+        words.append(f"{format_money(money.gift, order.currency)} remains a gift")
+    return {
+        "amended": amended(order),
+        "original_cents": money.gross,
+        "refunded_cents": money.refunded,
+        "kept_cents": money.net,
+        "kept_goods_cents": money.goods,
+        "kept_gift_cents": money.gift,
+        "kept_words": "; ".join(words) or "Nothing remains: the order was refunded in full",
+    }
+
+
 def receipt_context(order: Order) -> dict[str, Any]:
     packages = order.package_lines
     gifts = order.donation_lines
-    return charity_context() | {
+    return charity_context() | amendment_context(order) | {
         "order": order,
         "receipt_number": receipt_number(order),
         "greeting_name": order.name or "friend",
@@ -58,7 +86,9 @@ def receipt_message(order: Order, *, attempt: int) -> EmailMessage:
     domain = current_app.config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
     return build_message(
         to=order.email,
-        subject=f"Your receipt from {context['org_name']} (order {order.number})",
+        subject=(f"Your amended receipt from {context['org_name']} (order {order.number})"
+                 if context["amended"] else
+                 f"Your receipt from {context['org_name']} (order {order.number})"),
         text=render_template("email/receipt.txt", **context),
         html=render_template("email/receipt.html", **context),
         # The same id on a retry lets mail systems drop a duplicate of the same attempt.

@@ -14,6 +14,7 @@ from shop.cart.models import Cart
 from shop.extensions import db, utcnow
 from shop.money import format_money
 from shop.orders import side_effects
+from shop.orders.accounting import FEE_LINE_NAME
 from shop.orders.models import Order, OrderLine
 from shop.orders.state import OPEN_STATUSES, PAID_STATUSES, move_or_record, record_event
 from shop.units import service as units
@@ -110,7 +111,7 @@ def gift_lines(
     specs = [LineSpec(kind="donation", name=name, unit_price_cents=amount_cents,
                       dedication_type=kind, dedication_name=who, dedication_email=email)]
     if fee_cents:
-        specs.append(LineSpec(kind="donation", name="Processing fee, covered by you",
+        specs.append(LineSpec(kind="donation", name=FEE_LINE_NAME,
                               unit_price_cents=fee_cents))
     return specs
 

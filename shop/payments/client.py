@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 import stripe
@@ -59,7 +60,11 @@ class PaymentRequestRejected(PaymentError):
 
 
 class WebhookSignatureError(Exception):
-    """The webhook's signature is missing, wrong or too old."""
+    """The webhook's signature is missing, wrong, too old or in the future."""
+
+
+class WebhookLivemodeError(WebhookSignatureError):
+    """A correctly signed event of the other mode (test vs live) than the shop's key."""
 
 
 def _client() -> stripe.StripeClient:
@@ -158,23 +163,68 @@ def retrieve_checkout_session(session_id: str) -> CheckoutSession:
     return session_from_object(session)
 
 
+def key_is_live(secret_key: str) -> bool:
+    """Whether a Stripe secret key acts on live money (`sk_live_`, `rk_live_`)."""
+    return secret_key.startswith(("sk_live_", "rk_live_"))
+
+
+def _signed_at(signature: str) -> int | None:
+    """The `t=` timestamp of a Stripe-Signature header (unix seconds), if it has one."""
+    for part in signature.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isdigit():
+            return int(value)
+    return None
+
+
 def verify_webhook(payload: bytes, signature: str | None) -> dict[str, Any]:
-    """Check the Stripe-Signature header on the raw body; return the event as a dict."""
-    secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
+    """Check the Stripe-Signature header on the raw body; return the event as a dict.
+
+    Raises WebhookSignatureError when the signature is missing or wrong, older than
+    STRIPE_WEBHOOK_TOLERANCE seconds or more than that in the future (Stripe's library
+    checks only the past), or when the event's `livemode` is not the mode of
+    STRIPE_SECRET_KEY (a test event sent to a live shop, or the reverse). Raises
+    ValueError when the signed body is not a Stripe event (not a JSON object with a
+    string `id` and `type` and an object `data.object`).
+    """
+    config = current_app.config
+    secret = config["STRIPE_WEBHOOK_SECRET"]
+    tolerance = int(config["STRIPE_WEBHOOK_TOLERANCE"])
     if not signature:
         raise WebhookSignatureError("missing Stripe-Signature header")
     try:
-        stripe.Webhook.construct_event(
-            payload, signature, secret, tolerance=current_app.config["STRIPE_WEBHOOK_TOLERANCE"]
-        )
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("the body is not UTF-8") from None
+    try:
+        # Only the signature: the library's own parsing fails on JSON that is not an object.
+        stripe.WebhookSignature.verify_header(text, signature, secret, tolerance)
     except stripe.SignatureVerificationError as exc:
         raise WebhookSignatureError(str(exc)) from exc
+    now = time.time()
+    signed_at = _signed_at(signature)
+    if signed_at is not None and signed_at > now + tolerance:
+        raise WebhookSignatureError(f"signature timestamp {signed_at} is in the future")
     # The signature covers these exact bytes; keep them as plain JSON, not Stripe objects.
-    data = json.loads(payload)
-    if not isinstance(data, dict) or not data.get("id") or not data.get("type"):
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("the body is not a JSON object")
+    if not isinstance(data.get("id"), str) or not isinstance(data.get("type"), str):
+        raise ValueError("not a Stripe event")
+    if not data["id"] or not data["type"] or len(data["id"]) > 255:
         raise ValueError("not a Stripe event")
     if not isinstance(data.get("data"), dict) or not isinstance(data["data"].get("object"), dict):
         raise ValueError("the event has no data.object")
+    created = data.get("created")
+    if created is not None and (not isinstance(created, int) or isinstance(created, bool)):
+        raise ValueError("the event's created is not a timestamp")
+    if isinstance(created, int) and created > now + tolerance:
+        raise WebhookSignatureError(f"event created {created} is in the future")
+    livemode = data.get("livemode")
+    if livemode is not None and livemode is not key_is_live(config["STRIPE_SECRET_KEY"]):
+        mode = "live" if livemode else "test"
+        raise WebhookLivemodeError(f"a {mode}-mode event sent to a shop using "
+                                   f"{'test' if mode == 'live' else 'live'}-mode keys")
     return data
 
 

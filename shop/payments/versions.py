@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import re
 
-from shop.config import DEFAULT_STRIPE_API_VERSION, ConfigError
-
 # Majors whose events the shop reads: acacia (from 2024-09-30) up to endive.
 UNDERSTOOD_MAJORS = ("acacia", "basil", "clover", "dahlia", "endive")
 _VERSION = re.compile(r"^(\d{4}-\d{2}-\d{2})\.([a-z]+)$")
@@ -31,11 +29,3 @@ def understood(version: str | None) -> bool:
     match = _VERSION.match(version or "")
     return match is not None and match.group(2) in UNDERSTOOD_MAJORS
 
-
-def check_pinned(version: str) -> None:
-    """Refuse to start pinned to a version whose events the shop cannot read."""
-    if not understood(version):
-        raise ConfigError(
-            f"STRIPE_API_VERSION {version!r} is not a version the shop reads events of: use "
-            f"a named version of {', '.join(UNDERSTOOD_MAJORS)}, such as "
-            f"{DEFAULT_STRIPE_API_VERSION}")

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from shop.extensions import csrf, db, limiter
-from shop.payments.client import PaymentError, WebhookSignatureError, verify_webhook
+from shop.payments.client import (
+    PaymentError,
+    WebhookLivemodeError,
+    WebhookSignatureError,
+    verify_webhook,
+)
 from shop.payments.events import receive_event
 from shop.payments.handlers import HANDLERS
 
@@ -22,18 +28,36 @@ def _error(code: str, message: str, status: int) -> ResponseReturnValue:
     return jsonify(error={"code": code, "message": message}), status
 
 
+def _read_body(limit: int) -> bytes:
+    """The raw body, refused with 413 above `limit` bytes before more than that is read.
+
+    A Content-Length above it is refused without reading; a chunked body is read at most
+    `limit` + 1 bytes (werkzeug stops there; the extra byte tells "over" from "exactly").
+    """
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge()
+    request.max_content_length = limit + 1
+    payload = request.get_data(cache=False)
+    if len(payload) > limit:
+        raise RequestEntityTooLarge()
+    return payload
+
+
 @bp.post("/stripe/webhook")
 @csrf.exempt
 @limiter.exempt
 def stripe_webhook() -> ResponseReturnValue:
-    payload = request.get_data(cache=False)
+    payload = _read_body(current_app.config["WEBHOOK_MAX_BYTES"])
     try:
         event = verify_webhook(payload, request.headers.get("Stripe-Signature"))
+    except WebhookLivemodeError as exc:
+        log.warning("stripe webhook refused: %s", exc)
+        return _error("livemode_mismatch", f"Refused: {exc}.", 400)
     except WebhookSignatureError as exc:
         log.warning("stripe webhook refused: %s", exc)
         return _error("bad_signature", "The Stripe-Signature header did not verify.", 400)
-    except ValueError:
-        log.warning("stripe webhook refused: body is not a Stripe event")
+    except ValueError as exc:
+        log.warning("stripe webhook refused: body is not a Stripe event (%s)", exc)
         return _error("malformed_event", "The body is not a Stripe event.", 400)
     try:
         outcome = receive_event(event, HANDLERS)

@@ -1,4 +1,5 @@
-"""Who is logged in: the user loader, the answer without a session, the manager check."""
+"""Who is logged in: the user loader, the answer without a session, the role checks, and
+the audit entry for what the logged-in person did."""
 
 from __future__ import annotations
 
@@ -7,31 +8,49 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import abort, jsonify, redirect, request, url_for
+from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from shop.audit import service as audit
+from shop.audit.models import AuditEntry
 from shop.errors import MESSAGES
 from shop.extensions import db, login_manager
+from shop.staff import sessions
 from shop.staff.models import StaffUser
 
 F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
 
 
+ENDED_MESSAGES = {
+    "idle": "Your session ended after a while without activity; please log in again.",
+    "expired": "Your session reached its time limit; please log in again.",
+    "deactivated": "Your session has ended; please log in again.",
+    "role changed": "Your role changed, so your session ended; please log in again.",
+    "password changed": "Your password changed, so your session ended; please log in again.",
+}
+
+
 @login_manager.user_loader
-def load_user(user_id: str) -> StaffUser | None:
-    try:
-        user = db.session.get(StaffUser, int(user_id))
-    except (TypeError, ValueError):
-        return None
-    return user if user is not None and user.active else None
+def load_user(token: str) -> StaffUser | None:
+    """Flask-Login's id is the staff session's token: a session ended on the server (logout,
+    idle, deactivated account) no longer loads, whatever the cookie says."""
+    resumed = sessions.resume(str(token or ""))
+    if resumed.ended:
+        g.staff_session_ended = resumed.ended
+    return resumed.user
 
 
 @login_manager.unauthorized_handler
 def unauthorized() -> ResponseReturnValue:
     """A browser goes to the login page; a script or a download gets 401 JSON."""
+    ended = g.pop("staff_session_ended", None)
+    if ended:
+        db.session.commit()  # keep why the session ended (an idle one is closed now)
     if not request.accept_mimetypes.accept_html:
         return jsonify(error={"code": "login_required", "message": MESSAGES[401]}), 401
+    if ended in ENDED_MESSAGES:
+        flash(ENDED_MESSAGES[ended], "error")
     # Only a page can be come back to; a form post would arrive as a GET.
     next_path = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for("staff.login", next=next_path))
@@ -53,6 +72,32 @@ def manager_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return cast(F, wrapper)
+
+
+def admin_required(view: F) -> F:
+    """Only admins: a manager or viewer gets 403 and nothing changes."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        if not current_user.is_authenticated:
+            return cast(ResponseReturnValue, login_manager.unauthorized())
+        if not current_staff().is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def log_action(action: str, *, target: str = "", order_id: int | None = None,
+               message: str = "", data: dict[str, Any] | None = None,
+               actor: StaffUser | None = None) -> AuditEntry:
+    """Write what the logged-in staff member just did to the audit log (flushed; the
+    view's commit keeps it with the action). The address is the client's as Flask sees
+    it (the real one behind a configured proxy)."""
+    who = actor if actor is not None else current_staff()
+    return audit.record(action, actor=who.email, staff_user_id=who.id,
+                        address=request.remote_addr, target=target, order_id=order_id,
+                        message=message, data=data)
 
 
 def safe_next(target: str | None) -> str | None:

@@ -21,7 +21,8 @@ def register_staff_commands(app: Flask) -> None:
         """Create a staff user, or update an existing one's role and password.
 
         The password comes from the STAFF_PASSWORD environment variable, or is asked
-        for (hidden, twice) when that is not set. At least 10 characters.
+        for (hidden, twice) when that is not set. At least 12 characters, not a common one
+        (NIST SP 800-63B; see shop/staff/passwords.py).
         """
         if role.strip().lower() not in ROLES:
             raise click.ClickException(

@@ -6,7 +6,7 @@ import secrets
 
 from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from shop.forms import ShopForm
 from shop.staff.service import MAX_TRACKING_NOTE
@@ -37,7 +37,11 @@ class ActionForm(ShopForm):
 
 
 class RefundForm(ShopForm):
-    amount = StringField("Amount to refund (blank: everything left)")
+    """Both steps of a refund: the review (no `confirm`) and the confirmation."""
+
+    amount = StringField("Amount to refund",
+                         validators=[DataRequired(message="Please enter the amount to refund, "
+                                                          "e.g. 80.08.")])
     reason = SelectField(
         "Reason",
         choices=[SelectChoice("requested_by_customer", "Requested by the donor"),
@@ -47,3 +51,30 @@ class RefundForm(ShopForm):
     )
     # A fresh token per rendered form: a double-clicked refund is asked for once.
     form_token = HiddenField(default=lambda: secrets.token_urlsafe(24))
+    # "yes" only on the review page's button: without it nothing is refunded.
+    confirm = HiddenField()
+    # The refunds the review saw (shop.payments.refunds.marker).
+    seen = HiddenField()
+
+
+ROLE_CHOICES = [SelectChoice("viewer", "Viewer: looks only"),
+                SelectChoice("manager", "Manager: ships, refunds, edits the catalog"),
+                SelectChoice("admin", "Admin: everything, and the staff accounts")]
+
+
+class InviteForm(ShopForm):
+    email = StringField("Email", validators=[DataRequired(message="Please enter an email."),
+                                             Length(max=320)])
+    role = SelectField("Role", choices=ROLE_CHOICES, default="viewer")
+
+
+class RoleForm(ShopForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class AcceptInviteForm(ShopForm):
+    password = PasswordField("Password (at least 12 characters)",
+                             validators=[DataRequired(message="Please choose a password.")])
+    confirm = PasswordField("The same password again",
+                            validators=[EqualTo("password",
+                                                message="The two passwords differ.")])

@@ -1,11 +1,12 @@
-"""StaffUser: who may log in to the staff area, and what they may do there."""
+"""StaffUser, StaffSession, LoginThrottle: who may log in to the staff area, what they may
+do there, the sessions they hold, and the failed logins that lock an account or address."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from shop.extensions import UTCDateTime, db, utcnow
@@ -27,6 +28,27 @@ class StaffUser(UserMixin, db.Model):  # type: ignore[name-defined]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who invited this person from /staff/users (empty for accounts made on the command line).
+    invited_by: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    # An invitation not yet accepted: the SHA-256 of its one-time token, and its deadline.
+    invite_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    invite_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def session_token(self) -> str | None:
+        """The staff session this request runs in (not a column): Flask-Login keeps its
+        token in the signed cookie instead of the user id, so ending the session on the
+        server ends it."""
+        return self.__dict__.get("_session_token")
+
+    @session_token.setter
+    def session_token(self, token: str | None) -> None:
+        self.__dict__["_session_token"] = token
+
+    def get_id(self) -> str:
+        if not self.session_token:
+            raise RuntimeError("a staff user is logged in only through a staff session")
+        return self.session_token
 
     @validates("email")
     def _lowercase_email(self, _key: str, value: str) -> str:
@@ -40,5 +62,49 @@ class StaffUser(UserMixin, db.Model):  # type: ignore[name-defined]
     def can_act(self) -> bool:
         return self.role in ACTING_ROLES
 
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
     def __repr__(self) -> str:
         return f"<StaffUser {self.email} ({self.role})>"
+
+
+class StaffSession(db.Model):  # type: ignore[name-defined]
+    """One login: the cookie carries a random token, the database only its SHA-256.
+
+    Logging out, deactivating the account or idling past the limit ends it here, so a
+    copied cookie stops working at once.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # logout, idle, expired, deactivated, role changed, password changed
+    ended_reason: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+
+class LoginThrottle(db.Model):  # type: ignore[name-defined]
+    """Failed logins of one account (by email) or one address, and its lockout."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (
+        UniqueConstraint("scope", "key", name="uq_login_throttles_scope_key"),
+        CheckConstraint("scope in ('account', 'address')", name="scope"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str] = mapped_column(String(320))
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

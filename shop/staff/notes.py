@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from shop.extensions import db
 from shop.orders import notes_review
 from shop.orders.side_effects import notes_awaiting_approval
-from shop.staff.auth import current_staff, manager_required, safe_next
+from shop.staff.auth import current_staff, log_action, manager_required, safe_next
 from shop.staff.views import bp
 
 
@@ -39,6 +39,8 @@ def _decide_note(line_id: int, decision: notes_review.Decision) -> ResponseRetur
         message += " The packing order is on its way to the partner."
     elif notes_awaiting_approval(order):
         message += " Another note on this order still waits."
+    log_action(f"note.{decision}", target=number or "", order_id=order.id, message=message,
+               data={"line_id": line_id})
     db.session.commit()  # the released packing order is handed over after this commit
     flash(message, "success")
     return redirect(back, code=303)

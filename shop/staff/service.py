@@ -6,28 +6,38 @@ Like every service, these functions change and flush; the view or command commit
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shop.extensions import db, utcnow
+from shop.money import format_money
 from shop.orders.models import Order, OrderEvent, SideEffect
 from shop.orders.service import lock_order_where
-from shop.orders.side_effects import PACKING_ORDER, RECEIPT, send_again
-from shop.orders.state import STATUS_LABELS, IllegalTransition, set_status
+from shop.orders.side_effects import (
+    PACKING_ORDER,
+    RECEIPT,
+    notes_awaiting_approval,
+    send_again,
+)
+from shop.orders.state import STATUS_LABELS, IllegalTransition, can_move, set_status
+from shop.staff import sessions
 from shop.staff.models import ROLES, StaffUser
+from shop.staff.passwords import normalize as normalize_password
+from shop.staff.passwords import password_problem
 
-MIN_PASSWORD_LENGTH = 10
 INCORRECT_LOGIN = "Email or password is incorrect."
 PER_PAGE = 50
 KINDS = ("package", "donation", "mixed")
@@ -55,6 +65,14 @@ class ActionRefused(Exception):
 # --- accounts -------------------------------------------------------------------------
 
 
+def mask_email(email: str) -> str:
+    """"dana@example.org" -> "d***@example.org": enough to recognise, not to copy."""
+    local, at, domain = (email or "").partition("@")
+    if not at:
+        return "***"
+    return f"{local[:1]}***@{domain}"
+
+
 def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 
@@ -71,12 +89,10 @@ def create_or_update_staff(email: str, role: str, password: str) -> tuple[StaffU
     role = (role or "").strip().lower()
     if role not in ROLES:
         raise StaffError(f"Unknown role {role!r}: choose one of {', '.join(ROLES)}.")
-    if not password:
-        raise StaffError("The password is empty.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise StaffError(f"The password is too short: use at least {MIN_PASSWORD_LENGTH} "
-                         "characters.")
-    password_hash = generate_password_hash(password, method="scrypt")
+    problem = password_problem(password, email=address, org_name=org_name())
+    if problem:
+        raise StaffError(problem)
+    password_hash = hash_password(password)
     user = db.session.scalar(select(StaffUser).where(StaffUser.email == address))
     created = user is None
     if user is None:
@@ -89,10 +105,123 @@ def create_or_update_staff(email: str, role: str, password: str) -> tuple[StaffU
     return user, created
 
 
+def org_name() -> str:
+    return str(current_app.config.get("ORG_NAME") or "")
+
+
+def hash_password(password: str) -> str:
+    """scrypt of the NFKC form, so the same password typed another way still matches."""
+    return generate_password_hash(normalize_password(password), method="scrypt")
+
+
+INVITE_DAYS = 7
+UNUSABLE_PASSWORD = "!"  # noqa: S105 - no hash matches it: an invited account has none yet
+
+
+def _valid_email(email: str) -> str:
+    address = normalize_email(email)
+    if len(address) > 320:
+        raise StaffError("That email address is too long (320 characters at most).")
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise StaffError(f"{email!r} is not a valid email address: {exc}") from exc
+    return address
+
+
+def _valid_role(role: str) -> str:
+    value = (role or "").strip().lower()
+    if value not in ROLES:
+        raise StaffError(f"Unknown role {role!r}: choose one of {', '.join(ROLES)}.")
+    return value
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite_staff(email: str, role: str, *, inviter: str) -> tuple[StaffUser, str]:
+    """A new account that can log in once its owner chooses a password through the
+    returned one-time token (valid INVITE_DAYS). An existing account is refused."""
+    address = _valid_email(email)
+    role = _valid_role(role)
+    if find_staff(address) is not None:
+        raise StaffError(f"{address} already has an account; change its role below.")
+    token = secrets.token_urlsafe(32)
+    user = StaffUser(email=address, role=role, password_hash=UNUSABLE_PASSWORD, active=True,
+                     invited_by=inviter, invite_token_hash=_token_hash(token),
+                     invite_expires_at=utcnow() + timedelta(days=INVITE_DAYS))
+    db.session.add(user)
+    db.session.flush()
+    return user, token
+
+
+def find_invite(token: str) -> StaffUser | None:
+    """The account an unexpired invitation token belongs to."""
+    if not token or len(token) > 100:
+        return None
+    user = db.session.scalar(
+        select(StaffUser).where(StaffUser.invite_token_hash == _token_hash(token)))
+    if user is None or not user.active or user.invite_expires_at is None \
+            or user.invite_expires_at < utcnow():
+        return None
+    return user
+
+
+def accept_invite(user: StaffUser, password: str) -> None:
+    """The invited person's password (800-63B rules); the token is spent."""
+    problem = password_problem(password, email=user.email, org_name=org_name())
+    if problem:
+        raise StaffError(problem)
+    user.password_hash = hash_password(password)
+    user.invite_token_hash = None
+    user.invite_expires_at = None
+
+
+def active_admins() -> int:
+    return int(db.session.scalar(
+        select(func.count(StaffUser.id)).where(StaffUser.role == "admin",
+                                               StaffUser.active.is_(True))) or 0)
+
+
+def change_role(user: StaffUser, role: str, *, by: StaffUser) -> str:
+    """Set the role; the previous one is returned. The last admin stays an admin."""
+    role = _valid_role(role)
+    previous = user.role
+    if previous == "admin" and role != "admin" and user.active and active_admins() <= 1:
+        raise StaffError("This is the only admin: make someone else an admin first.")
+    user.role = role
+    return previous
+
+
+def set_active(user: StaffUser, active: bool, *, by: StaffUser) -> int:
+    """Deactivate (every open session ends at once; the count is returned) or reactivate."""
+    if not active:
+        if user.id == by.id:
+            raise StaffError("You cannot deactivate your own account.")
+        if user.role == "admin" and user.active and active_admins() <= 1:
+            raise StaffError("This is the only admin: make someone else an admin first.")
+        user.active = False
+        return sessions.end_all(user, "deactivated")
+    user.active = True
+    return 0
+
+
+def all_staff() -> Sequence[StaffUser]:
+    return db.session.scalars(select(StaffUser).order_by(StaffUser.email)).all()
+
+
 @cache
 def _dummy_hash() -> str:
     """A hash to check unknown emails against, so they take as long as known ones."""
     return generate_password_hash(secrets.token_urlsafe(16), method="scrypt")
+
+
+def find_staff(email: str) -> StaffUser | None:
+    address = normalize_email(email)
+    if not address or len(address) > 320:
+        return None
+    return db.session.scalar(select(StaffUser).where(StaffUser.email == address))
 
 
 def authenticate(email: str, password: str) -> StaffUser | None:
@@ -104,7 +233,8 @@ def authenticate(email: str, password: str) -> StaffUser | None:
     if user is None:
         check_password_hash(_dummy_hash(), password or "")
         return None
-    if not check_password_hash(user.password_hash, password or "") or not user.active:
+    if not check_password_hash(user.password_hash, normalize_password(password)) \
+            or not user.active:
         return None
     user.last_login_at = utcnow()
     return user
@@ -275,26 +405,58 @@ def _state_words(order: Order) -> str:
     return STATUS_LABELS.get(order.status, order.status).lower()
 
 
+def ship_refusal(order: Order) -> str | None:
+    """Why staff may not mark this order shipped, or None when they may.
+
+    Only an order that ships something of its own: not a gift, not packages that travel
+    in a unit's packing order (the unit ships), not while a note waits for review or a
+    dispute holds it, and only once the partner has its packing order.
+    """
+    number = order.number
+    if not order.own_package_lines:
+        if order.unit_package_lines:
+            return (f"Order {number} cannot be marked shipped: its packages travel with a "
+                    "unit, and the unit's packing order ships them (see Units).")
+        return f"Order {number} cannot be marked shipped: it is a gift, nothing ships."
+    if order.status == "fulfilled":
+        return f"Order {number} is already marked shipped."
+    if order.status == "needs_review":
+        return f"Order {number} is under review; resolve the review before shipping it."
+    if order.status == "disputed":
+        return f"Order {number} cannot be marked shipped: a dispute holds it."
+    if notes_awaiting_approval(order):
+        return (f"Order {number} cannot be marked shipped: a note of support waits for "
+                "approval.")
+    if not can_move(order.status, "fulfilled"):
+        return (f"Order {number} cannot be marked shipped: it is {_state_words(order)}. "
+                "Only a paid order can be shipped.")
+    packing = order.side_effect(PACKING_ORDER)
+    if packing is None or packing.status != "done":
+        state = packing.status if packing is not None else "not made"
+        return (f"Order {number} cannot be marked shipped: its packing order has not reached "
+                f"the partner (it is {state}).")
+    return None
+
+
 def mark_shipped(order: Order, tracking_note: str | None, actor: str) -> OrderEvent:
-    """Paid -> fulfilled; the tracking note goes on the timeline."""
+    """Paid -> fulfilled; the tracking note goes on the timeline. ActionRefused otherwise."""
     note = (tracking_note or "").strip()
     if len(note) > MAX_TRACKING_NOTE:
         raise ActionRefused(f"The tracking note is too long ({MAX_TRACKING_NOTE} characters "
                             "at most).")
+    refusal = ship_refusal(order)
+    if refusal is not None:
+        raise ActionRefused(refusal)
     reason = "Marked shipped" + (f". Tracking: {note}" if note else "")
     try:
         return set_status(order, "fulfilled", reason=reason, actor=actor,
                           data={"tracking_note": note} if note else None)
-    except IllegalTransition as exc:
-        if order.status == "fulfilled":
-            message = f"Order {order.number} is already marked shipped."
-        elif order.status == "needs_review":
-            message = (f"Order {order.number} is under review; resolve the review before "
-                       "shipping it.")
-        else:
-            message = (f"Order {order.number} cannot be marked shipped: it is "
-                       f"{_state_words(order)}. Only a paid order can be shipped.")
-        raise ActionRefused(message) from exc
+    except IllegalTransition as exc:  # pragma: no cover - ship_refusal checked the move
+        raise ActionRefused(f"Order {number_of(order)} cannot be marked shipped.") from exc
+
+
+def number_of(order: Order) -> str:
+    return order.number or f"order {order.id}"
 
 
 def resend_receipt(order: Order, actor: str) -> SideEffect:
@@ -303,7 +465,11 @@ def resend_receipt(order: Order, actor: str) -> SideEffect:
     if effect is None:
         raise ActionRefused(f"Order {order.number} has no receipt to send: it is "
                             f"{_state_words(order)} and was never paid.")
-    send_again(effect, actor=actor, reason="sent again at staff request")
+    reason = "sent again at staff request"
+    if order.refunded_cents:
+        reason = (f"amended receipt (refunded {format_money(order.refunded_cents, order.currency)}"
+                  f" of {format_money(order.total_cents, order.currency)}) {reason}")
+    send_again(effect, actor=actor, reason=reason)
     return effect
 
 

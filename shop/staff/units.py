@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from shop.extensions import db
-from shop.staff.auth import current_staff, manager_required
+from shop.staff.auth import current_staff, log_action, manager_required
 from shop.staff.forms import ActionForm
 from shop.staff.views import bp
 from shop.units import service as units
@@ -35,6 +35,8 @@ def _act(number: int, action: str) -> ResponseReturnValue:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("staff.unit_list"), code=303)
+    log_action("unit.ship" if action == "ship" else "unit.retry_packing_order",
+               target=f"Unit {number}", message=message)
     db.session.commit()  # the task is handed over after this commit
     flash(message, "success")
     return redirect(url_for("staff.unit_list"), code=303)

@@ -57,6 +57,7 @@ def test_upgrade_then_seed_gives_the_models_schema_and_the_catalog(empty_databas
     assert "bundle unit-ten-pack created" in seeded.stdout
     assert "already up to date" in flask_cli(empty_database, "seed").stdout
 
+    import shop.audit.models
     import shop.campaign.models
     import shop.cart.models
     import shop.catalog.models

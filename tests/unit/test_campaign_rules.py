@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from shop.campaign.service import Campaign, Contribution, Progress, contribution
-from shop.config import ConfigError, check_campaign, load_config
+from shop.config import ConfigError, load_config
+from shop.config_checks import check_campaign
 
 CAMPAIGN = Campaign(
     name="Warm Winter 2026", start=date(2026, 11, 1), end=date(2027, 2, 28),

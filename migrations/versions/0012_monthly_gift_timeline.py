@@ -1,7 +1,7 @@
 """a monthly plan's timeline
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-30 11:00:00.000000
 
 Written by hand.
@@ -13,8 +13,8 @@ import shop.extensions
 
 
 # revision identifiers, used by Alembic.
-revision = '0010'
-down_revision = '0009'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,23 @@
+"""The staff's audit log page (admins): every staff action, newest first."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from flask.typing import ResponseReturnValue
+
+from shop.audit import service as audit
+from shop.staff.auth import admin_required
+from shop.staff.views import bp
+
+
+@bp.get("/audit")
+@admin_required
+def audit_log() -> ResponseReturnValue:
+    actor = (request.args.get("actor") or "").strip()[:320]
+    action = (request.args.get("action") or "").strip()[:60]
+    target = (request.args.get("target") or "").strip()[:320]
+    before = request.args.get("before", type=int)
+    result = audit.page(actor=actor, action=action, target=target, before=before)
+    filters = {k: v for k, v in (("actor", actor), ("action", action), ("target", target)) if v}
+    return render_template("staff/audit.html", result=result, filters=filters,
+                           label=audit.label, actions=sorted(audit.ACTION_LABELS))
