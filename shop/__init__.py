@@ -26,6 +26,7 @@ from shop.extensions import (
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
+    clean_the_edge(app)
     app.config.update(load_config())
     if config:
         app.config.update(config)
@@ -36,11 +37,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(app)
     register_proxy(app)
     register_extensions(app)
+    register_assets(app)
     register_blueprints(app)
     register_cli(app)
     register_error_handlers(app)
     register_template_helpers(app)
     return app
+
+
+def clean_the_edge(app: Flask) -> None:
+    """Query parameters arrive cleaned; a path parameter with a control character is 404.
+
+    Before any blueprint adds its routes: a rule reads its converters when it is added.
+    """
+    from shop.forms import CleanSegmentConverter, ShopRequest
+
+    app.request_class = ShopRequest
+    app.url_map.converters["default"] = CleanSegmentConverter
+    app.url_map.converters["string"] = CleanSegmentConverter
 
 
 def configure_logging(app: Flask) -> None:
@@ -82,6 +96,12 @@ def register_extensions(app: Flask) -> None:
     celery_init_app(app)
 
 
+def register_assets(app: Flask) -> None:
+    from shop.assets import init_assets
+
+    init_assets(app)
+
+
 def _serialize_sqlite_writers(engine: Engine) -> None:
     """SQLite has no row locks: take the write lock at BEGIN so transactions never deadlock."""
 
@@ -113,12 +133,13 @@ def register_blueprints(app: Flask) -> None:
     from shop.donations.views import bp as donations_bp
     from shop.health import bp as health_bp
     from shop.orders.views import bp as orders_bp
+    from shop.pages.views import bp as pages_bp
     from shop.payments.views import bp as payments_bp
     from shop.staff.views import bp as staff_bp
 
     for blueprint in (
         catalog_bp, cart_bp, donations_bp, checkout_bp, orders_bp, payments_bp, health_bp,
-        staff_bp, campaign_bp,
+        staff_bp, campaign_bp, pages_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -136,6 +157,13 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from shop.assets import image_url
+    from shop.campaign.service import bar_width
+    from shop.cart.session import cart_item_count
+    from shop.catalog.service import impact_line
     from shop.money import format_money
 
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["image_url"] = image_url
+    app.jinja_env.globals.update(cart_item_count=cart_item_count, bar_width=bar_width,
+                                 impact_line=impact_line)

@@ -42,7 +42,7 @@ SECRET_SETTINGS = frozenset({
     "FULFILMENT_SECRET", "DATABASE_URL", "REDIS_URL",
 })
 # Comma-separated lists where, unlike other settings, set-but-empty means "none".
-EMPTY_MEANS_NONE = frozenset({"NOTE_BLOCKED_TERMS", "NOTE_REVIEW_TERMS"})
+EMPTY_MEANS_NONE = frozenset({"NOTE_BLOCKED_TERMS", "NOTE_REVIEW_TERMS", "DONATION_IMPACT"})
 
 APP_ENVS = ("development", "production")
 UNIT_PARTIAL_POLICIES = ("ship", "hold")
@@ -64,6 +64,73 @@ def _comma_list(value: Any) -> Any:
         return [" ".join(part.split()) for part in value.split(",") if part.strip()]
     return value
 
+
+def _impact_lines(value: Any) -> Any:
+    """`18=Socks for one soldier|65=One soldier's winter kit` -> {Decimal: text}."""
+    if not isinstance(value, str):
+        return value
+    impacts: dict[str, str] = {}
+    for part in value.split("|"):
+        if not part.strip():
+            continue
+        amount, sep, text = part.partition("=")
+        if not sep or not text.strip() or not amount.strip():
+            raise ValueError("must be AMOUNT=what it does, separated by |, like "
+                             "'18=Warm socks for one soldier|36=A thermal base layer'")
+        impacts[amount.strip()] = " ".join(text.split())
+    return impacts
+
+
+DEFAULT_DONATION_IMPACT = (
+    "18=Warm socks and hand warmers for one soldier"
+    "|36=A thermal base layer for one soldier"
+    "|65=One soldier's whole winter kit"
+    "|100=A winter kit, and more towards the next"
+    "|180=Winter kits for nearly three soldiers"
+)
+
+DEFAULT_ABOUT_TEXT = """\
+{org} sends winter care packages to soldiers on cold duty. Each package holds a fleece
+jacket, a thermal base layer, merino socks, a beanie and neck gaiter, insulated gloves and
+hand warmers, and the personal note of support you write.
+
+You can send one package, a ten-pack that keeps a whole unit warm, or a gift of any amount
+that goes where it is needed most. A single package can also fill a unit together with
+other donors' packages, so the soldiers of one unit are warm at the same time.
+
+{org} is a registered charity, tax ID {tax_id}, at {address}. Payments are taken by
+Stripe; we never see or keep your card number."""
+
+DEFAULT_CONTACT_TEXT = """\
+Questions about an order, a receipt or a monthly gift? Write to us and give your order
+number (it looks like CP-000042) so we can find it quickly. We answer within two working
+days."""
+
+DEFAULT_PRIVACY_TEXT = """\
+We keep what we need to send your package and your receipt: your name, your email address,
+what you chose, your note of support and, for a dedication, the name and email address you
+gave us. Your card details go to Stripe and never reach us.
+
+We use your email address for your receipt, for messages about your order or monthly gift,
+and for a statement of your giving once a year. We do not sell or share it, and we send no
+marketing.
+
+Your note is printed and packed with the package. Our packing partner sees the note and
+the order number, never your email address or card.
+
+To see, correct or delete what we hold about you, write to {email}. We keep receipts for
+as long as tax law requires."""
+
+DEFAULT_REFUND_POLICY_TEXT = """\
+If something went wrong with your order or gift, write to {email} within 30 days with your
+order number and we will refund it through Stripe to the card you paid with. A refund
+shows on your statement within 5 to 10 working days, and we email you when it is done.
+
+A package already packed and on its way to soldiers cannot be called back, but we will
+still refund it if you ask within 30 days.
+
+A monthly gift can be cancelled at any time from the link in its receipt; no further
+payments are taken."""
 
 CommaList = Annotated[list[str], NoDecode]
 DecimalList = Annotated[list[Decimal], NoDecode]
@@ -93,6 +160,15 @@ class Settings(BaseSettings):
     ORG_NAME: str = "Warm Hands for Soldiers"
     ORG_TAX_ID: str = "00-0000000"
     ORG_ADDRESS: str = "1 Example Street, Springfield"
+    ORG_EMAIL: str = "hello@example.org"
+    ORG_PHONE: str = ""
+    # The charity's pages (/about, /contact, /privacy, /refund-policy): paragraphs
+    # separated by a blank line; {org}, {tax_id}, {address}, {email} and {phone} are
+    # filled in. The defaults describe the shop as built; set your own words.
+    ABOUT_TEXT: str = DEFAULT_ABOUT_TEXT
+    CONTACT_TEXT: str = DEFAULT_CONTACT_TEXT
+    PRIVACY_TEXT: str = DEFAULT_PRIVACY_TEXT
+    REFUND_POLICY_TEXT: str = DEFAULT_REFUND_POLICY_TEXT
     # Receipts: goods delivered to soldiers and gifts are acknowledged differently.
     RECEIPT_PACKAGE_WORDING: str = (
         "Care packages are goods that {org} delivers to soldiers on your behalf; you "
@@ -126,6 +202,9 @@ class Settings(BaseSettings):
     # Preset gift amounts on the donation form, in the major unit.
     DONATION_PRESETS: DecimalList = [Decimal("18"), Decimal("36"), Decimal("100"),
                                      Decimal("180")]
+    # What each preset amount does, on its tile: "36=A thermal base layer|...".
+    DONATION_IMPACT: Annotated[dict[Decimal, str], NoDecode] = Field(
+        default_factory=lambda: _impact_lines(DEFAULT_DONATION_IMPACT))
     # What covering the processing fee adds: FEE_PERCENT % plus FEE_FIXED_CENTS.
     FEE_PERCENT: Decimal = Field(Decimal("2.9"), ge=0, lt=50, allow_inf_nan=False)
     FEE_FIXED_CENTS: int = Field(30, ge=0)
@@ -198,6 +277,11 @@ class Settings(BaseSettings):
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         return _comma_list(value)
+
+    @field_validator("DONATION_IMPACT", mode="before")
+    @classmethod
+    def _split_impacts(cls, value: Any) -> Any:
+        return _impact_lines(value)
 
     @field_validator("APP_ENV", "UNIT_PARTIAL_POLICY", "CURRENCY", mode="before")
     @classmethod

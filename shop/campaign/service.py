@@ -7,16 +7,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from shop.campaign.models import CampaignTotals
 from shop.extensions import db, utcnow
 from shop.orders.models import Order
-
-# Money that arrived and stayed. Not counted: needs_review (staff have not accepted it),
-# disputed (the bank holds it), dispute_lost and refunded (it went back).
-COUNTED_STATUSES = ("paid", "fulfilled", "partially_refunded")
+from shop.orders.state import COUNTED_IN_CAMPAIGN
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ class Campaign:
     def counts(self, status: str, paid_at: datetime | None, currency: str) -> bool:
         """Whether an order with this status and payment time counts towards the goal."""
         return (
-            status in COUNTED_STATUSES
+            status in COUNTED_IN_CAMPAIGN
             and paid_at is not None
             and self.starts_at <= paid_at < self.ends_before
             and currency == self.currency
@@ -87,20 +85,21 @@ def contribution(campaign: Campaign, *, status: str, paid_at: datetime | None, c
     return Contribution(packages, total_cents - refunded_cents)
 
 
-def _counted_sums(campaign: Campaign) -> tuple[int, int]:
-    """The same rule as contribution(), as one aggregate query over the orders."""
+def _counted_sums(campaign: Campaign) -> tuple[int, int, int]:
+    """The same rule as contribution(), as one aggregate query: packages, money, gifts."""
     row = db.session.execute(
         db.select(
             func.coalesce(func.sum(Order.packages), 0),
             func.coalesce(func.sum(Order.total_cents - Order.refunded_cents), 0),
+            func.count(Order.id),
         ).where(
-            Order.status.in_(COUNTED_STATUSES),
+            Order.status.in_(COUNTED_IN_CAMPAIGN),
             Order.paid_at >= campaign.starts_at,
             Order.paid_at < campaign.ends_before,
             Order.currency == campaign.currency,
         )
     ).one()
-    return int(row[0]), int(row[1])
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 def _lock_totals_row(campaign: Campaign) -> CampaignTotals:
@@ -117,7 +116,7 @@ def _lock_totals_row(campaign: Campaign) -> CampaignTotals:
     try:
         with db.session.begin_nested():
             row = CampaignTotals(name=campaign.name, currency=campaign.currency,
-                                 packages_funded=0, raised_cents=0)
+                                 packages_funded=0, raised_cents=0, gifts=0)
             db.session.add(row)
     except IntegrityError:
         # Another transaction created it first; wait for it, then use it.
@@ -132,17 +131,55 @@ def refresh_totals() -> CampaignTotals:
     campaign = current_campaign()
     row = _lock_totals_row(campaign)
     db.session.flush()
-    row.packages_funded, row.raised_cents = _counted_sums(campaign)
+    row.packages_funded, row.raised_cents, row.gifts = _counted_sums(campaign)
     row.currency = campaign.currency
     row.refreshed_at = utcnow()
     db.session.flush()
     return row
 
 
+_RECOUNT = "shop_campaign_recount"
+
+
+def request_recount(session: Session | None = None) -> None:
+    """The campaign's money changed in this transaction: recount once, just before commit.
+
+    However many orders a transaction moves, the totals row is locked and recounted
+    once, last (after the orders, units and side effects it locked), so the lock order
+    stays the one shop.units.service describes.
+    """
+    (session or db.session()).info[_RECOUNT] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _recount_before_commit(session: Session) -> None:
+    if session.in_nested_transaction() or not session.info.pop(_RECOUNT, False):
+        return
+    refresh_totals()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, previous_transaction: object) -> None:
+    if not session.in_transaction():
+        session.info.pop(_RECOUNT, None)
+
+
 def cached_totals(campaign: Campaign) -> CampaignTotals | None:
     return db.session.scalar(
         db.select(CampaignTotals).where(CampaignTotals.name == campaign.name)
     )
+
+
+# The narrowest a bar is drawn once anything is funded, in percent of its width, so the
+# first packages of a large goal (0.3%) still show as a visible start.
+MIN_VISIBLE_PERCENT = 2.0
+
+
+def bar_width(value: int, goal: int) -> float:
+    """The filled share of a progress bar in percent (0-100), never invisible above zero."""
+    if value <= 0 or goal <= 0:
+        return 0.0
+    return round(min(100.0, max(MIN_VISIBLE_PERCENT, value * 100 / goal)), 2)
 
 
 @dataclass(frozen=True)
@@ -154,6 +191,7 @@ class Progress:
     raised_cents: int
     currency: str
     ended: bool
+    gifts: int = 0  # paid orders and gifts that count, one per checkout
 
     @property
     def packages_percent(self) -> int:
@@ -184,4 +222,5 @@ def progress() -> tuple[Progress, bool]:
         raised_cents=row.raised_cents,
         currency=row.currency,
         ended=campaign.has_ended(utcnow()),
+        gifts=row.gifts,
     ), created

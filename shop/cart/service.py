@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import secrets
 
 from shop.cart.models import Cart, CartLine
 from shop.catalog.models import Bundle
 from shop.extensions import db
+from shop.orders.note_state import NoteReview
 
 
 class CartError(ValueError):
@@ -26,12 +29,27 @@ def create_cart(currency: str) -> Cart:
     return cart
 
 
+_DIGITS = re.compile(r"[0-9]{1,9}")
+_NEGATIVE = re.compile(r"-[0-9]+")
+
+
 def parse_quantity(raw: str | None, max_quantity: int) -> int:
-    """A quantity the donor typed: a whole number from 1 to the cart's limit."""
-    if raw is None or str(raw).strip() == "":
+    """A quantity the donor typed: plain ASCII digits, from 1 to the cart's limit.
+
+    None (the field was not sent) means one. Anything else that is not plain digits in
+    range raises CartError with the donor's message: signs, spaces inside, decimals,
+    exponents, other scripts' digits, an empty box.
+    """
+    if raw is None:
         return 1
     text = str(raw).strip()
-    if not text.lstrip("+-").isdigit() or not text.isascii():
+    if not text:
+        raise CartError("Please enter a quantity, like 1 or 2.")
+    if _NEGATIVE.fullmatch(text):
+        raise CartError("The quantity must be at least 1.")
+    if not _DIGITS.fullmatch(text):
+        if text.isascii() and text.isdigit():  # ten digits or more
+            raise CartError(f"You can send up to {max_quantity} of each bundle in one order.")
         raise CartError("Please enter the quantity as a whole number, like 1 or 2.")
     value = int(text)
     if value < 1:
@@ -42,7 +60,7 @@ def parse_quantity(raw: str | None, max_quantity: int) -> int:
 
 
 def add_bundle(cart: Cart, bundle: Bundle, quantity: int, note: str, max_quantity: int,
-               *, note_review: str | None = None,
+               *, note_review: NoteReview | None = None,
                note_review_reason: str | None = None, join_unit: bool = False) -> CartLine:
     """Add packages; the same bundle with the same note (and unit choice) grows the line."""
     if bundle.currency != cart.currency:
@@ -90,7 +108,8 @@ def find_line(cart: Cart, line_id: int) -> CartLine:
     raise CartError("That item is no longer in your cart.")
 
 
-def update_line(line: CartLine, quantity: int, note: str, *, note_review: str | None = None,
+def update_line(line: CartLine, quantity: int, note: str, *,
+                note_review: NoteReview | None = None,
                 note_review_reason: str | None = None) -> None:
     if line.kind == "donation":
         line.quantity = 1  # a gift's amount is its size; quantity stays one
@@ -106,6 +125,26 @@ def remove_line(cart: Cart, line: CartLine) -> None:
     db.session.flush()
 
 
-def empty_cart(cart: Cart) -> None:
-    cart.lines.clear()
-    db.session.flush()
+def fingerprint(cart: Cart, email: str, name: str) -> str:
+    """Identify exactly what is being bought, so a repeated checkout can reuse its order."""
+    parts = [cart.currency, email.lower(), name]
+    for line in cart.lines:
+        parts.append(
+            f"{line.kind}|{line.bundle.slug if line.bundle else ''}|{line.quantity}|"
+            f"{line.unit_price_cents}|{line.fee_cents}|{line.note}|{line.anonymous}|"
+            f"{line.dedication_type}|{line.dedication_name}|{line.dedication_email}"
+            + ("|unit" if line.join_unit else "")
+        )
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def empty_if_unchanged(cart_id: int | None, email: str, name: str, paid_for: str) -> None:
+    """Empty the cart once its checkout is paid, unless the donor changed it since.
+
+    `paid_for` is the fingerprint the order was made from.
+    """
+    if cart_id is None:
+        return
+    cart = db.session.get(Cart, cart_id)
+    if cart is not None and fingerprint(cart, email, name) == paid_for:
+        cart.lines.clear()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from shop.campaign.service import current_campaign
@@ -14,6 +14,7 @@ from shop.catalog.service import find_bundle
 from shop.catalog.views import render_storefront
 from shop.checkout.forms import CheckoutForm
 from shop.extensions import db, limiter, utcnow
+from shop.orders.note_state import NoteReview
 
 bp = Blueprint("cart", __name__)
 
@@ -26,7 +27,7 @@ NOTE_HELD = ("Our team reads some notes before they are printed, so this package
 def _flash_note_outcome(form: AddToCartForm | UpdateLineForm) -> None:
     if form.note_symbols_removed:
         flash(EMOJI_REMOVED, "info")
-    if form.note_review == "pending":
+    if form.note_review == NoteReview.PENDING:
         flash(NOTE_HELD, "info")
 
 
@@ -50,8 +51,16 @@ def render_cart(
     )
 
 
+CHECKOUT_CANCELLED = ("You left the payment page, so nothing was charged. Your cart is kept: "
+                      "check out again whenever you are ready.")
+
+
 @bp.get("/cart")
 def view_cart() -> ResponseReturnValue:
+    if request.args.get("checkout") == "cancelled":
+        # Stripe's "back" link: say what happened once, then show the plain cart address.
+        flash(CHECKOUT_CANCELLED, "info")
+        return redirect(url_for("cart.view_cart"))
     return render_cart(current_cart())
 
 

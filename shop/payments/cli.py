@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from shop.extensions import db
 from shop.payments import endpoint
 from shop.payments.client import PaymentError
+from shop.payments.event_state import EventStatus
 from shop.payments.events import ReplayError, replay
 from shop.payments.handlers import HANDLERS
 
@@ -72,5 +73,5 @@ def register_payment_commands(app: Flask) -> None:
                                        ) from exc
         order = f" (order {outcome.order_number})" if outcome.order_number else ""
         click.echo(f"{event_id}: {outcome.status}: {outcome.detail}{order}")
-        if outcome.status in ("unmatched", "refused"):
+        if outcome.status in (EventStatus.UNMATCHED, EventStatus.REFUSED):
             raise click.exceptions.Exit(1)

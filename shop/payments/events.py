@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shop.extensions import db, utcnow
 from shop.payments import client
+from shop.payments.event_state import HANDLED, EventStatus, set_status
 from shop.payments.models import StripeEvent
 from shop.payments.versions import UNDERSTOOD_MAJORS, understood
 
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # processed | ignored | duplicate | unmatched | refused
+    status: EventStatus  # processed | ignored | duplicate | unmatched | refused
     detail: str
     order_number: str | None = None
 
@@ -28,7 +29,7 @@ class Outcome:
     def http_status(self) -> int:
         # Unmatched and refused events answer 400 so Stripe delivers them again; we keep
         # them too (reconciliation and replay-event try them once more).
-        return 400 if self.status in ("unmatched", "refused") else 200
+        return 400 if self.status in (EventStatus.UNMATCHED, EventStatus.REFUSED) else 200
 
 
 Handler = Callable[[dict[str, Any], StripeEvent], Outcome]
@@ -65,9 +66,9 @@ def _claim(event: dict[str, Any]) -> StripeEvent:
 def receive_event(event: dict[str, Any], handlers: dict[str, Handler]) -> Outcome:
     """Record and act on one verified event. Flushes; the caller commits."""
     row = _claim(event)
-    if row.status in ("processed", "ignored"):
+    if row.status in HANDLED:
         log.info("stripe event %s (%s) already handled", row.stripe_id, row.type)
-        return Outcome("duplicate", f"event already {row.status}")
+        return Outcome(EventStatus.DUPLICATE, f"event already {row.status}")
     version = event.get("api_version")
     pinned = current_app.config["STRIPE_API_VERSION"]
     if not understood(version):
@@ -82,7 +83,7 @@ def receive_event(event: dict[str, Any], handlers: dict[str, Handler]) -> Outcom
 def _refuse(row: StripeEvent, version: object, pinned: str) -> Outcome:
     """An event in a version the shop does not read: kept, answered non-2xx, never guessed."""
     row.attempts += 1
-    row.status = "refused"
+    set_status(row, EventStatus.REFUSED)
     row.detail = (f"rendered in API version {version or 'unknown'}, which the shop does not "
                   f"read ({', '.join(UNDERSTOOD_MAJORS)})")
     log.error(
@@ -92,7 +93,7 @@ def _refuse(row: StripeEvent, version: object, pinned: str) -> Outcome:
         "`flask --app shop replay-event %s` or the next reconciliation.",
         row.stripe_id, row.type, version or "unknown", ", ".join(UNDERSTOOD_MAJORS), pinned,
         row.stripe_id)
-    return Outcome("refused", row.detail)
+    return Outcome(EventStatus.REFUSED, row.detail)
 
 
 def refreshed(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -123,7 +124,7 @@ def replay(stripe_id: str, handlers: dict[str, Handler]) -> Outcome:
             raise ReplayError(f"Stripe has no event {stripe_id} (it keeps events 30 days) and "
                               "the shop never received it.")
         row = _claim(event)
-    if row.status == "processed":
+    if row.status == EventStatus.PROCESSED:
         raise ReplayError(f"Event {stripe_id} ({row.type}) was already processed: "
                           f"{row.detail}.")
     event = row.payload
@@ -140,12 +141,12 @@ def process(row: StripeEvent, event: dict[str, Any], handlers: dict[str, Handler
     row.attempts += 1
     handler = handlers.get(row.type)
     if handler is None:
-        outcome = Outcome("ignored", f"event type {row.type} is not used by the shop")
+        outcome = Outcome(EventStatus.IGNORED, f"event type {row.type} is not used by the shop")
     else:
         outcome = handler(event, row)
-    row.status = outcome.status
+    set_status(row, outcome.status)
     row.detail = outcome.detail
-    if outcome.status not in ("unmatched", "refused"):
+    if outcome.status not in (EventStatus.UNMATCHED, EventStatus.REFUSED):
         row.processed_at = utcnow()
     log.info(
         "stripe event %s %s: %s (%s) order=%s",
@@ -160,7 +161,7 @@ def unmatched_events(limit: int = 100) -> list[StripeEvent]:
     return list(
         db.session.scalars(
             db.select(StripeEvent)
-            .where(StripeEvent.status.in_(("unmatched", "refused")))
+            .where(StripeEvent.status.in_((EventStatus.UNMATCHED, EventStatus.REFUSED)))
             .order_by(StripeEvent.id)
             .limit(limit)
             .with_for_update(skip_locked=True)

@@ -10,12 +10,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shop.donations.models import MonthlyGift
+from shop.donations.state import PlanStatus
 from shop.extensions import db, utcnow
 from shop.orders.models import Order
 from shop.orders.service import flag_for_review, lock_order_where
-from shop.orders.state import OPEN_STATUSES, record_event
+from shop.orders.state import OPEN, OrderStatus, record_event
 from shop.payments import client, monthly
 from shop.payments.client import CheckoutSession, Invoice, Subscription
+from shop.payments.event_state import EventStatus
 from shop.payments.events import Handler, process, refreshed, unmatched_events
 from shop.payments.service import (
     apply_dispute,
@@ -105,7 +107,7 @@ def reconcile(
     for session in client.recent_sessions(since_ts, "expired"):
         report.sessions += 1
         order = find_order_for_session(session)
-        if order is not None and order.status in OPEN_STATUSES:
+        if order is not None and order.status in OPEN:
             before = order.status
             if apply_session(session, order, kind="expired", source=SOURCE):
                 _note(order, report, f"{before} -> expired, the checkout expired unpaid")
@@ -142,7 +144,7 @@ def reconcile(
     for row in unmatched_events():
         report.events_retried += 1
         event: dict[str, Any] | None = row.payload
-        if row.status == "refused":  # its version is not read: its object, asked again
+        if row.status == EventStatus.REFUSED:  # its version is not read: its object, again
             event = refreshed(row.payload)
         if event is not None:
             process(row, event, handlers)
@@ -155,7 +157,7 @@ def _check_orders_we_think_paid(
 ) -> None:
     paid = db.session.scalars(
         db.select(Order.id).where(
-            Order.paid_at >= since, Order.status.in_(("paid", "fulfilled"))
+            Order.paid_at >= since, Order.status.in_((OrderStatus.PAID, OrderStatus.FULFILLED))
         )
     ).all()
     for order_id in paid:
@@ -176,7 +178,7 @@ def _close_stale_pending(report: Report, checkpoint: Callable[[], None]) -> None
     cutoff = utcnow() - timedelta(hours=25)
     stale = db.session.scalars(
         db.select(Order.id).where(
-            Order.status.in_(tuple(OPEN_STATUSES)), Order.created_at < cutoff,
+            Order.status.in_(OPEN), Order.created_at < cutoff,
             Order.stripe_session_id.is_not(None),
         )
     ).all()
@@ -197,8 +199,8 @@ def _close_stale_pending(report: Report, checkpoint: Callable[[], None]) -> None
 
 def _repair_plan_start(session: CheckoutSession, report: Report) -> None:
     plan = monthly.find_plan(session.subscription_id, session.monthly_gift_id)
-    if plan is not None and plan.status == "pending" and monthly.apply_completed_session(
-            session, plan, source=SOURCE):
+    if plan is not None and plan.status == PlanStatus.PENDING and (
+            monthly.apply_completed_session(session, plan, source=SOURCE)):
         _note_plan(plan, report, "started; the webhook never came")
 
 
@@ -240,7 +242,7 @@ def _repair_paid_invoice(invoice: Invoice, report: Report) -> None:
     if plan is None:
         return  # not a monthly gift of the shop
     known = lock_order_where(Order.stripe_invoice_id == invoice.id)
-    if known is not None and known.status not in (*OPEN_STATUSES, "failed", "expired"):
+    if known is not None and known.status not in (*OPEN, OrderStatus.FAILED, OrderStatus.EXPIRED):
         return
     before = known.status if known is not None else None
     order = monthly.apply_invoice_paid(invoice, plan, source=SOURCE)
@@ -273,7 +275,7 @@ def _repair_ended(subscription: Subscription, report: Report) -> None:
     raw = subscription.metadata.get("monthly_gift_id")
     plan, _ = monthly.find_plan_asking_stripe(subscription.id,
                                               int(raw) if raw and raw.isdigit() else None)
-    if plan is None or plan.status == "cancelled":
+    if plan is None or plan.status == PlanStatus.CANCELLED:
         return
     monthly.apply_subscription_deleted(subscription, plan, source=SOURCE)
     _note_plan(plan, report, f"subscription {subscription.id} ended at Stripe "

@@ -10,9 +10,12 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func
 
 from shop.donations.models import MonthlyGift
+from shop.donations.state import PlanStatus
 from shop.extensions import db, utcnow
 from shop.orders.models import Order, SideEffect
 from shop.orders.notes_review import pending_count
+from shop.orders.side_effect_state import SideEffectStatus
+from shop.orders.state import OrderStatus
 from shop.staff.views import bp
 
 
@@ -34,20 +37,22 @@ def paid_since(since: datetime) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def _count_orders(status: str) -> int:
+def _count_orders(status: OrderStatus) -> int:
     return int(db.session.scalar(
         db.select(func.count(Order.id)).where(Order.status == status)) or 0)
 
 
 def attention() -> list[Attention]:
     failed = int(db.session.scalar(
-        db.select(func.count(SideEffect.id)).where(SideEffect.status == "failed")) or 0)
+        db.select(func.count(SideEffect.id))
+        .where(SideEffect.status == SideEffectStatus.FAILED)) or 0)
     past_due = int(db.session.scalar(
-        db.select(func.count(MonthlyGift.id)).where(MonthlyGift.status == "past_due")) or 0)
+        db.select(func.count(MonthlyGift.id))
+        .where(MonthlyGift.status == PlanStatus.PAST_DUE)) or 0)
     return [
-        Attention("Orders under review", _count_orders("needs_review"),
+        Attention("Orders under review", _count_orders(OrderStatus.NEEDS_REVIEW),
                   "/staff/orders?status=needs_review", "attention-review"),
-        Attention("Open disputes", _count_orders("disputed"),
+        Attention("Open disputes", _count_orders(OrderStatus.DISPUTED),
                   "/staff/orders?status=disputed", "attention-disputes"),
         Attention("Receipts or packing orders that failed", failed,
                   "/staff/orders", "attention-failed"),
