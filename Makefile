@@ -7,7 +7,7 @@ PORT ?= 5000
 STRIPE_PORT ?= 12111
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench faults screenshots clean
+.PHONY: install run test lint bench faults screenshots translations clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ run: install
 	@$(BIN)/python -m stripe_emulator --host 127.0.0.1 --port $(STRIPE_PORT) \
 	    --webhook-url http://127.0.0.1:$(PORT)/stripe/webhook \
 	    --webhook-secret "$${STRIPE_WEBHOOK_SECRET:-whsec_local_emulator}" & emulator=$$!; \
+	trap 'kill $$emulator 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 50); do $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $(STRIPE_PORT)), 0.2)" 2>/dev/null && break; sleep 0.1; done; \
+	$(FLASK) stripe-webhook-setup --url http://127.0.0.1:$(PORT)/stripe/webhook; \
 	$(FLASK) sweep --every 60 & sweeper=$$!; \
 	trap 'kill $$emulator $$sweeper 2>/dev/null' EXIT INT TERM; \
 	echo ""; echo "  The shop is at http://127.0.0.1:$(PORT)/  (Stripe stand-in on :$(STRIPE_PORT))"; \
@@ -42,6 +45,15 @@ test: lint
 bench: install
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.pages
+
+# Strings marked with _() into shop/translations/messages.pot, then each locale's catalog
+# updated and compiled (commit the .po and .mo files).
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -o shop/translations/messages.pot \
+	    --project=care-package-shop --no-location --sort-output .
+	$(BIN)/pybabel update -i shop/translations/messages.pot -d shop/translations \
+	    --no-location --ignore-obsolete
+	$(BIN)/pybabel compile -d shop/translations
 
 # The donor and staff pages at 360 and 1280 px into docs/screenshots/, and the page report.
 screenshots: install

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
@@ -99,21 +100,19 @@ class DonationForm(ShopForm):
         if field.data is None:
             # A name typed with "No dedication" still selected: ask, never drop it.
             if self.dedication_name.data:
-                raise ValidationError(
-                    f"Please choose “in honour of” or “in memory of” for "
-                    f"{self.dedication_name.data}, or clear the name to give without a "
-                    "dedication."
-                )
+                raise ValidationError(gettext(
+                    "Please choose “in honor of” or “in memory of” for %(name)s, or clear "
+                    "the name to give without a dedication.", name=self.dedication_name.data))
             if self.dedication_email.data:
-                raise ValidationError(
-                    "Please choose “in honour of” or “in memory of” and enter their name, "
-                    "or clear the dedication email to give without a dedication."
-                )
+                raise ValidationError(gettext(
+                    "Please choose “in honor of” or “in memory of” and enter their name, "
+                    "or clear the dedication email to give without a dedication."))
             return
         if field.data not in DEDICATION_TYPES:
-            raise ValidationError("Please choose “in honour of” or “in memory of”.")
+            raise ValidationError(gettext("Please choose “in honor of” or “in memory of”."))
         if not self.dedication_name.data:
-            raise ValidationError("Please enter the name of the person the gift honours.")
+            raise ValidationError(gettext("Please enter the name of the person the gift "
+                                          "honors."))
 
     def gift(self) -> Gift:
         """The validated gift (call after validate())."""
