@@ -66,7 +66,9 @@ def receipt_context(order: Order) -> dict[str, Any]:
         "receipt_number": receipt_number(order),
         "greeting_name": order.name or "friend",
         "date": (order.paid_at or order.created_at).strftime("%d %B %Y"),
-        "payment_reference": order.stripe_payment_intent_id or order.stripe_session_id or "",
+        # A monthly gift's order has no session of its own: its invoice is the reference.
+        "payment_reference": (order.stripe_payment_intent_id or order.stripe_session_id
+                              or order.stripe_invoice_id or ""),
         "package_lines": packages,
         "package_total_cents": sum(line.line_total_cents for line in packages),
         "gift_lines": gifts,

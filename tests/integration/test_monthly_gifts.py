@@ -12,6 +12,7 @@ from shop.donations.models import MonthlyGift
 from shop.extensions import db
 from shop.orders.models import Order
 from tests.integration.test_staff import manager  # noqa: F401  (fixture)
+from tests.pdfs import pdf_text
 from tests.servers import SmtpSink, text_of
 from tests.support import (
     StripeStandIn,
@@ -86,6 +87,9 @@ def test_the_first_invoice_makes_a_gift_with_a_receipt_and_a_signed_link(
     # The same invoice delivered again makes no second gift.
     post_event(client, stripe_stand_in.event("invoice.paid"))
     assert gifts(app) == [("paid", 1800)]
+    # Its PDF carries the payment's reference (the payment, or else the invoice it paid).
+    [attachment] = list(receipt.iter_attachments())
+    assert re.search(r"Payment reference: (pi|in)_\w+", pdf_text(attachment.get_content()))
 
 
 def test_each_month_is_a_gift_of_its_own_and_a_failed_month_is_told(
