@@ -76,6 +76,10 @@ def register_extensions(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             _serialize_sqlite_writers(db.engine)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    # Before CSRFProtect's check: a viewer's action post is a 403, with or without a token.
+    from shop.staff.auth import refuse_forbidden_roles
+
+    app.before_request(refuse_forbidden_roles)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
@@ -101,6 +105,8 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
 def register_blueprints(app: Flask) -> None:
     # These modules add their pages to the staff blueprint.
     import shop.staff.audit
+    import shop.staff.campaign
+    import shop.staff.catalog
     import shop.staff.dashboard
     import shop.staff.monthly
     import shop.staff.notes
@@ -136,6 +142,7 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from shop.money import format_money
+    from shop.money import format_money, format_plain
 
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["plain_money"] = format_plain

@@ -37,6 +37,7 @@ def render_cart(
     line_errors: dict[int, list[str]] | None = None,
     error: str | None = None,
     status: int = 200,
+    price_changes: list[service.PriceChange] | None = None,
 ) -> ResponseReturnValue:
     return (
         render_template(
@@ -45,6 +46,7 @@ def render_cart(
             checkout_form=checkout_form or CheckoutForm(),
             line_errors=line_errors or {},
             error=error,
+            price_changes=price_changes or [],
         ),
         status,
     )
@@ -52,7 +54,12 @@ def render_cart(
 
 @bp.get("/cart")
 def view_cart() -> ResponseReturnValue:
-    return render_cart(current_cart())
+    cart = current_cart()
+    changes = service.price_changes(cart) if cart is not None else []
+    if cart is not None and changes:
+        service.acknowledge_prices(cart)  # shown once, on this page, before checkout
+        db.session.commit()
+    return render_cart(cart, price_changes=changes)
 
 
 @bp.post("/cart/add")
