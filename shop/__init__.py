@@ -26,6 +26,7 @@ from shop.extensions import (
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
+    clean_the_edge(app)
     app.config.update(load_config())
     if config:
         app.config.update(config)
@@ -41,6 +42,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_template_helpers(app)
     return app
+
+
+def clean_the_edge(app: Flask) -> None:
+    """Query parameters arrive cleaned; a path parameter with a control character is 404.
+
+    Before any blueprint adds its routes: a rule reads its converters when it is added.
+    """
+    from shop.forms import CleanSegmentConverter, ShopRequest
+
+    app.request_class = ShopRequest
+    app.url_map.converters["default"] = CleanSegmentConverter
+    app.url_map.converters["string"] = CleanSegmentConverter
 
 
 def configure_logging(app: Flask) -> None:

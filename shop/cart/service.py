@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -27,12 +28,27 @@ def create_cart(currency: str) -> Cart:
     return cart
 
 
+_DIGITS = re.compile(r"[0-9]{1,9}")
+_NEGATIVE = re.compile(r"-[0-9]+")
+
+
 def parse_quantity(raw: str | None, max_quantity: int) -> int:
-    """A quantity the donor typed: a whole number from 1 to the cart's limit."""
-    if raw is None or str(raw).strip() == "":
+    """A quantity the donor typed: plain ASCII digits, from 1 to the cart's limit.
+
+    None (the field was not sent) means one. Anything else that is not plain digits in
+    range raises CartError with the donor's message: signs, spaces inside, decimals,
+    exponents, other scripts' digits, an empty box.
+    """
+    if raw is None:
         return 1
     text = str(raw).strip()
-    if not text.lstrip("+-").isdigit() or not text.isascii():
+    if not text:
+        raise CartError("Please enter a quantity, like 1 or 2.")
+    if _NEGATIVE.fullmatch(text):
+        raise CartError("The quantity must be at least 1.")
+    if not _DIGITS.fullmatch(text):
+        if text.isascii() and text.isdigit():  # ten digits or more
+            raise CartError(f"You can send up to {max_quantity} of each bundle in one order.")
         raise CartError("Please enter the quantity as a whole number, like 1 or 2.")
     value = int(text)
     if value < 1:

@@ -46,11 +46,20 @@ class DonationForm(ShopForm):
 
     clean_amount_cents: int
 
+    @property
+    def chosen_amount(self) -> str:
+        """Which radio the form shows checked: "other" whenever an other amount was typed."""
+        if self.other_amount.data:
+            return "other"
+        return self.amount.data or ""
+
     def validate_amount(self, field: Any) -> None:
+        # A typed other amount is the gift, whatever preset is still checked: the donor
+        # typed it last, and charging a preset they moved away from is the worse mistake.
         config = current_app.config
-        raw = field.data
-        if raw in (None, "", "other"):
-            raw = self.other_amount.data
+        raw = self.other_amount.data or field.data
+        if raw == "other":
+            raw = ""
         try:
             self.clean_amount_cents = parse_gift(
                 raw, config["CURRENCY"], config["DONATION_MIN"], config["DONATION_MAX"]
@@ -59,20 +68,32 @@ class DonationForm(ShopForm):
             raise ValidationError(str(exc)) from exc
 
     def validate_frequency(self, field: Any) -> None:
-        field.data = (field.data or "once").strip()
+        field.data = field.data or "once"
         if field.data not in FREQUENCIES:
             raise ValidationError("Please choose to give once or monthly.")
-        if field.data == "monthly" and not (self.email.data or "").strip():
+        if field.data == "monthly" and not self.email.data:
             raise ValidationError("Please enter your email: a monthly gift needs it for its "
                                   "receipts and the link to manage it.")
 
     def validate_dedication_type(self, field: Any) -> None:
-        field.data = (field.data or "").strip() or None
+        field.data = field.data or None
         if field.data is None:
+            # A name typed with "No dedication" still selected: ask, never drop it.
+            if self.dedication_name.data:
+                raise ValidationError(
+                    f"Please choose “in honour of” or “in memory of” for "
+                    f"{self.dedication_name.data}, or clear the name to give without a "
+                    "dedication."
+                )
+            if self.dedication_email.data:
+                raise ValidationError(
+                    "Please choose “in honour of” or “in memory of” and enter their name, "
+                    "or clear the dedication email to give without a dedication."
+                )
             return
         if field.data not in DEDICATION_TYPES:
             raise ValidationError("Please choose “in honour of” or “in memory of”.")
-        if not (self.dedication_name.data or "").strip():
+        if not self.dedication_name.data:
             raise ValidationError("Please enter the name of the person the gift honours.")
 
     def gift(self) -> Gift:
@@ -85,13 +106,13 @@ class DonationForm(ShopForm):
         if self.dedication_type.data:
             dedication = Dedication(
                 kind=self.dedication_type.data,
-                name=(self.dedication_name.data or "").strip(),
-                email=(self.dedication_email.data or "").strip() or None,
+                name=self.dedication_name.data or "",
+                email=self.dedication_email.data or None,
             )
         return Gift(
             amount_cents=amount, fee_cents=fee, currency=config["CURRENCY"],
             monthly=self.frequency.data == "monthly", dedication=dedication,
             anonymous=bool(self.anonymous.data),
-            email=(self.email.data or "").strip() or None,
-            name=(self.name.data or "").strip(),
+            email=self.email.data or None,
+            name=self.name.data or "",
         )

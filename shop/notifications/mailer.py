@@ -14,6 +14,8 @@ from email.utils import formataddr, formatdate, make_msgid
 
 from flask import current_app
 
+from shop.text import clean_line
+
 log = logging.getLogger(__name__)
 
 
@@ -42,8 +44,10 @@ def build_message(
     config = current_app.config
     message = EmailMessage()
     message["From"] = formataddr((config["ORG_NAME"], config["MAIL_DEFAULT_SENDER"]))
-    message["To"] = to
-    message["Subject"] = subject
+    # Headers are one line: a name stored before the shop cleaned its input must not
+    # make a message that can never be sent.
+    message["To"] = clean_line(to) or ""
+    message["Subject"] = clean_line(subject) or ""
     message["Date"] = formatdate(localtime=False)
     domain = config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
     message["Message-ID"] = message_id or make_msgid(domain=domain)

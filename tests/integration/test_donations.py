@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -15,6 +16,13 @@ from shop.extensions import db
 from shop.orders.models import Order
 from tests.servers import SmtpSink, text_of
 from tests.support import StripeStandIn, csrf_token, post_event, session_id_from, stripe_get
+
+
+def tag(html: str, testid: str) -> str:
+    """The HTML tag carrying this data-testid."""
+    match = re.search(rf'<[^<>]*data-testid="{testid}"[^<>]*>', html)
+    assert match, f"no {testid}"
+    return match.group(0)
 
 
 def give(client: FlaskClient, **fields: Any) -> Any:
@@ -172,3 +180,72 @@ def test_the_session_never_carries_a_note_or_dedication_to_stripe(
                          f"checkout/sessions/{session_id_from(response.location)}",
                          **{"expand[]": "line_items"})
     assert "Private Person" not in str(session) and "pp@example.org" not in str(session)
+
+
+# --- what the donor typed is what counts ------------------------------------------------
+
+
+@pytest.mark.parametrize("preset", ["36", "18", "other", ""])
+def test_a_typed_other_amount_is_the_gift_whatever_preset_is_still_checked(
+    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn, preset: str,
+) -> None:
+    response = give(client, amount=preset, other_amount="75", email="giver@example.org")
+    assert response.status_code == 303
+    [session] = stripe_stand_in.sessions()
+    assert session["amount_total"] == 7500
+    assert the_order(app).total_cents == 7500
+
+
+def test_the_storefronts_short_form_charges_the_typed_other_amount_too(
+    app: Flask, client: FlaskClient,
+) -> None:
+    token = csrf_token(client, "/")
+    response = client.post("/donate", data={"csrf_token": token, "amount": "36",
+                                            "other_amount": "75", "frequency": "once"})
+    assert response.status_code == 302
+    html = client.get("/cart").get_data(as_text=True)
+    assert 'data-testid="cart-total">$75.00<' in html
+
+
+def test_a_refused_other_amount_shows_other_checked_with_what_was_typed(
+    client: FlaskClient,
+) -> None:
+    response = give(client, amount="36", other_amount="2")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "smallest gift" in html
+    assert "checked" in tag(html, "preset-other") and "checked" not in tag(html, "preset-36")
+    assert 'value="2"' in tag(html, "other-amount")
+
+
+def test_a_dedication_name_without_honour_or_memory_is_asked_for_not_dropped(
+    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn,
+) -> None:
+    response = give(client, amount="other", other_amount="40", dedication_type="",
+                    dedication_name="Sgt. Dana Rivera", email="giver@example.org",
+                    name="Gil", cover_fee="y")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "“in honour of” or “in memory of” for Sgt. Dana Rivera" in html
+    # Everything the donor typed is still there.
+    assert 'value="Sgt. Dana Rivera"' in html and 'value="giver@example.org"' in html
+    assert 'value="40"' in html and 'value="Gil"' in html
+    assert counts(app) == (0, 0, 0) and stripe_stand_in.sessions() == []
+    alone = give(client, dedication_type="", dedication_email="family@example.org")
+    assert alone.status_code == 422 and "in memory of" in alone.get_data(as_text=True)
+
+
+def test_line_breaks_in_names_become_spaces_and_the_family_still_hears(
+    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn, mailbox: SmtpSink,
+) -> None:
+    response = give(client, amount="36", email=" giver@example.org\r\n", name="Gil\r\nBcc: x",
+                    dedication_type="honor", dedication_name="Sgt.\nDana\u2028Rivera\x00",
+                    dedication_email="rivera.family@example.org\n")
+    assert response.status_code == 303
+    stripe_stand_in.pay(session_id_from(response.location))
+    post_event(client, stripe_stand_in.event("checkout.session.completed"))
+    [notice] = mailbox.to("rivera.family@example.org")
+    assert str(notice["Subject"]).endswith("in honour of Sgt. Dana Rivera")
+    [receipt] = mailbox.to("giver@example.org")
+    assert "Gil Bcc: x" in text_of(receipt) and "In honour of Sgt. Dana Rivera" in text_of(receipt)
+    order = the_order(app)
+    assert (order.name, order.email) == ("Gil Bcc: x", "giver@example.org")

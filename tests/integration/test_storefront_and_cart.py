@@ -159,3 +159,24 @@ def test_unknown_pages_get_a_friendly_404(client: FlaskClient) -> None:
     assert "could not find" in response.get_data(as_text=True)
     api = client.get("/api/orders/not-a-real-token")
     assert api.status_code == 404 and api.get_json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [("+-5", "whole number"), ("+5", "whole number"), ("5e0", "whole number"),
+     ("\u0665", "whole number"), ("5 5", "whole number"), ("0x5", "whole number"),
+     ("5.", "whole number"), ("", "enter a quantity"), ("-0", "at least 1"),
+     ("99999999999", "up to 100")],
+)
+def test_a_quantity_that_is_not_plain_digits_in_range_is_refused(
+    app: Flask, client: FlaskClient, quantity: str, message: str
+) -> None:
+    response = add_to_cart(client, "single-package", quantity)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert cart_lines(app) == []
+
+
+def test_spaces_around_a_quantity_are_only_trimmed(app: Flask, client: FlaskClient) -> None:
+    assert add_to_cart(client, "single-package", " 3 ").status_code == 302
+    assert [line.quantity for line in cart_lines(app)] == [3]

@@ -1,0 +1,65 @@
+"""Clean text people and scripts send: one rule for single-line fields, one for multi-line.
+
+Every form field and query parameter passes through here before a validator, the
+database or an email header sees it (shop/forms.py applies it at the edge). PostgreSQL
+refuses NUL in text, an email header refuses line breaks, and a receipt prints a line
+break as a new line: a name must stay one line.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Invisible characters that only hide or reorder text: bidi embeddings, overrides and
+# isolates (Unicode TR9), zero-width space, word joiner, byte order mark, interlinear
+# annotation marks. Zero-width (non-)joiners and direction marks stay: Persian, Arabic,
+# Hebrew and Indic names legitimately carry them.
+HIDING = frozenset(
+    {0x200B, 0x2060, 0xFEFF, 0xFFF9, 0xFFFA, 0xFFFB}
+    | set(range(0x202A, 0x202F))  # LRE, RLE, PDF, LRO, RLO
+    | set(range(0x2066, 0x206A))  # LRI, RLI, FSI, PDI
+)
+# Characters that end a line somewhere (Unicode TR14's mandatory breaks, plus tab).
+LINE_BREAKS = frozenset({"\n", "\r", "\x0b", "\x0c", "\x85", "\u2028", "\u2029"})
+
+
+def _drop(ch: str) -> bool:
+    """NUL and the other control characters, lone surrogates."""
+    return unicodedata.category(ch) in ("Cc", "Cs")
+
+
+def clean_line(text: str | None) -> str | None:
+    """One line of text as it is kept: for names, emails, amounts, search boxes.
+
+    Unicode NFC; line breaks, tabs and runs of any kind of space fold to one space;
+    NUL, other control characters, lone surrogates and the invisible characters that
+    hide or reorder text are removed; the ends are trimmed. None stays None (a field
+    that was not sent).
+    """
+    if text is None:
+        return None
+    kept = []
+    for ch in unicodedata.normalize("NFC", str(text)):
+        if ch in LINE_BREAKS or ch == "\t":
+            kept.append(" ")
+        elif not _drop(ch) and ord(ch) not in HIDING:
+            kept.append(ch)
+    return " ".join("".join(kept).split())
+
+
+def clean_block(text: str | None) -> str | None:
+    """Multi-line text (notes, tracking notes): NUL and control characters removed.
+
+    Every kind of line break becomes "\\n"; tabs, invisible format characters and the
+    rest stay as sent, because notes of support are screened afterwards by rules of
+    their own (shop/cart/notes.py), which decide about those.
+    """
+    if text is None:
+        return None
+    kept = []
+    for ch in str(text).replace("\r\n", "\n"):
+        if ch in LINE_BREAKS:
+            kept.append("\n")
+        elif ch == "\t" or not _drop(ch):
+            kept.append(ch)
+    return "".join(kept)
