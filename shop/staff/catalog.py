@@ -17,6 +17,7 @@ from shop.money import format_money
 from shop.staff.auth import log_action, manager_required
 from shop.staff.forms import ActionForm
 from shop.staff.views import bp
+from shop.text import clean_block, clean_line
 
 
 def _page(error: str | None = None, error_for: str | None = None, status: int = 200
@@ -27,6 +28,15 @@ def _page(error: str | None = None, error_for: str | None = None, status: int = 
         price_history=audit.recent("catalog.price", limit=20),
         has_images=hasattr(Bundle, "image_path"),
     ), status
+
+
+def _line(name: str) -> str | None:
+    """A single-line field, cleaned like every form field (shop.text)."""
+    return clean_line(request.form.get(name))
+
+
+def _block(name: str) -> str | None:
+    return clean_block(request.form.get(name))
 
 
 def _checked(name: str) -> bool:
@@ -55,8 +65,8 @@ def save_product(product_id: int) -> ResponseReturnValue:
         return _page("The form expired; please try again.", f"product-{product_id}", 400)
     try:
         changes = catalog.update_product(
-            product, name=request.form.get("name"), summary=request.form.get("summary"),
-            contents=request.form.get("contents"), position=request.form.get("position"),
+            product, name=_line("name"), summary=_block("summary"),
+            contents=_block("contents"), position=_line("position"),
             active=_checked("active"))
     except catalog.CatalogError as exc:
         db.session.rollback()
@@ -80,10 +90,10 @@ def save_bundle(bundle_id: int) -> ResponseReturnValue:
     was = bundle.price_cents
     try:
         changes = catalog.update_bundle(
-            bundle, name=request.form.get("name"), price=request.form.get("price"),
-            packages=request.form.get("packages"), position=request.form.get("position"),
-            active=_checked("active"), image_path=request.form.get("image_path"),
-            image_alt=request.form.get("image_alt"))
+            bundle, name=_line("name"), price=_line("price"),
+            packages=_line("packages"), position=_line("position"),
+            active=_checked("active"), image_path=_line("image_path"),
+            image_alt=_line("image_alt"))
     except catalog.CatalogError as exc:
         db.session.rollback()
         return _page(str(exc), f"bundle-{bundle_id}", 400)
@@ -111,9 +121,9 @@ def add_bundle(product_id: int) -> ResponseReturnValue:
     if not _valid_form():
         return _page("The form expired; please try again.", f"new-bundle-{product_id}", 400)
     try:
-        bundle = catalog.add_bundle(product, name=request.form.get("name"),
-                                    price=request.form.get("price"),
-                                    packages=request.form.get("packages"),
+        bundle = catalog.add_bundle(product, name=_line("name"),
+                                    price=_line("price"),
+                                    packages=_line("packages"),
                                     currency=current_app.config["CURRENCY"])
     except catalog.CatalogError as exc:
         db.session.rollback()

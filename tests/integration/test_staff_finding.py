@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from shop.extensions import db
-from shop.orders.models import Order, OrderLine, SideEffect
+from shop.orders.models import Order, SideEffect
 from tests.integration.test_staff import (  # noqa: F401  (fixtures)
     listed,
     make_order,
