@@ -159,3 +159,7 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["plain_money"] = format_plain
+    # The campaign staff set in the back office (shop.campaign.service), for templates.
+    from shop.campaign.service import current_campaign
+
+    app.jinja_env.globals["unit_size"] = lambda: current_campaign().unit_size
