@@ -252,7 +252,7 @@ ABANDONED_STATUSES = ("pending", "expired", "failed")
 ABANDONED_AFTER = timedelta(days=1)
 # What the dashboard's counts link to: each a list of exactly the orders it counted.
 ATTENTION = {
-    "failed": "Receipts or packing orders that failed",
+    "failed": "Orders whose receipt, packing order or notice failed",
 }
 
 
