@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(app)
     register_proxy(app)
     register_extensions(app)
+    register_assets(app)
     register_blueprints(app)
     register_cli(app)
     register_error_handlers(app)
@@ -99,6 +100,12 @@ def register_extensions(app: Flask) -> None:
     celery_init_app(app)
 
 
+def register_assets(app: Flask) -> None:
+    from shop.assets import init_assets
+
+    init_assets(app)
+
+
 def _serialize_sqlite_writers(engine: Engine) -> None:
     """SQLite has no row locks: take the write lock at BEGIN so transactions never deadlock."""
 
@@ -155,11 +162,16 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from shop.assets import image_url
+    from shop.campaign.service import bar_width, current_campaign
+    from shop.cart.session import cart_item_count
+    from shop.catalog.service import impact_line
     from shop.money import format_money, format_plain
 
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["plain_money"] = format_plain
+    app.jinja_env.filters["image_url"] = image_url
+    app.jinja_env.globals.update(cart_item_count=cart_item_count, bar_width=bar_width,
+                                 impact_line=impact_line)
     # The campaign staff set in the back office (shop.campaign.service), for templates.
-    from shop.campaign.service import current_campaign
-
     app.jinja_env.globals["unit_size"] = lambda: current_campaign().unit_size

@@ -40,7 +40,7 @@ SECRET_SETTINGS = frozenset({
     "FULFILMENT_SECRET", "DATABASE_URL", "REDIS_URL",
 })
 # Comma-separated lists where, unlike other settings, set-but-empty means "none".
-EMPTY_MEANS_NONE = frozenset({"NOTE_BLOCKED_TERMS", "NOTE_REVIEW_TERMS"})
+EMPTY_MEANS_NONE = frozenset({"NOTE_BLOCKED_TERMS", "NOTE_REVIEW_TERMS", "DONATION_IMPACT"})
 
 APP_ENVS = ("development", "production")
 UNIT_PARTIAL_POLICIES = ("ship", "hold")
@@ -62,6 +62,30 @@ def _comma_list(value: Any) -> Any:
         return [" ".join(part.split()) for part in value.split(",") if part.strip()]
     return value
 
+
+def _impact_lines(value: Any) -> Any:
+    """`18=Socks for one soldier|65=One soldier's winter kit` -> {Decimal: text}."""
+    if not isinstance(value, str):
+        return value
+    impacts: dict[str, str] = {}
+    for part in value.split("|"):
+        if not part.strip():
+            continue
+        amount, sep, text = part.partition("=")
+        if not sep or not text.strip() or not amount.strip():
+            raise ValueError("must be AMOUNT=what it does, separated by |, like "
+                             "'18=Warm socks for one soldier|36=A thermal base layer'")
+        impacts[amount.strip()] = " ".join(text.split())
+    return impacts
+
+
+DEFAULT_DONATION_IMPACT = (
+    "18=Warm socks and hand warmers for one soldier"
+    "|36=A thermal base layer for one soldier"
+    "|65=One soldier's whole winter kit"
+    "|100=A winter kit, and more towards the next"
+    "|180=Winter kits for nearly three soldiers"
+)
 
 CommaList = Annotated[list[str], NoDecode]
 DecimalList = Annotated[list[Decimal], NoDecode]
@@ -124,6 +148,9 @@ class Settings(BaseSettings):
     # Preset gift amounts on the donation form, in the major unit.
     DONATION_PRESETS: DecimalList = [Decimal("18"), Decimal("36"), Decimal("100"),
                                      Decimal("180")]
+    # What each preset amount does, on its tile: "36=A thermal base layer|...".
+    DONATION_IMPACT: Annotated[dict[Decimal, str], NoDecode] = Field(
+        default_factory=lambda: _impact_lines(DEFAULT_DONATION_IMPACT))
     # What covering the processing fee adds: FEE_PERCENT % plus FEE_FIXED_CENTS.
     FEE_PERCENT: Decimal = Field(Decimal("2.9"), ge=0, lt=50, allow_inf_nan=False)
     FEE_FIXED_CENTS: int = Field(30, ge=0)
@@ -191,6 +218,11 @@ class Settings(BaseSettings):
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         return _comma_list(value)
+
+    @field_validator("DONATION_IMPACT", mode="before")
+    @classmethod
+    def _split_impacts(cls, value: Any) -> Any:
+        return _impact_lines(value)
 
     @field_validator("APP_ENV", "UNIT_PARTIAL_POLICY", "CURRENCY", mode="before")
     @classmethod

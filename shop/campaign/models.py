@@ -20,6 +20,8 @@ class CampaignTotals(db.Model):  # type: ignore[name-defined]
     name: Mapped[str] = mapped_column(String(200), unique=True)
     packages_funded: Mapped[int] = mapped_column(default=0)
     raised_cents: Mapped[Cents] = mapped_column(default=0)
+    # Orders and gifts that count, one per checkout: "from 41 gifts" beside the bar.
+    gifts: Mapped[int] = mapped_column(default=0, server_default="0")
     currency: Mapped[str] = mapped_column(String(3))
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -169,12 +169,13 @@ def contribution(campaign: Campaign, *, status: str, paid_at: datetime | None, c
     return Contribution(packages, total_cents - refunded_cents)
 
 
-def _counted_sums(campaign: Campaign) -> tuple[int, int]:
-    """The same rule as contribution(), as one aggregate query over the orders."""
+def _counted_sums(campaign: Campaign) -> tuple[int, int, int]:
+    """The same rule as contribution(), as one aggregate query: packages, money, gifts."""
     row = db.session.execute(
         db.select(
             func.coalesce(func.sum(Order.packages), 0),
             func.coalesce(func.sum(Order.total_cents - Order.refunded_cents), 0),
+            func.count(Order.id),
         ).where(
             Order.status.in_(COUNTED_STATUSES),
             Order.paid_at >= campaign.starts_at,
@@ -182,7 +183,7 @@ def _counted_sums(campaign: Campaign) -> tuple[int, int]:
             Order.currency == campaign.currency,
         )
     ).one()
-    return int(row[0]), int(row[1])
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 def _lock_totals_row(campaign: Campaign) -> CampaignTotals:
@@ -199,7 +200,7 @@ def _lock_totals_row(campaign: Campaign) -> CampaignTotals:
     try:
         with db.session.begin_nested():
             row = CampaignTotals(name=campaign.name, currency=campaign.currency,
-                                 packages_funded=0, raised_cents=0)
+                                 packages_funded=0, raised_cents=0, gifts=0)
             db.session.add(row)
     except IntegrityError:
         # Another transaction created it first; wait for it, then use it.
@@ -214,7 +215,7 @@ def refresh_totals() -> CampaignTotals:
     campaign = current_campaign()
     row = _lock_totals_row(campaign)
     db.session.flush()
-    row.packages_funded, row.raised_cents = _counted_sums(campaign)
+    row.packages_funded, row.raised_cents, row.gifts = _counted_sums(campaign)
     row.currency = campaign.currency
     row.refreshed_at = utcnow()
     db.session.flush()
@@ -227,6 +228,18 @@ def cached_totals(campaign: Campaign) -> CampaignTotals | None:
     )
 
 
+# The narrowest a bar is drawn once anything is funded, in percent of its width, so the
+# first packages of a large goal (0.3%) still show as a visible start.
+MIN_VISIBLE_PERCENT = 2.0
+
+
+def bar_width(value: int, goal: int) -> float:
+    """The filled share of a progress bar in percent (0-100), never invisible above zero."""
+    if value <= 0 or goal <= 0:
+        return 0.0
+    return round(min(100.0, max(MIN_VISIBLE_PERCENT, value * 100 / goal)), 2)
+
+
 @dataclass(frozen=True)
 class Progress:
     name: str
@@ -236,6 +249,7 @@ class Progress:
     raised_cents: int
     currency: str
     ended: bool
+    gifts: int = 0  # paid orders and gifts that count, one per checkout
 
     @property
     def packages_percent(self) -> int:
@@ -266,4 +280,5 @@ def progress() -> tuple[Progress, bool]:
         raised_cents=row.raised_cents,
         currency=row.currency,
         ended=campaign.has_ended(utcnow()),
+        gifts=row.gifts,
     ), created

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from shop.campaign.service import current_campaign
@@ -52,8 +52,16 @@ def render_cart(
     )
 
 
+CHECKOUT_CANCELLED = ("You left the payment page, so nothing was charged. Your cart is kept: "
+                      "check out again whenever you are ready.")
+
+
 @bp.get("/cart")
 def view_cart() -> ResponseReturnValue:
+    if request.args.get("checkout") == "cancelled":
+        # Stripe's "back" link: say what happened once, then show the plain cart address.
+        flash(CHECKOUT_CANCELLED, "info")
+        return redirect(url_for("cart.view_cart"))
     cart = current_cart()
     changes = service.price_changes(cart) if cart is not None else []
     if cart is not None and changes:

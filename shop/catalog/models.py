@@ -58,5 +58,10 @@ class Bundle(db.Model):  # type: ignore[name-defined]
     currency: Mapped[str] = mapped_column(String(3))
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # The bundle's picture: a path under shop/static/ ("img/catalog/x.svg"), a path from
+    # the site's root ("/media/x.jpg") or an https:// address; empty for none. The alt
+    # text says what the picture shows, for people who cannot see it.
+    image_path: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    image_alt: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     product: Mapped[Product] = relationship(back_populates="bundles")

@@ -19,12 +19,30 @@ WARM_WINTER_CONTENTS = "\n".join(
 )
 
 
+def impact_line(packages: int, unit_size: int) -> str:
+    """What a bundle of this many packages does, in the donor's words."""
+    if packages == 1:
+        return "Keeps one soldier warm"
+    if packages == unit_size:
+        return "Keeps a whole unit warm"
+    return f"Keeps {packages} soldiers warm"
+
+
 def active_products() -> list[Product]:
     return list(
         db.session.scalars(
             db.select(Product).where(Product.active.is_(True)).order_by(Product.position)
         )
     )
+
+
+def featured_bundle(products: list[Product]) -> Bundle | None:
+    """The bundle the storefront's first button adds: the first single package for sale."""
+    bundles = [bundle for product in products if product.kind == "package"
+               for bundle in product.active_bundles]
+    singles = [bundle for bundle in bundles if bundle.packages == 1]
+    choices = singles or bundles
+    return choices[0] if choices else None
 
 
 def find_bundle(slug: str) -> Bundle | None:
@@ -73,8 +91,15 @@ def seed_winter_campaign(currency: str) -> list[str]:
         position=0,
         changes=changes,
     )
-    _upsert_bundle(package, "single-package", "Single care package", 1, 6500, currency, 0, changes)
-    _upsert_bundle(package, "unit-ten-pack", "Unit ten-pack", 10, 59000, currency, 1, changes)
+    single = _upsert_bundle(package, "single-package", "Single care package", 1, 6500, currency,
+                            0, changes)
+    _default_image(single, "img/catalog/single-package.svg",
+                   "An open care package box holding a navy fleece jacket, a red beanie "
+                   "and socks, with a heart-shaped note tag", changes)
+    ten = _upsert_bundle(package, "unit-ten-pack", "Unit ten-pack", 10, 59000, currency, 1,
+                         changes)
+    _default_image(ten, "img/catalog/unit-ten-pack.svg",
+                   "Ten care package boxes stacked in a pyramid, with a tag saying ten", changes)
     _upsert_product(
         slug="donation",
         name="Donation",
@@ -101,10 +126,17 @@ def _upsert_product(
     return product
 
 
+def _default_image(bundle: Bundle, path: str, alt: str, changes: list[str]) -> None:
+    """The demo picture, unless staff have chosen one of their own."""
+    if not bundle.image_path:
+        bundle.image_path, bundle.image_alt = path, alt
+        changes.append(f"bundle {bundle.slug} picture set")
+
+
 def _upsert_bundle(
     product: Product, slug: str, name: str, packages: int, price_cents: int, currency: str,
     position: int, changes: list[str],
-) -> None:
+) -> Bundle:
     bundle = db.session.scalar(db.select(Bundle).where(Bundle.slug == slug))
     if bundle is None:
         bundle = Bundle(slug=slug, product=product)
@@ -112,3 +144,4 @@ def _upsert_bundle(
         changes.append(f"bundle {slug} created")
     bundle.name, bundle.packages, bundle.price_cents = name, packages, price_cents
     bundle.currency, bundle.position, bundle.active = currency, position, True
+    return bundle

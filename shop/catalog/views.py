@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from shop.campaign.views import storefront_campaign
 from shop.cart.forms import AddToCartForm
 from shop.cart.session import current_cart
-from shop.catalog.service import active_products, catalog_as_json
+from shop.catalog.service import active_products, catalog_as_json, featured_bundle
 from shop.donations.forms import DonationForm
 from shop.donations.views import donation_form_context
 
@@ -26,6 +26,7 @@ def render_storefront(
         render_template(
             "storefront/index.html",
             products=products,
+            featured=featured_bundle(products),
             general_errors_form=form if form is not None and failed_variant not in slugs
             else None,
             form=form,

@@ -54,7 +54,7 @@ def checkout() -> ResponseReturnValue:
     db.session.commit()  # the order exists before Stripe hears of it
 
     return send_to_checkout(
-        order, back_path=url_for("cart.view_cart"),
+        order, back_path=url_for("cart.view_cart", checkout="cancelled"),
         unavailable=lambda: (render_template("storefront/payment_unavailable.html",
                                              order=order), 503),
     )

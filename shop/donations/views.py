@@ -42,11 +42,15 @@ def donation_form_context() -> dict[str, object]:
     config = current_app.config
     currency = config["CURRENCY"]
     presets = []
+    impacts = config["DONATION_IMPACT"]
     for major in config["DONATION_PRESETS"]:
         cents = to_minor(major, currency)
         fee = fee_to_cover(cents, config["FEE_PERCENT"], config["FEE_FIXED_CENTS"])
-        presets.append({"value": f"{major}", "label": format_money(cents, currency),
-                        "fee": format_money(fee, currency)})
+        label = format_money(cents, currency)
+        presets.append({"value": f"{major}", "label": label,
+                        # "$36" on a tile; "$36.50" keeps its cents.
+                        "short": label.removesuffix(".00"),
+                        "fee": format_money(fee, currency), "impact": impacts.get(major, "")})
     return {
         "presets": presets,
         "donation_min": config["DONATION_MIN"],
@@ -62,8 +66,14 @@ def _render(form: DonationForm, status: int = 200) -> ResponseReturnValue:
                            **donation_form_context()), status
 
 
+GIFT_CANCELLED = "You left the payment page, so nothing was charged and no gift was made."
+
+
 @bp.get("/donate")
 def donate_page() -> ResponseReturnValue:
+    if request.args.get("checkout") == "cancelled":
+        flash(GIFT_CANCELLED, "info")
+        return redirect(url_for("donations.donate_page"))
     return _render(DonationForm(formdata=None))
 
 
@@ -83,8 +93,9 @@ def donate() -> ResponseReturnValue:
     add_donation(cart, gift.amount_cents, fee_cents=gift.fee_cents, anonymous=gift.anonymous,
                  dedication=gift.dedication.as_tuple)
     db.session.commit()
-    flash(f"Thank you! Your gift of {format_money(gift.total_cents, cart.currency)} is in "
-          "your cart.", "success")
+    # Thanks come once the gift is paid; here the donor learns what is left to do.
+    flash(f"Your gift of {format_money(gift.total_cents, cart.currency)} is in your cart. "
+          "Enter your email below to give it on Stripe's secure page.", "success")
     return redirect(url_for("cart.view_cart"))
 
 
@@ -99,7 +110,7 @@ def _start_one_off(gift: Gift) -> ResponseReturnValue:
         return redirect(order.stripe_checkout_url, code=303)
     order = checkout.place_gift_order(gift)
     db.session.commit()  # the order exists before Stripe hears of it
-    return send_to_checkout(order, back_path=url_for("donations.donate_page"),
+    return send_to_checkout(order, back_path=url_for("donations.donate_page", checkout="cancelled"),
                             unavailable=lambda: _unavailable(order))
 
 
@@ -115,7 +126,7 @@ def _start_monthly(gift: Gift) -> ResponseReturnValue:
         session = checkout.start_monthly_session(
             plan,
             success_url=f"{public}{manage}?session_id={{CHECKOUT_SESSION_ID}}",
-            cancel_url=f"{public}{url_for('donations.donate_page')}",
+            cancel_url=f"{public}{url_for('donations.donate_page', checkout='cancelled')}",
         )
     except payments.PaymentRequestRejected:
         db.session.delete(plan)

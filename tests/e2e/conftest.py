@@ -30,8 +30,26 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context()
+def javascript(request: pytest.FixtureRequest) -> bool:
+    """Whether the page runs JavaScript: on, unless a test marked `with_and_without_js`
+    is running its second time."""
+    return bool(getattr(request, "param", True))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # A donor journey marked so runs twice: every page must also work without JavaScript.
+    if metafunc.definition.get_closest_marker("with_and_without_js"):
+        metafunc.parametrize("javascript", [True, False], indirect=True, ids=["js", "no-js"])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "with_and_without_js: run the browser test with JavaScript on, then off")
+
+
+@pytest.fixture
+def page(browser: Browser, javascript: bool) -> Iterator[Page]:
+    context = browser.new_context(java_script_enabled=javascript)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page

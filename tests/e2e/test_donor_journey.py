@@ -12,7 +12,7 @@ from tests.conftest import LiveShop
 from tests.servers import PartnerServer, SmtpSink, text_of
 from tests.support import StripeStandIn, wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.with_and_without_js]
 
 
 @pytest.fixture(params=["sqlite"])
@@ -93,4 +93,5 @@ def test_a_declined_card_leaves_the_order_unpaid_and_the_donor_can_go_back(
     expect(page.get_by_test_id("emulator-error")).to_contain_text("declined")
     page.get_by_test_id("emulator-cancel").click()
     expect(page).to_have_url(live_shop.url + "/cart")
+    expect(page.locator(".flash")).to_contain_text("nothing was charged. Your cart is kept")
     expect(page.locator('[data-testid="cart-line"]')).to_have_count(1)

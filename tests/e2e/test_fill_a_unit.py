@@ -27,7 +27,8 @@ def test_ten_donors_fill_a_unit_and_the_partner_receives_one_packing_order(
 ) -> None:
     notes = [f"Donor {n} says: stay warm out there ❄️" for n in range(1, 11)]
     for number, note in enumerate(notes, start=1):
-        context = browser.new_context()  # a different donor: no shared cookies or cart
+        # A different donor each time (no shared cookies or cart), without JavaScript.
+        context = browser.new_context(java_script_enabled=False)
         page = context.new_page()
         page.set_default_timeout(15_000)
         page.goto(live_shop.url + "/")

@@ -13,7 +13,7 @@ from tests.conftest import LiveShop
 from tests.servers import PartnerServer
 from tests.support import StripeStandIn, wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.with_and_without_js]
 
 HELD_NOTE = "Get well soon, everyone at the hospital"
 

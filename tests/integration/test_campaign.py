@@ -20,13 +20,14 @@ from tests.support import (
     refund_at_stripe,
 )
 
-SUMMARY = re.compile(r'data-testid="campaign-summary">([^<]+)<')
+SUMMARY = re.compile(r'data-testid="campaign-summary">(.*?)</p>', re.S)
 
 
 def summary(client: FlaskClient) -> str:
+    """The progress line as a donor reads it (the text, without its markup)."""
     match = SUMMARY.search(client.get("/").get_data(as_text=True))
     assert match, "no campaign progress on the storefront"
-    return match.group(1).strip()
+    return " ".join(re.sub(r"<[^>]+>", "", match.group(1)).split())
 
 
 def totals(client: FlaskClient) -> tuple[int, int]:

@@ -58,7 +58,7 @@ def test_checkout_makes_a_pending_order_and_sends_the_donor_to_stripe(
     assert session["success_url"] == (
         f"http://shop.test/orders/{order.token}?session_id={{CHECKOUT_SESSION_ID}}"
     )
-    assert session["cancel_url"] == "http://shop.test/cart"
+    assert session["cancel_url"] == "http://shop.test/cart?checkout=cancelled"
     assert session["customer_email"] == "donor@example.org"
     assert session["submit_type"] == "pay"
 

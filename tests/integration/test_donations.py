@@ -47,9 +47,11 @@ def the_order(app: Flask) -> Order:
 
 def test_the_form_offers_presets_as_an_accessible_radio_group(client: FlaskClient) -> None:
     html = client.get("/donate").get_data(as_text=True)
-    assert '<fieldset class="amounts"' in html and "<legend>Amount (USD)</legend>" in html
+    assert '<fieldset class="amounts"' in html and "<legend>Amount <span" in html
     for preset in ("18", "36", "100", "180"):
         assert f'type="radio" name="amount" value="{preset}"' in html
+    # Each preset tile says what the amount does (DONATION_IMPACT).
+    assert "A thermal base layer for one soldier" in html
     assert 'name="other_amount"' in html and 'value="monthly"' in html
     assert "2.9% + $0.30" in html
     compact = client.get("/").get_data(as_text=True)

@@ -127,3 +127,13 @@ def test_campaign_dates_come_from_the_environment_as_iso_dates(
     monkeypatch.setenv("CAMPAIGN_START", "1st of November")
     with pytest.raises(ConfigError, match="CAMPAIGN_START must be an ISO date"):
         load_config()
+
+
+def test_a_bar_is_never_invisible_once_something_is_funded() -> None:
+    from shop.campaign.service import MIN_VISIBLE_PERCENT, bar_width
+
+    assert bar_width(0, 1000) == 0.0
+    assert bar_width(3, 1000) == MIN_VISIBLE_PERCENT  # 0.3% is drawn as a visible start
+    assert bar_width(500, 1000) == 50.0
+    assert bar_width(1500, 1000) == 100.0
+    assert bar_width(5, 0) == 0.0

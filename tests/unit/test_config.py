@@ -245,3 +245,17 @@ def test_check_config_passes_good_production_settings() -> None:
     assert result.returncode == 0, result.stdout
     assert "APP_ENV=production: the settings are fine" in result.stdout
     assert "warning: MAIL_SERVER is not set" in result.stdout
+
+
+def test_impact_lines_are_read_per_preset_amount(monkeypatch: pytest.MonkeyPatch) -> None:
+    from decimal import Decimal
+
+    monkeypatch.setenv("DONATION_IMPACT", "18=Socks, and hand warmers | 65 = One winter kit")
+    impacts = load_config()["DONATION_IMPACT"]
+    assert impacts == {Decimal("18"): "Socks, and hand warmers",
+                       Decimal("65"): "One winter kit"}
+    monkeypatch.setenv("DONATION_IMPACT", "")
+    assert load_config()["DONATION_IMPACT"] == {}
+    monkeypatch.setenv("DONATION_IMPACT", "lots=Socks")
+    with pytest.raises(ConfigError, match="DONATION_IMPACT"):
+        load_config()
