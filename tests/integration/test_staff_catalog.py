@@ -129,7 +129,7 @@ def test_the_campaign_is_set_in_the_back_office_and_saving_recounts(
     with app.app_context():
         campaign = current_campaign()
         assert (campaign.unit_size, campaign.partial_policy) == (5, "hold")
-    assert "Join a unit's 5-pack: your package ships with 4 others" in client.get(
+    assert "Ships with 4 other donors' packages to one unit" in client.get(
         "/").get_data(as_text=True)
 
     # Dates that leave the payment out: saving recounts without a command line.
