@@ -1,4 +1,4 @@
-# The README's commands: `make run` and `make test`; also `make bench`, `make lint`, `make faults`.
+# The README's commands: `make run` and `make test`; also `make bench`, `make lint`, `make faults`, `make screenshots`.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -7,7 +7,7 @@ PORT ?= 5000
 STRIPE_PORT ?= 12111
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench faults clean
+.PHONY: install run test lint bench faults screenshots clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ test: lint
 
 bench: install
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.pages
+
+# The donor and staff pages at 360 and 1280 px into docs/screenshots/, and the page report.
+screenshots: install
+	$(BIN)/python -m bench.pages --screenshots docs/screenshots
 
 # Every fault scenario, slow ones too, on PostgreSQL and Redis; then the README's table.
 FAULTS_REPORT ?= instance/faults.jsonl

@@ -139,12 +139,13 @@ def register_blueprints(app: Flask) -> None:
     from shop.donations.views import bp as donations_bp
     from shop.health import bp as health_bp
     from shop.orders.views import bp as orders_bp
+    from shop.pages.views import bp as pages_bp
     from shop.payments.views import bp as payments_bp
     from shop.staff.views import bp as staff_bp
 
     for blueprint in (
         catalog_bp, cart_bp, donations_bp, checkout_bp, orders_bp, payments_bp, health_bp,
-        staff_bp, campaign_bp,
+        staff_bp, campaign_bp, pages_bp,
     ):
         app.register_blueprint(blueprint)
 

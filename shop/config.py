@@ -87,6 +87,49 @@ DEFAULT_DONATION_IMPACT = (
     "|180=Winter kits for nearly three soldiers"
 )
 
+DEFAULT_ABOUT_TEXT = """\
+{org} sends winter care packages to soldiers on cold duty. Each package holds a fleece
+jacket, a thermal base layer, merino socks, a beanie and neck gaiter, insulated gloves and
+hand warmers, and the personal note of support you write.
+
+You can send one package, a ten-pack that keeps a whole unit warm, or a gift of any amount
+that goes where it is needed most. A single package can also fill a unit together with
+other donors' packages, so the soldiers of one unit are warm at the same time.
+
+{org} is a registered charity, tax ID {tax_id}, at {address}. Payments are taken by
+Stripe; we never see or keep your card number."""
+
+DEFAULT_CONTACT_TEXT = """\
+Questions about an order, a receipt or a monthly gift? Write to us and give your order
+number (it looks like CP-000042) so we can find it quickly. We answer within two working
+days."""
+
+DEFAULT_PRIVACY_TEXT = """\
+We keep what we need to send your package and your receipt: your name, your email address,
+what you chose, your note of support and, for a dedication, the name and email address you
+gave us. Your card details go to Stripe and never reach us.
+
+We use your email address for your receipt, for messages about your order or monthly gift,
+and for a statement of your giving once a year. We do not sell or share it, and we send no
+marketing.
+
+Your note is printed and packed with the package. Our packing partner sees the note and
+the order number, never your email address or card.
+
+To see, correct or delete what we hold about you, write to {email}. We keep receipts for
+as long as tax law requires."""
+
+DEFAULT_REFUND_POLICY_TEXT = """\
+If something went wrong with your order or gift, write to {email} within 30 days with your
+order number and we will refund it through Stripe to the card you paid with. A refund
+shows on your statement within 5 to 10 working days, and we email you when it is done.
+
+A package already packed and on its way to soldiers cannot be called back, but we will
+still refund it if you ask within 30 days.
+
+A monthly gift can be cancelled at any time from the link in its receipt; no further
+payments are taken."""
+
 CommaList = Annotated[list[str], NoDecode]
 DecimalList = Annotated[list[Decimal], NoDecode]
 Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -115,6 +158,15 @@ class Settings(BaseSettings):
     ORG_NAME: str = "Warm Hands for Soldiers"
     ORG_TAX_ID: str = "00-0000000"
     ORG_ADDRESS: str = "1 Example Street, Springfield"
+    ORG_EMAIL: str = "hello@example.org"
+    ORG_PHONE: str = ""
+    # The charity's pages (/about, /contact, /privacy, /refund-policy): paragraphs
+    # separated by a blank line; {org}, {tax_id}, {address}, {email} and {phone} are
+    # filled in. The defaults describe the shop as built; set your own words.
+    ABOUT_TEXT: str = DEFAULT_ABOUT_TEXT
+    CONTACT_TEXT: str = DEFAULT_CONTACT_TEXT
+    PRIVACY_TEXT: str = DEFAULT_PRIVACY_TEXT
+    REFUND_POLICY_TEXT: str = DEFAULT_REFUND_POLICY_TEXT
     # Receipts: goods delivered to soldiers and gifts are acknowledged differently.
     RECEIPT_PACKAGE_WORDING: str = (
         "Care packages are goods that {org} delivers to soldiers on your behalf; you "

@@ -8,7 +8,7 @@ from flask import current_app
 from shop.jobs import STAFF_ALERT_SEND
 from shop.notifications.alerts import dispute_alert_message
 from shop.orders.models import SideEffect
-from shop.orders.side_effects import DISPUTE_ALERT
+from shop.orders.side_effect_state import SideEffectKind
 from tasks.side_effects import perform, send_mail
 
 
@@ -22,4 +22,4 @@ def _alert(effect: SideEffect) -> tuple[str | None, str]:
 @shared_task(name=STAFF_ALERT_SEND, bind=True, acks_late=True, ignore_result=True,
              max_retries=None)
 def send_staff_alert(self: Task, effect_id: int) -> str:
-    return perform(self, effect_id, DISPUTE_ALERT, _alert)
+    return perform(self, effect_id, SideEffectKind.DISPUTE_ALERT, _alert)

@@ -26,7 +26,7 @@ from shop.extensions import db
 from shop.jobs import PACKING_ORDER_SUBMIT, UNIT_PACKING_ORDER_SUBMIT
 from shop.notifications.packing_slips import packing_slip_message, unit_packing_slip_message
 from shop.orders.models import Order, SideEffect
-from shop.orders.side_effects import PACKING_ORDER, UNIT_PACKING_ORDER
+from shop.orders.side_effect_state import SideEffectKind
 from shop.units import service as units
 from shop.units.models import Unit
 from tasks.side_effects import PermanentError, TransientError, perform, send_mail
@@ -167,10 +167,10 @@ def _email_unit_slip(unit: Unit, body: dict[str, Any], to: str) -> tuple[str | N
 @shared_task(name=PACKING_ORDER_SUBMIT, bind=True, acks_late=True, ignore_result=True,
              max_retries=None)
 def submit_packing_order(self: Task, effect_id: int) -> str:
-    return perform(self, effect_id, PACKING_ORDER, _submit)
+    return perform(self, effect_id, SideEffectKind.PACKING_ORDER, _submit)
 
 
 @shared_task(name=UNIT_PACKING_ORDER_SUBMIT, bind=True, acks_late=True, ignore_result=True,
              max_retries=None)
 def submit_unit_packing_order(self: Task, effect_id: int) -> str:
-    return perform(self, effect_id, UNIT_PACKING_ORDER, _submit_unit)
+    return perform(self, effect_id, SideEffectKind.UNIT_PACKING_ORDER, _submit_unit)

@@ -8,14 +8,14 @@ from shop.extensions import db
 from shop.jobs import NOTICE_SEND
 from shop.notifications.notices import dedication_notice_message, payment_failed_message
 from shop.orders.models import SideEffect
-from shop.orders.side_effects import DEDICATION_NOTICE, PAYMENT_FAILED_NOTICE
+from shop.orders.side_effect_state import SideEffectKind
 from tasks.side_effects import perform, send_mail
 
 
 def _notify(effect: SideEffect) -> tuple[str | None, str]:
     order = effect.order
     assert order is not None  # notices are about an order
-    if effect.kind == DEDICATION_NOTICE:
+    if effect.kind == SideEffectKind.DEDICATION_NOTICE:
         message = dedication_notice_message(order)
         if message is None:
             return None, "No dedication email; nothing to send"
@@ -29,8 +29,9 @@ def _notify(effect: SideEffect) -> tuple[str | None, str]:
              max_retries=None)
 def send_notice(self: Task, effect_id: int) -> str:
     effect = db.session.get(SideEffect, effect_id)
-    kind = effect.kind if effect is not None else DEDICATION_NOTICE
-    if kind not in (DEDICATION_NOTICE, PAYMENT_FAILED_NOTICE):
-        kind = DEDICATION_NOTICE  # perform() reports the mismatch and does nothing
+    notices = (SideEffectKind.DEDICATION_NOTICE, SideEffectKind.PAYMENT_FAILED_NOTICE)
+    kind = effect.kind if effect is not None else notices[0]
+    if kind not in notices:
+        kind = notices[0]  # perform() reports the mismatch and does nothing
     db.session.rollback()
     return perform(self, effect_id, kind, _notify)

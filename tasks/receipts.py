@@ -8,7 +8,7 @@ from shop.jobs import RECEIPT_SEND
 from shop.money import format_money
 from shop.notifications.receipts import amended, receipt_message
 from shop.orders.models import SideEffect
-from shop.orders.side_effects import RECEIPT
+from shop.orders.side_effect_state import SideEffectKind
 from tasks.side_effects import perform, send_mail
 
 
@@ -25,4 +25,4 @@ def _send_receipt(effect: SideEffect) -> tuple[str | None, str]:
 @shared_task(name=RECEIPT_SEND, bind=True, acks_late=True, ignore_result=True,
              max_retries=None)
 def send_receipt(self: Task, effect_id: int) -> str:
-    return perform(self, effect_id, RECEIPT, _send_receipt)
+    return perform(self, effect_id, SideEffectKind.RECEIPT, _send_receipt)

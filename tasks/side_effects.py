@@ -14,6 +14,7 @@ from shop.extensions import db
 from shop.notifications import mailer
 from shop.orders import side_effects
 from shop.orders.models import SideEffect
+from shop.orders.side_effect_state import SideEffectKind, SideEffectStatus
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +31,13 @@ class PermanentError(Exception):
 Action = Callable[[SideEffect], tuple[str | None, str]]
 
 
-def perform(task: Task, effect_id: int, kind: str, action: Action) -> str:
+def perform(task: Task, effect_id: int, kind: SideEffectKind, action: Action) -> str:
     effect = side_effects.lock(effect_id)
     if effect is None or effect.kind != kind:
         db.session.rollback()
         log.error("%s %s: no such side effect; not retried", kind, effect_id)
         return "missing"
-    if effect.status != "pending":
+    if effect.status != SideEffectStatus.PENDING:
         db.session.rollback()
         return effect.status  # done already (or failed/held): a duplicate delivery is a no-op
     number = side_effects.subject(effect)
@@ -61,6 +62,10 @@ def perform(task: Task, effect_id: int, kind: str, action: Action) -> str:
         db.session.rollback()
         effect = side_effects.lock(effect_id)
         assert effect is not None
+        if effect.status != SideEffectStatus.PENDING:
+            db.session.rollback()  # another worker finished it meanwhile
+            log.exception("%s: %s crashed", number, kind)
+            return str(effect.status)
         side_effects.note_failure(effect, f"{type(exc).__name__}: {exc}", retry_in=None)
         db.session.commit()
         log.exception("%s: %s crashed", number, kind)

@@ -7,17 +7,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from shop.campaign.models import CampaignSettings, CampaignTotals
 from shop.extensions import db, utcnow
 from shop.money import InvalidAmount, parse_amount
 from shop.orders.models import Order
-
-# Money that arrived and stayed. Not counted: needs_review (staff have not accepted it),
-# disputed (the bank holds it), dispute_lost and refunded (it went back).
-COUNTED_STATUSES = ("paid", "fulfilled", "partially_refunded")
+from shop.orders.state import COUNTED_IN_CAMPAIGN
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ class Campaign:
     def counts(self, status: str, paid_at: datetime | None, currency: str) -> bool:
         """Whether an order with this status and payment time counts towards the goal."""
         return (
-            status in COUNTED_STATUSES
+            status in COUNTED_IN_CAMPAIGN
             and paid_at is not None
             and self.starts_at <= paid_at < self.ends_before
             and currency == self.currency
@@ -177,7 +175,7 @@ def _counted_sums(campaign: Campaign) -> tuple[int, int, int]:
             func.coalesce(func.sum(Order.total_cents - Order.refunded_cents), 0),
             func.count(Order.id),
         ).where(
-            Order.status.in_(COUNTED_STATUSES),
+            Order.status.in_(COUNTED_IN_CAMPAIGN),
             Order.paid_at >= campaign.starts_at,
             Order.paid_at < campaign.ends_before,
             Order.currency == campaign.currency,
@@ -220,6 +218,32 @@ def refresh_totals() -> CampaignTotals:
     row.refreshed_at = utcnow()
     db.session.flush()
     return row
+
+
+_RECOUNT = "shop_campaign_recount"
+
+
+def request_recount(session: Session | None = None) -> None:
+    """The campaign's money changed in this transaction: recount once, just before commit.
+
+    However many orders a transaction moves, the totals row is locked and recounted
+    once, last (after the orders, units and side effects it locked), so the lock order
+    stays the one shop.units.service describes.
+    """
+    (session or db.session()).info[_RECOUNT] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _recount_before_commit(session: Session) -> None:
+    if session.in_nested_transaction() or not session.info.pop(_RECOUNT, False):
+        return
+    refresh_totals()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, previous_transaction: object) -> None:
+    if not session.in_transaction():
+        session.info.pop(_RECOUNT, None)
 
 
 def cached_totals(campaign: Campaign) -> CampaignTotals | None:

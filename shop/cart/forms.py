@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, ValidationError
 from shop.cart.notes import NoteSettings, screen_note
 from shop.cart.service import CartError, parse_quantity
 from shop.forms import ShopForm
+from shop.orders.note_state import NoteReview
 
 
 class _QuantityAndNote(ShopForm):
@@ -19,8 +20,8 @@ class _QuantityAndNote(ShopForm):
 
     clean_quantity: int
     clean_note: str
-    # "pending" when staff must read the note before its package is packed.
-    note_review: str | None = None
+    # Pending when staff must read the note before its package is packed.
+    note_review: NoteReview | None = None
     note_review_reason: str | None = None
     # Emoji were taken out because the partner cannot print them; the donor is told.
     note_symbols_removed: bool = False
@@ -40,7 +41,7 @@ class _QuantityAndNote(ShopForm):
         self.clean_note = result.clean_text
         self.note_symbols_removed = result.symbols_removed
         if result.verdict == "review":
-            self.note_review, self.note_review_reason = "pending", result.reason
+            self.note_review, self.note_review_reason = NoteReview.PENDING, result.reason
 
 
 class AddToCartForm(_QuantityAndNote):

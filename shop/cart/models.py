@@ -9,6 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.catalog.models import Bundle
 from shop.extensions import Cents, UTCDateTime, db, utcnow
+from shop.orders.note_state import NoteReview
+from shop.statuses import StatusType
 
 LINE_KINDS = ("package", "donation")
 
@@ -49,8 +51,8 @@ class CartLine(db.Model):  # type: ignore[name-defined]
     bundle_id: Mapped[int | None] = mapped_column(ForeignKey("bundles.id"))
     quantity: Mapped[int] = mapped_column(default=1)
     note: Mapped[str] = mapped_column(Text, default="")
-    # "pending" when the screen wants staff to read the note before it is printed.
-    note_review: Mapped[str | None] = mapped_column(String(20))
+    # Pending when the screen wants staff to read the note before it is printed.
+    note_review: Mapped[NoteReview | None] = mapped_column(StatusType(NoteReview))
     note_review_reason: Mapped[str | None] = mapped_column(Text)
     # Only for donations: the amount the donor chose. Packages take the bundle's price.
     amount_cents: Mapped[Cents | None] = mapped_column()

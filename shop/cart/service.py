@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from shop.cart.models import Cart, CartLine
 from shop.catalog.models import Bundle
 from shop.extensions import db
+from shop.orders.note_state import NoteReview
 
 
 class CartError(ValueError):
@@ -59,7 +61,7 @@ def parse_quantity(raw: str | None, max_quantity: int) -> int:
 
 
 def add_bundle(cart: Cart, bundle: Bundle, quantity: int, note: str, max_quantity: int,
-               *, note_review: str | None = None,
+               *, note_review: NoteReview | None = None,
                note_review_reason: str | None = None, join_unit: bool = False) -> CartLine:
     """Add packages; the same bundle with the same note (and unit choice) grows the line."""
     if bundle.currency != cart.currency:
@@ -108,7 +110,8 @@ def find_line(cart: Cart, line_id: int) -> CartLine:
     raise CartError("That item is no longer in your cart.")
 
 
-def update_line(line: CartLine, quantity: int, note: str, *, note_review: str | None = None,
+def update_line(line: CartLine, quantity: int, note: str, *,
+                note_review: NoteReview | None = None,
                 note_review_reason: str | None = None) -> None:
     if line.kind == "donation":
         line.quantity = 1  # a gift's amount is its size; quantity stays one
@@ -124,9 +127,29 @@ def remove_line(cart: Cart, line: CartLine) -> None:
     db.session.flush()
 
 
-def empty_cart(cart: Cart) -> None:
-    cart.lines.clear()
-    db.session.flush()
+def fingerprint(cart: Cart, email: str, name: str) -> str:
+    """Identify exactly what is being bought, so a repeated checkout can reuse its order."""
+    parts = [cart.currency, email.lower(), name]
+    for line in cart.lines:
+        parts.append(
+            f"{line.kind}|{line.bundle.slug if line.bundle else ''}|{line.quantity}|"
+            f"{line.unit_price_cents}|{line.fee_cents}|{line.note}|{line.anonymous}|"
+            f"{line.dedication_type}|{line.dedication_name}|{line.dedication_email}"
+            + ("|unit" if line.join_unit else "")
+        )
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def empty_if_unchanged(cart_id: int | None, email: str, name: str, paid_for: str) -> None:
+    """Empty the cart once its checkout is paid, unless the donor changed it since.
+
+    `paid_for` is the fingerprint the order was made from.
+    """
+    if cart_id is None:
+        return
+    cart = db.session.get(Cart, cart_id)
+    if cart is not None and fingerprint(cart, email, name) == paid_for:
+        cart.lines.clear()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from shop.catalog.service import find_bundle
 from shop.catalog.views import render_storefront
 from shop.checkout.forms import CheckoutForm
 from shop.extensions import db, limiter, utcnow
+from shop.orders.note_state import NoteReview
 
 bp = Blueprint("cart", __name__)
 
@@ -26,7 +27,7 @@ NOTE_HELD = ("Our team reads some notes before they are printed, so this package
 def _flash_note_outcome(form: AddToCartForm | UpdateLineForm) -> None:
     if form.note_symbols_removed:
         flash(EMOJI_REMOVED, "info")
-    if form.note_review == "pending":
+    if form.note_review == NoteReview.PENDING:
         flash(NOTE_HELD, "info")
 
 

@@ -8,14 +8,16 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from shop.cart import service as carts
 from shop.cart.models import Cart
 from shop.donations.models import MonthlyGift
 from shop.donations.service import Gift
+from shop.donations.state import PlanStatus
 from shop.extensions import db, utcnow
 from shop.money import format_money
 from shop.orders import service as orders
 from shop.orders.models import Order
-from shop.orders.state import record_event
+from shop.orders.state import OrderStatus, record_event
 from shop.payments import client as payments
 
 log = logging.getLogger(__name__)
@@ -53,7 +55,7 @@ def prepare_order(cart: Cart, email: str, name: str) -> Order:
     """The pending order for this cart content: reused on a repeated click, else created."""
     if not cart.lines:
         raise CheckoutError("Your cart is empty. Add a care package or a gift first.")
-    fingerprint = orders.cart_fingerprint(cart, email, name)
+    fingerprint = carts.fingerprint(cart, email, name)
     order = orders.find_reusable_order(cart, fingerprint)
     if order is None:
         order = orders.create_order(cart, email, name, fingerprint)
@@ -178,7 +180,7 @@ def reusable_gift_order(gift: Gift) -> Order | None:
     return db.session.scalar(
         db.select(Order).where(
             Order.cart_id.is_(None), Order.cart_fingerprint == fingerprint,
-            Order.status == "pending", Order.created_at >= since,
+            Order.status == OrderStatus.PENDING, Order.created_at >= since,
             Order.stripe_checkout_url.is_not(None),
         ).order_by(Order.id.desc()).limit(1)
     )
@@ -207,7 +209,7 @@ def reusable_plan(gift: Gift) -> MonthlyGift | None:
     return db.session.scalar(
         db.select(MonthlyGift).where(
             MonthlyGift.email == gift.email, MonthlyGift.amount_cents == gift.amount_cents,
-            MonthlyGift.fee_cents == gift.fee_cents, MonthlyGift.status == "pending",
+            MonthlyGift.fee_cents == gift.fee_cents, MonthlyGift.status == PlanStatus.PENDING,
             MonthlyGift.created_at >= since, MonthlyGift.anonymous == gift.anonymous,
             MonthlyGift.dedication_name.is_not_distinct_from(gift.dedication.name),
             MonthlyGift.stripe_checkout_url.is_not(None),

@@ -7,17 +7,15 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shop.donations.state import PlanStatus
 from shop.extensions import Cents, UTCDateTime, db, utcnow
-
-PLAN_STATUSES = ("pending", "active", "past_due", "cancelled")
+from shop.statuses import StatusType, check_in
 
 
 class MonthlyGift(db.Model):  # type: ignore[name-defined]
     __tablename__ = "monthly_gifts"
     __table_args__ = (
-        CheckConstraint(
-            "status in ('pending', 'active', 'past_due', 'cancelled')", name="status"
-        ),
+        check_in("status", PlanStatus),
         CheckConstraint("amount_cents > 0", name="amount_positive"),
     )
 
@@ -32,7 +30,9 @@ class MonthlyGift(db.Model):  # type: ignore[name-defined]
     dedication_type: Mapped[str | None] = mapped_column(String(10))
     dedication_name: Mapped[str | None] = mapped_column(String(200))
     dedication_email: Mapped[str | None] = mapped_column(String(320))
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    status: Mapped[PlanStatus] = mapped_column(
+        StatusType(PlanStatus), default=PlanStatus.PENDING, index=True
+    )
     stripe_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_checkout_url: Mapped[str | None] = mapped_column(String(2000))
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(255), unique=True)

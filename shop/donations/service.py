@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
 from shop.donations.models import MonthlyGift
+from shop.donations.state import PlanStatus
 from shop.extensions import db
 from shop.money import InvalidAmount, format_money, parse_amount, to_minor
 
@@ -74,7 +75,7 @@ def create_monthly_gift(gift: Gift) -> MonthlyGift:
         email=gift.email, name=gift.name, anonymous=gift.anonymous,
         amount_cents=gift.amount_cents, fee_cents=gift.fee_cents, currency=gift.currency,
         dedication_type=gift.dedication.kind, dedication_name=gift.dedication.name,
-        dedication_email=gift.dedication.email, status="pending",
+        dedication_email=gift.dedication.email, status=PlanStatus.PENDING,
     )
     db.session.add(plan)
     db.session.flush()

@@ -24,11 +24,12 @@ from shop.donations.forms import DonationForm
 from shop.donations.links import plan_from_token, plan_token
 from shop.donations.models import MonthlyGift
 from shop.donations.service import Gift, create_monthly_gift, fee_to_cover
+from shop.donations.state import PlanStatus
 from shop.extensions import db, limiter
 from shop.forms import ShopForm
 from shop.money import format_money, to_minor
 from shop.orders.models import Order
-from shop.orders.state import PAID_STATUSES
+from shop.orders.state import MONEY_RECEIVED
 from shop.payments import client as payments
 from shop.payments import monthly
 
@@ -156,7 +157,7 @@ def _plan_or_404(token: str) -> MonthlyGift:
 def monthly_page(token: str) -> ResponseReturnValue:
     plan = _plan_or_404(token)
     session_id = request.args.get("session_id", "")
-    if plan.status == "pending" and session_id.startswith("cs_"):
+    if plan.status == PlanStatus.PENDING and session_id.startswith("cs_"):
         _confirm_on_return(plan, session_id)
         plan = _plan_or_404(token)
     gifts = db.session.scalars(
@@ -164,7 +165,7 @@ def monthly_page(token: str) -> ResponseReturnValue:
     ).all()
     return render_template(
         "storefront/monthly.html", plan=plan, gifts=gifts, token=token,
-        paid_statuses=PAID_STATUSES, cancel_form=ShopForm(formdata=None),
+        paid_statuses=MONEY_RECEIVED, cancel_form=ShopForm(formdata=None),
     )
 
 
@@ -197,7 +198,7 @@ def cancel_monthly(token: str) -> ResponseReturnValue:
     if not form.validate():
         flash("Your form expired; please try again.", "error")
         return back
-    if plan.status == "cancelled":
+    if plan.status == PlanStatus.CANCELLED:
         flash("This monthly gift is already cancelled.", "success")
         return back
     if not plan.stripe_subscription_id:

@@ -9,10 +9,11 @@ from flask import current_app
 from shop.money import format_money
 from shop.notifications.mailer import build_message
 from shop.orders.models import Order
+from shop.orders.state import OrderStatus
 
 
 def dispute_alert_message(order: Order, to: str) -> EmailMessage:
-    last = next((e for e in reversed(order.events) if e.to_status == "disputed"), None)
+    last = next((e for e in reversed(order.events) if e.to_status == OrderStatus.DISPUTED), None)
     link = f"{current_app.config['PUBLIC_URL']}/staff/orders/{order.number}"
     text = (
         f"Order {order.number} ({format_money(order.total_cents, order.currency)}, "

@@ -19,7 +19,7 @@ from shop.notifications.models import YearEndStatement
 from shop.notifications.pdf import statement_pdf
 from shop.notifications.receipts import charity_context
 from shop.orders.models import Order
-from shop.orders.state import PAID_STATUSES
+from shop.orders.state import MONEY_RECEIVED
 
 # No statement can be older than the shop; this only catches typing mistakes like 1800.
 FIRST_YEAR = 2000
@@ -91,13 +91,13 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
 def statements_for_year(year: int, *, email: str | None = None) -> list[Statement]:
     """Every donor's statement of `year` (UTC), by email address whatever its case.
 
-    Counted: orders whose money was received and is still held (PAID_STATUSES), less
+    Counted: orders whose money was received and is still held (MONEY_RECEIVED), less
     what was refunded; fully refunded orders and those netting to nothing are left out.
     """
     start, end = year_bounds(year)
     query = (
         db.select(Order)
-        .where(Order.status.in_(PAID_STATUSES), Order.paid_at >= start, Order.paid_at < end)
+        .where(Order.status.in_(MONEY_RECEIVED), Order.paid_at >= start, Order.paid_at < end)
         .options(selectinload(Order.lines))
         .order_by(Order.paid_at, Order.id)
     )

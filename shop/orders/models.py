@@ -10,18 +10,27 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.donations.models import MonthlyGift
 from shop.extensions import Cents, UTCDateTime, db, utcnow
+from shop.orders.note_state import PRINTABLE, NoteReview
+from shop.orders.side_effect_state import SideEffectKind, SideEffectStatus
+from shop.orders.state import OrderStatus
+from shop.statuses import StatusType, check_in
 
 
 class Order(db.Model):  # type: ignore[name-defined]
     __tablename__ = "orders"
-    __table_args__ = (CheckConstraint("total_cents >= 0", name="total_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("total_cents >= 0", name="total_not_negative"),
+        check_in("status", OrderStatus),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Shown to donors and staff; assigned from the id right after the insert.
     number: Mapped[str | None] = mapped_column(String(32), unique=True)
     # The donor's secret link to the order page: never the numeric id.
     token: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(32), default="pending", index=True)
+    status: Mapped[OrderStatus] = mapped_column(
+        StatusType(OrderStatus, 32), default=OrderStatus.PENDING, index=True
+    )
     kind: Mapped[str] = mapped_column(String(20))  # package | donation | mixed
     email: Mapped[str] = mapped_column(String(320), index=True)
     name: Mapped[str] = mapped_column(String(200), default="")
@@ -69,8 +78,16 @@ class Order(db.Model):  # type: ignore[name-defined]
         back_populates="order", order_by="SideEffect.id", cascade="all, delete-orphan"
     )
 
-    def side_effect(self, kind: str) -> SideEffect | None:
+    def side_effect(self, kind: SideEffectKind) -> SideEffect | None:
         return next((effect for effect in self.side_effects if effect.kind == kind), None)
+
+    def add_event(self, *, kind: str, message: str, actor: str, data: dict[str, Any] | None,
+                  from_status: str | None, to_status: str | None) -> OrderEvent:
+        """Append a timeline entry; shop.orders.state.record_event is how the shop calls it."""
+        event = OrderEvent(kind=kind, message=message, actor=actor, data=data,
+                           from_status=from_status, to_status=to_status)
+        self.events.append(event)
+        return event
 
     @property
     def dedication_text(self) -> str:
@@ -112,9 +129,7 @@ class OrderLine(db.Model):  # type: ignore[name-defined]
     __tablename__ = "order_lines"
     __table_args__ = (
         CheckConstraint("quantity >= 1", name="quantity_positive"),
-        CheckConstraint(
-            "note_review in ('pending', 'approved', 'rejected')", name="note_review"
-        ),
+        check_in("note_review", NoteReview),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,7 +146,7 @@ class OrderLine(db.Model):  # type: ignore[name-defined]
     dedication_email: Mapped[str | None] = mapped_column(String(320))
     # None: the note needed no review. Otherwise pending until staff approve it, or reject
     # it (the package then ships without it; the donor's words stay in `note`).
-    note_review: Mapped[str | None] = mapped_column(String(20), index=True)
+    note_review: Mapped[NoteReview | None] = mapped_column(StatusType(NoteReview), index=True)
     note_review_reason: Mapped[str | None] = mapped_column(Text)
     # The donor chose to send these packages with others as one unit's ten-pack.
     join_unit: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -141,7 +156,7 @@ class OrderLine(db.Model):  # type: ignore[name-defined]
     @property
     def printed_note(self) -> str:
         """What the partner prints: only a note that needed no review or was approved."""
-        return self.note if self.note_review in (None, "approved") else ""
+        return self.note if self.note_review in PRINTABLE else ""
 
     @property
     def line_total_cents(self) -> int:
@@ -182,11 +197,8 @@ class SideEffect(db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         UniqueConstraint("order_id", "kind", name="uq_side_effects_order_kind"),
         UniqueConstraint("unit_id", "kind", name="uq_side_effects_unit_kind"),
-        CheckConstraint(
-            "kind in ('receipt', 'packing_order', 'dispute_alert', 'dedication_notice', "
-            "'payment_failed_notice', 'unit_packing_order')",
-            name="kind",
-        ),
+        check_in("kind", SideEffectKind),
+        check_in("status", SideEffectStatus),
         CheckConstraint(
             "(order_id IS NOT NULL AND unit_id IS NULL) OR "
             "(order_id IS NULL AND unit_id IS NOT NULL)",
@@ -201,10 +213,11 @@ class SideEffect(db.Model):  # type: ignore[name-defined]
     unit_id: Mapped[int | None] = mapped_column(
         ForeignKey("units.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(40))
-    # pending -> done, or failed after the last retry; held while a dispute is open;
-    # cancelled when the money went back before it was done.
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    kind: Mapped[SideEffectKind] = mapped_column(StatusType(SideEffectKind, 40))
+    # See shop.orders.side_effect_state for what each status means and how it moves.
+    status: Mapped[SideEffectStatus] = mapped_column(
+        StatusType(SideEffectStatus), default=SideEffectStatus.PENDING, index=True
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     # When the sweep should re-send it if nothing has happened by then.
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

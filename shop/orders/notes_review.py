@@ -11,12 +11,10 @@ from sqlalchemy.orm import contains_eager
 from shop.extensions import db
 from shop.orders import side_effects
 from shop.orders.models import Order, OrderLine
+from shop.orders.note_state import NoteReview, set_review
 from shop.orders.service import lock_order
-from shop.orders.state import PAID_STATUSES, record_event
+from shop.orders.state import HOLDS_UNIT_PLACES, MONEY_RECEIVED
 from shop.units import service as units
-
-# Orders whose packages may take places in units (see shop.units.service).
-UNIT_STATUSES = frozenset({"paid", "fulfilled", "partially_refunded"})
 
 Decision = Literal["approve", "reject"]
 
@@ -27,7 +25,7 @@ class NoteAlreadyDecided(Exception):
 
 def _in_queue() -> list[ColumnElement[bool]]:
     # Only paid orders: an abandoned checkout's note never needs anyone's time.
-    return [OrderLine.note_review == "pending", Order.status.in_(PAID_STATUSES)]
+    return [OrderLine.note_review == NoteReview.PENDING, Order.status.in_(MONEY_RECEIVED)]
 
 
 def pending_notes() -> Sequence[OrderLine]:
@@ -72,21 +70,14 @@ def decide(line: OrderLine, decision: Decision, *, actor: str) -> bool:
     A rejected note is kept as the donor wrote it; only the printing leaves it out.
     """
     order = line.order
-    if line.note_review != "pending":
+    if line.note_review != NoteReview.PENDING:
         raise NoteAlreadyDecided(
             f"The note on {order.number} was already {line.note_review}; nothing changed."
         )
-    if decision == "approve":
-        line.note_review = "approved"
-        record_event(order, "note_approved", f"Note on {line.name} approved for printing",
-                     actor=actor, data={"line_id": line.id})
-    else:
-        line.note_review = "rejected"
-        record_event(order, "note_rejected",
-                     f"Note on {line.name} rejected: the package ships without it",
-                     actor=actor, data={"line_id": line.id})
+    set_review(line, NoteReview.APPROVED if decision == "approve" else NoteReview.REJECTED,
+               actor=actor)
     db.session.flush()
-    if line.join_unit and order.status in UNIT_STATUSES:
+    if line.join_unit and order.status in HOLDS_UNIT_PLACES:
         # A package waiting for its note takes its place in a unit only now.
         units.place_packages(order)
     return side_effects.release_held(

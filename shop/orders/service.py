@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement
 
-from shop.campaign.service import refresh_totals
+from shop.campaign.service import request_recount
 from shop.cart.models import Cart
-from shop.extensions import db, utcnow
+from shop.extensions import db
 from shop.money import format_money
-from shop.orders import side_effects
 from shop.orders.accounting import FEE_LINE_NAME
+from shop.orders.lifecycle import move
 from shop.orders.models import Order, OrderLine
-from shop.orders.state import OPEN_STATUSES, PAID_STATUSES, move_or_record, record_event
-from shop.units import service as units
+from shop.orders.note_state import NoteReview
+from shop.orders.state import (
+    MONEY_RECEIVED,
+    MONEY_RETURNED,
+    OPEN,
+    OrderStatus,
+    record_event,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +41,6 @@ def new_order_token() -> str:
     return secrets.token_urlsafe(24)  # 192 bits
 
 
-def cart_fingerprint(cart: Cart, email: str, name: str) -> str:
-    """Identify exactly what is being bought, so a repeated checkout can reuse its order."""
-    parts = [cart.currency, email.lower(), name]
-    for line in cart.lines:
-        parts.append(
-            f"{line.kind}|{line.bundle.slug if line.bundle else ''}|{line.quantity}|"
-            f"{line.unit_price_cents}|{line.fee_cents}|{line.note}|{line.anonymous}|"
-            f"{line.dedication_type}|{line.dedication_name}|{line.dedication_email}"
-            + ("|unit" if line.join_unit else "")
-        )
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-
 def find_reusable_order(cart: Cart, fingerprint: str) -> Order | None:
     """A pending order made from this very cart content, still waiting for payment."""
     return db.session.scalar(
@@ -56,7 +48,7 @@ def find_reusable_order(cart: Cart, fingerprint: str) -> Order | None:
         .where(
             Order.cart_id == cart.id,
             Order.cart_fingerprint == fingerprint,
-            Order.status == "pending",
+            Order.status == OrderStatus.PENDING,
         )
         .order_by(Order.id.desc())
         .limit(1)
@@ -74,7 +66,7 @@ class LineSpec:
     packages: int = 0
     bundle_slug: str | None = None
     note: str = ""
-    note_review: str | None = None
+    note_review: NoteReview | None = None
     note_review_reason: str | None = None
     join_unit: bool = False
     dedication_type: str | None = None
@@ -134,7 +126,7 @@ def place_order(
     kinds = {spec.kind for spec in specs}
     order = Order(
         token=new_order_token(),
-        status="pending",
+        status=OrderStatus.PENDING,
         kind=kinds.pop() if len(kinds) == 1 else "mixed",
         email=email,
         name=name,
@@ -211,7 +203,7 @@ def _note_stripe_ids(order: Order, report: PaymentReport) -> None:
 
 def mark_paid(order: Order, report: PaymentReport, *, actor: str) -> bool:
     """Idempotently record that the order's money arrived. True when the order changed."""
-    if order.status in PAID_STATUSES or order.status in ("refunded", "dispute_lost"):
+    if order.status in MONEY_RECEIVED or order.status in MONEY_RETURNED:
         return False  # already known; a repeated or late report changes nothing
     _note_stripe_ids(order, report)
     order.amount_received_cents = report.amount_cents
@@ -223,49 +215,39 @@ def mark_paid(order: Order, report: PaymentReport, *, actor: str) -> bool:
             else "no amount"
         )
         order.review_reason = f"Stripe reported {got}, the order is for {expected}"
-        return move_or_record(
-            order, "needs_review", reason=order.review_reason + f" ({report.source})", actor=actor
-        )
-    if order.status not in OPEN_STATUSES:
+        return move(order, OrderStatus.NEEDS_REVIEW,
+                    reason=order.review_reason + f" ({report.source})", actor=actor)
+    if order.status not in OPEN:
         # Money for an order we had closed (failed or expired): keep it, and ask staff.
         order.review_reason = f"Payment received while the order was {order.status}"
-        return move_or_record(
-            order, "needs_review", reason=order.review_reason + f" ({report.source})", actor=actor
-        )
-    if not move_or_record(order, "paid", reason=f"Payment of {expected} confirmed "
-                          f"({report.source})", actor=actor):
-        return False
-    order.paid_at = utcnow()
-    _empty_cart_that_made(order)
-    side_effects.request_after_payment(order)
-    units.place_packages(order)
-    refresh_totals()
-    return True
+        return move(order, OrderStatus.NEEDS_REVIEW,
+                    reason=order.review_reason + f" ({report.source})", actor=actor)
+    return move(order, OrderStatus.PAID,
+                reason=f"Payment of {expected} confirmed ({report.source})", actor=actor)
 
 
 def mark_awaiting_payment(order: Order, report: PaymentReport, *, actor: str) -> bool:
-    if order.status != "pending":
+    if order.status != OrderStatus.PENDING:
         return False
     _note_stripe_ids(order, report)
-    return move_or_record(
+    return move(
         order,
-        "awaiting_payment",
+        OrderStatus.AWAITING_PAYMENT,
         reason=f"Checkout finished; the bank has not confirmed the payment yet ({report.source})",
         actor=actor,
     )
 
 
 def mark_failed(order: Order, report: PaymentReport, *, actor: str) -> bool:
-    if order.status == "failed":
+    if order.status == OrderStatus.FAILED:
         return False
     _note_stripe_ids(order, report)
-    return move_or_record(
-        order, "failed", reason=f"The payment did not go through ({report.source})", actor=actor
-    )
+    return move(order, OrderStatus.FAILED,
+                reason=f"The payment did not go through ({report.source})", actor=actor)
 
 
 def mark_expired(order: Order, report: PaymentReport, *, actor: str) -> bool:
-    if order.status == "expired":
+    if order.status == OrderStatus.EXPIRED:
         return False
     if report.session_id and order.stripe_session_id not in (None, report.session_id):
         # An abandoned earlier attempt of this order; its current session may still be paid.
@@ -277,20 +259,8 @@ def mark_expired(order: Order, report: PaymentReport, *, actor: str) -> bool:
             data={"session_id": report.session_id},
         )
         return False
-    return move_or_record(
-        order, "expired", reason=f"The checkout expired unpaid ({report.source})", actor=actor
-    )
-
-
-def _empty_cart_that_made(order: Order) -> None:
-    """The donor's cart is done once paid, unless they have changed it since."""
-    if order.cart_id is None:
-        return
-    cart = db.session.get(Cart, order.cart_id)
-    if cart is not None and cart_fingerprint(cart, order.email, order.name) == (
-        order.cart_fingerprint
-    ):
-        cart.lines.clear()
+    return move(order, OrderStatus.EXPIRED,
+                reason=f"The checkout expired unpaid ({report.source})", actor=actor)
 
 
 def record_refunds(order: Order, refunded_cents: int, *, source: str, actor: str) -> bool:
@@ -304,101 +274,69 @@ def record_refunds(order: Order, refunded_cents: int, *, source: str, actor: str
     received = order.amount_received_cents or order.total_cents
     previous = order.refunded_cents
     order.refunded_cents = refunded_cents
+    request_recount()  # the money kept changed, whatever the status does
     amount = format_money(refunded_cents, order.currency)
     full = refunded_cents >= received
-    new = "refunded" if full else "partially_refunded"
-    if order.status == "disputed":
+    if order.status == OrderStatus.DISPUTED:
         # The dispute decides the state; the refund is still written down.
         record_event(order, "refund", f"{amount} refunded in total during a dispute "
                      f"({source})", actor=actor, data={"refunded_cents": refunded_cents})
-        refresh_totals()
         return True
-    moved = move_or_record(
-        order, new,
+    return move(
+        order, OrderStatus.REFUNDED if full else OrderStatus.PARTIALLY_REFUNDED,
         reason=f"{amount} refunded in total (was {format_money(previous, order.currency)}) "
                f"({source})",
         actor=actor, data={"refunded_cents": refunded_cents},
     )
-    if full:
-        side_effects.cancel_unsent(order, reason="the order was refunded in full")
-        # A partial refund keeps the order's places: its packages still count as funded.
-        units.release_places(order, reason="the order was refunded in full", actor=actor)
-    refresh_totals()
-    return moved
 
 
 def mark_disputed(order: Order, *, amount_cents: int, reason: str, dispute_id: str,
                   source: str, actor: str) -> bool:
-    """A cardholder disputes the charge: hold what has not shipped, tell staff."""
-    if order.status in ("disputed", "dispute_lost"):
+    """A cardholder disputes the charge: hold what has not shipped, tell staff.
+
+    The bank holds the money, so its packages are not funded: a unit must neither wait
+    for them nor ship them. A won dispute puts them back in a unit (see ON_ENTER).
+    """
+    if order.status in (OrderStatus.DISPUTED, OrderStatus.DISPUTE_LOST):
         return False
-    previous = order.status
-    if not move_or_record(
-        order, "disputed",
+    return move(
+        order, OrderStatus.DISPUTED,
         reason=f"Dispute {dispute_id} opened for {format_money(amount_cents, order.currency)}: "
                f"{reason} ({source})",
         actor=actor, data={"dispute_id": dispute_id, "reason": reason},
-    ):
-        return False
-    order.status_before_dispute = previous
-    side_effects.hold_unsent(order, reason=f"dispute {dispute_id} is open")
-    side_effects.request_staff_alert(order)
-    # The bank holds the money, so its packages are not funded: a unit must neither wait
-    # for them nor ship them. A won dispute puts them back in a unit.
-    units.release_places(order, reason=f"dispute {dispute_id} is open", actor=actor)
-    refresh_totals()
-    return True
+    )
 
 
 def close_dispute(order: Order, *, won: bool, dispute_id: str, reason: str, source: str,
                   actor: str) -> bool:
-    if order.status != "disputed":
+    if order.status != OrderStatus.DISPUTED:
         return False
     if won:
-        back = order.status_before_dispute or "paid"
-        moved = move_or_record(
+        back = OrderStatus(order.status_before_dispute or OrderStatus.PAID)
+        return move(
             order, back, reason=f"Dispute {dispute_id} won; back to {back} ({source})",
             actor=actor, data={"dispute_id": dispute_id},
         )
-        if moved:
-            side_effects.release_held(order)
-            if order.status in ("paid", "fulfilled", "partially_refunded"):
-                units.place_packages(order)
-            refresh_totals()
-        return moved
-    moved = move_or_record(
-        order, "dispute_lost",
+    return move(
+        order, OrderStatus.DISPUTE_LOST,
         reason=f"Dispute {dispute_id} lost ({reason}); the money went back to the "
                f"cardholder ({source})",
         actor=actor, data={"dispute_id": dispute_id, "reason": reason},
     )
-    if moved:
-        side_effects.cancel_unsent(order, reason=f"dispute {dispute_id} was lost")
-        units.release_places(order, reason=f"dispute {dispute_id} was lost", actor=actor)
-        refresh_totals()
-    return moved
 
 
 def flag_for_review(order: Order, reason: str, *, actor: str) -> bool:
     """Staff must look (e.g. we think it paid, Stripe does not)."""
     order.review_reason = reason
-    if order.status == "needs_review":
+    if order.status == OrderStatus.NEEDS_REVIEW:
         return False
-    moved = move_or_record(order, "needs_review", reason=reason, actor=actor)
-    if moved:
-        refresh_totals()  # money under review does not count until staff accept it
-    return moved
+    # Money under review does not count until staff accept it (see ON_ENTER).
+    return move(order, OrderStatus.NEEDS_REVIEW, reason=reason, actor=actor)
 
 
 def approve_review(order: Order, *, actor: str) -> bool:
     """Staff looked at an order under review and accept its payment: it may now ship."""
-    if order.status != "needs_review":
+    if order.status != OrderStatus.NEEDS_REVIEW:
         return False
-    moved = move_or_record(order, "paid", reason=f"Payment approved after review "
-                           f"({order.review_reason or 'no reason recorded'})", actor=actor)
-    if moved:
-        order.paid_at = order.paid_at or utcnow()
-        side_effects.request_after_payment(order)
-        units.place_packages(order)
-        refresh_totals()
-    return moved
+    return move(order, OrderStatus.PAID, reason=f"Payment approved after review "
+                f"({order.review_reason or 'no reason recorded'})", actor=actor)

@@ -9,33 +9,31 @@ from flask import current_app
 
 from shop import jobs
 from shop.extensions import db, utcnow
-from shop.orders.models import Order, OrderEvent, SideEffect
-from shop.orders.state import record_event
+from shop.orders.models import Order, SideEffect
+from shop.orders.note_state import NoteReview
+from shop.orders.side_effect_state import (
+    CANCELLED_BY_REFUND,
+    LABELS,
+    UNSENT,
+    SideEffectKind,
+    SideEffectStatus,
+    set_status,
+)
+from shop.orders.state import OrderStatus, record_event
 from shop.units.models import Unit, UnitPlace
+from shop.units.state import PlaceStatus
 
 log = logging.getLogger(__name__)
 
-RECEIPT = "receipt"
-PACKING_ORDER = "packing_order"
-DISPUTE_ALERT = "dispute_alert"
-DEDICATION_NOTICE = "dedication_notice"
-PAYMENT_FAILED_NOTICE = "payment_failed_notice"
-UNIT_PACKING_ORDER = "unit_packing_order"
+K = SideEffectKind
+E = SideEffectStatus
 TASKS = {
-    RECEIPT: jobs.RECEIPT_SEND,
-    PACKING_ORDER: jobs.PACKING_ORDER_SUBMIT,
-    DISPUTE_ALERT: jobs.STAFF_ALERT_SEND,
-    DEDICATION_NOTICE: jobs.NOTICE_SEND,
-    PAYMENT_FAILED_NOTICE: jobs.NOTICE_SEND,
-    UNIT_PACKING_ORDER: jobs.UNIT_PACKING_ORDER_SUBMIT,
-}
-LABELS = {
-    RECEIPT: "Receipt",
-    PACKING_ORDER: "Packing order",
-    DISPUTE_ALERT: "Staff alert",
-    DEDICATION_NOTICE: "Dedication notice",
-    PAYMENT_FAILED_NOTICE: "Failed payment notice",
-    UNIT_PACKING_ORDER: "Unit packing order",
+    K.RECEIPT: jobs.RECEIPT_SEND,
+    K.PACKING_ORDER: jobs.PACKING_ORDER_SUBMIT,
+    K.DISPUTE_ALERT: jobs.STAFF_ALERT_SEND,
+    K.DEDICATION_NOTICE: jobs.NOTICE_SEND,
+    K.PAYMENT_FAILED_NOTICE: jobs.NOTICE_SEND,
+    K.UNIT_PACKING_ORDER: jobs.UNIT_PACKING_ORDER_SUBMIT,
 }
 
 
@@ -52,7 +50,7 @@ def notes_awaiting_approval(order: Order) -> bool:
     The one gate for anything that prints notes: a packing order is created held, and is
     released only once this is False.
     """
-    return any(line.note_review == "pending" for line in order.lines)
+    return any(line.note_review == NoteReview.PENDING for line in order.lines)
 
 
 def request_after_payment(order: Order) -> list[SideEffect]:
@@ -62,22 +60,22 @@ def request_after_payment(order: Order) -> list[SideEffect]:
     packing order whose notes still wait for staff is created held instead, and is not
     enqueued; approving the notes releases it.
     """
-    kinds = [RECEIPT] + ([PACKING_ORDER] if order.own_package_lines else [])
+    kinds = [K.RECEIPT] + ([K.PACKING_ORDER] if order.own_package_lines else [])
     if any(line.dedication_email for line in order.lines):
-        kinds.append(DEDICATION_NOTICE)
+        kinds.append(K.DEDICATION_NOTICE)
     created = []
     for kind in kinds:
         if order.side_effect(kind) is not None:
             continue
-        held = kind == PACKING_ORDER and notes_awaiting_approval(order)
-        effect = SideEffect(kind=kind, status="held" if held else "pending",
+        held = kind == K.PACKING_ORDER and notes_awaiting_approval(order)
+        effect = SideEffect(kind=kind, status=E.HELD if held else E.PENDING,
                             due_at=utcnow() + _deadline())
         order.side_effects.append(effect)
         created.append(effect)
     if not created:
         return []
     db.session.flush()
-    queued = [effect for effect in created if effect.status == "pending"]
+    queued = [effect for effect in created if effect.status == E.PENDING]
     for effect in queued:
         jobs.enqueue(db.session(), TASKS[effect.kind], effect.id)
     if queued:
@@ -93,17 +91,17 @@ def request_after_payment(order: Order) -> list[SideEffect]:
     return created
 
 
-def _request(order: Order, kind: str) -> SideEffect | None:
+def _request(order: Order, kind: SideEffectKind) -> SideEffect | None:
     if order.side_effect(kind) is not None:
         return None
-    effect = SideEffect(kind=kind, status="pending", due_at=utcnow() + _deadline())
+    effect = SideEffect(kind=kind, status=E.PENDING, due_at=utcnow() + _deadline())
     order.side_effects.append(effect)
     db.session.flush()
     jobs.enqueue(db.session(), TASKS[kind], effect.id)
     return effect
 
 
-def request_notice(order: Order, kind: str) -> None:
+def request_notice(order: Order, kind: SideEffectKind) -> None:
     """An email to the donor or to a family about this order, once."""
     if _request(order, kind) is not None:
         record_event(order, "queued", f"{LABELS[kind]} queued", actor="system")
@@ -111,36 +109,33 @@ def request_notice(order: Order, kind: str) -> None:
 
 def request_staff_alert(order: Order) -> None:
     """Email the staff about the order (a dispute), once."""
-    if _request(order, DISPUTE_ALERT) is not None:
+    if _request(order, K.DISPUTE_ALERT) is not None:
         record_event(order, "queued", "Staff alert queued", actor="system")
 
 
 def cancel_unsent(order: Order, *, reason: str) -> None:
     """The money went back: what has not gone out yet never will."""
     for effect in order.side_effects:
-        if effect.kind in (RECEIPT, PACKING_ORDER) and effect.status in ("pending", "held",
-                                                                          "failed"):
-            effect.status = "cancelled"
-            record_event(order, f"{effect.kind}_cancelled",
-                         f"{LABELS[effect.kind]} cancelled: {reason}", actor="system")
+        if effect.kind in CANCELLED_BY_REFUND and effect.status in UNSENT:
+            set_status(effect, E.CANCELLED, timeline=[order], event=f"{effect.kind}_cancelled",
+                       message=f"{LABELS[effect.kind]} cancelled: {reason}")
 
 
 def hold_unsent(order: Order, *, reason: str) -> None:
     """Keep a packing order that has not gone out until staff or the dispute decide."""
-    effect = order.side_effect(PACKING_ORDER)
-    if effect is not None and effect.status in ("pending", "failed"):
-        effect.status = "held"
-        record_event(order, "packing_order_held", f"Packing order held: {reason}",
-                     actor="system")
+    effect = order.side_effect(K.PACKING_ORDER)
+    if effect is not None and effect.status in (E.PENDING, E.FAILED):
+        set_status(effect, E.HELD, timeline=[order], event="packing_order_held",
+                   message=f"Packing order held: {reason}")
 
 
 def release_held(order: Order, *, actor: str = "system",
                  reason: str = "released, the hold is over") -> bool:
     """Send a held packing order, unless a note or an open dispute still holds it."""
-    effect = order.side_effect(PACKING_ORDER)
-    if effect is None or effect.status != "held":
+    effect = order.side_effect(K.PACKING_ORDER)
+    if effect is None or effect.status != E.HELD:
         return False
-    if notes_awaiting_approval(order) or order.status == "disputed":
+    if notes_awaiting_approval(order) or order.status == OrderStatus.DISPUTED:
         return False
     send_again(effect, actor=actor, reason=reason)
     return True
@@ -154,26 +149,27 @@ def request_for_unit(unit: Unit) -> SideEffect:
     """
     effect = db.session.scalar(
         db.select(SideEffect).where(SideEffect.unit_id == unit.id,
-                                    SideEffect.kind == UNIT_PACKING_ORDER)
+                                    SideEffect.kind == K.UNIT_PACKING_ORDER)
     )
     if effect is None:
-        effect = SideEffect(unit_id=unit.id, kind=UNIT_PACKING_ORDER)
+        effect = SideEffect(unit_id=unit.id, kind=K.UNIT_PACKING_ORDER, status=E.PENDING)
         db.session.add(effect)
-    elif effect.status in ("pending", "done"):
+    elif effect.status in (E.PENDING, E.DONE):
         return effect
-    # A cancelled one is the same unit refilled: its contents are read when it is sent.
-    effect.status = "pending"
+    else:
+        # A cancelled one is the same unit refilled: its contents are read when it is sent.
+        set_status(effect, E.PENDING)
     effect.attempts = 0
     effect.last_error = None
     effect.due_at = utcnow() + _deadline()
     db.session.flush()
-    jobs.enqueue(db.session(), TASKS[UNIT_PACKING_ORDER], effect.id)
+    jobs.enqueue(db.session(), TASKS[K.UNIT_PACKING_ORDER], effect.id)
     return effect
 
 
 def unit_effect(unit: Unit, *, lock: bool = False) -> SideEffect | None:
     query = db.select(SideEffect).where(SideEffect.unit_id == unit.id,
-                                        SideEffect.kind == UNIT_PACKING_ORDER)
+                                        SideEffect.kind == K.UNIT_PACKING_ORDER)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
     return db.session.scalar(query)
@@ -206,15 +202,14 @@ def timeline_orders(effect: SideEffect) -> list[Order]:
     return list(db.session.scalars(
         db.select(Order).where(Order.id.in_(
             db.select(UnitPlace.order_id).where(UnitPlace.unit_id == effect.unit_id,
-                                                UnitPlace.status == "funded")
+                                                UnitPlace.status == PlaceStatus.FUNDED)
         )).order_by(Order.id)
     ))
 
 
-def _record(effect: SideEffect, kind: str, message: str, *, actor: str,
-            data: dict[str, str] | None = None) -> list[OrderEvent]:
-    return [record_event(order, kind, message, actor=actor, data=data)
-            for order in timeline_orders(effect)]
+def _record(effect: SideEffect, kind: str, message: str, *, actor: str) -> None:
+    for order in timeline_orders(effect):
+        record_event(order, kind, message, actor=actor)
 
 
 def lock(effect_id: int) -> SideEffect | None:
@@ -235,13 +230,13 @@ def lock(effect_id: int) -> SideEffect | None:
 
 
 def mark_done(effect: SideEffect, reference: str | None, message: str) -> None:
-    effect.status = "done"
     effect.done_at = utcnow()
     effect.reference = reference
     effect.last_error = None
     effect.attempts += 1
-    _record(effect, f"{effect.kind}_done", message, actor="worker",
-            data={"reference": reference} if reference else None)
+    set_status(effect, E.DONE, timeline=timeline_orders(effect), event=f"{effect.kind}_done",
+               message=message, actor="worker",
+               data={"reference": reference} if reference else None)
 
 
 def note_failure(effect: SideEffect, error: str, *, retry_in: float | None) -> None:
@@ -250,10 +245,10 @@ def note_failure(effect: SideEffect, error: str, *, retry_in: float | None) -> N
     effect.last_error = error[:2000]
     label = describe(effect)
     if retry_in is None:
-        effect.status = "failed"
-        _record(effect, f"{effect.kind}_failed",
-                f"{label} failed after {effect.attempts} attempts: {error[:300]}",
-                actor="worker")
+        set_status(effect, E.FAILED, timeline=timeline_orders(effect),
+                   event=f"{effect.kind}_failed",
+                   message=f"{label} failed after {effect.attempts} attempts: {error[:300]}",
+                   actor="worker")
         log.error("%s: %s failed for good: %s", subject(effect), effect.kind, error)
         return
     effect.due_at = utcnow() + timedelta(seconds=retry_in) + _deadline()
@@ -267,7 +262,7 @@ def due_for_sweep(now: datetime, limit: int = 200) -> list[SideEffect]:
     rows = list(
         db.session.scalars(
             db.select(SideEffect)
-            .where(SideEffect.status == "pending", SideEffect.due_at <= now)
+            .where(SideEffect.status == E.PENDING, SideEffect.due_at <= now)
             .order_by(SideEffect.due_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -280,9 +275,10 @@ def due_for_sweep(now: datetime, limit: int = 200) -> list[SideEffect]:
 
 def send_again(effect: SideEffect, *, actor: str, reason: str) -> None:
     """Staff ask for it again (resend a receipt, retry a packing order)."""
-    effect.status = "pending"
     effect.due_at = utcnow() + _deadline()
     effect.last_error = None
-    _record(effect, f"{effect.kind}_requested", f"{describe(effect)}: {reason}", actor=actor)
+    set_status(effect, E.PENDING, timeline=timeline_orders(effect),
+               event=f"{effect.kind}_requested", message=f"{describe(effect)}: {reason}",
+               actor=actor)
     db.session.flush()
     jobs.enqueue(db.session(), TASKS[effect.kind], effect.id)

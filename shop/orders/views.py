@@ -11,7 +11,8 @@ from flask.typing import ResponseReturnValue
 from shop.extensions import db
 from shop.orders.models import Order
 from shop.orders.service import get_order_by_token
-from shop.orders.state import OPEN_STATUSES, STATUS_LABELS
+from shop.orders.side_effect_state import SideEffectKind, SideEffectStatus
+from shop.orders.state import OPEN, OrderStatus, label
 from shop.payments.client import PaymentError
 from shop.payments.service import confirm_on_return
 from shop.units.service import OrderUnit, order_units, unit_fulfilment_status
@@ -29,18 +30,18 @@ def fulfilment_status(order: Order, units: list[OrderUnit] | None = None) -> str
     """
     if not order.package_lines:
         return "not_required"
-    if order.status == "fulfilled":
+    if order.status == OrderStatus.FULFILLED:
         return "shipped"
     if not order.own_package_lines:
         return unit_fulfilment_status(order_units(order) if units is None else units)
-    effect = order.side_effect("packing_order")
+    effect = order.side_effect(SideEffectKind.PACKING_ORDER)
     if effect is None:
         return "not_started"
-    return {"done": "accepted"}.get(effect.status, effect.status)
+    return "accepted" if effect.status == SideEffectStatus.DONE else str(effect.status)
 
 
 def order_as_json(order: Order) -> dict[str, Any]:
-    receipt = order.side_effect("receipt")
+    receipt = order.side_effect(SideEffectKind.RECEIPT)
     units = order_units(order)
     return {
         "number": order.number,
@@ -59,7 +60,7 @@ def order_as_json(order: Order) -> dict[str, Any]:
             for line in order.lines
         ],
         "refunded_cents": order.refunded_cents,
-        "receipt_sent": receipt is not None and receipt.status == "done",
+        "receipt_sent": receipt is not None and receipt.status == SideEffectStatus.DONE,
         "fulfilment_status": fulfilment_status(order, units),
         "units": [
             {"number": unit.number, "packages": unit.packages,
@@ -75,7 +76,7 @@ def order_page(token: str) -> ResponseReturnValue:
     if order is None:
         abort(404)
     session_id = request.args.get("session_id", "")
-    if order.status in OPEN_STATUSES and session_id.startswith("cs_"):
+    if order.status in OPEN and session_id.startswith("cs_"):
         try:
             if confirm_on_return(order, session_id):
                 db.session.commit()
@@ -88,8 +89,8 @@ def order_page(token: str) -> ResponseReturnValue:
     return render_template(
         "storefront/order.html",
         order=order,
-        status_label=STATUS_LABELS.get(order.status, order.status),
-        waiting=order.status in OPEN_STATUSES,
+        status_label=label(order.status),
+        waiting=order.status in OPEN,
         units=order_units(order),
     )
 

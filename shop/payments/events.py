@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from shop.extensions import db, utcnow
+from shop.payments.event_state import HANDLED, EventStatus, set_status
 from shop.payments.models import StripeEvent
 
 log = logging.getLogger(__name__)
@@ -17,14 +18,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # processed | ignored | duplicate | unmatched
+    status: EventStatus  # processed | ignored | duplicate | unmatched
     detail: str
     order_number: str | None = None
 
     @property
     def http_status(self) -> int:
         # Unmatched events answer 400 so Stripe delivers them again; we keep them too.
-        return 400 if self.status == "unmatched" else 200
+        return 400 if self.status == EventStatus.UNMATCHED else 200
 
 
 Handler = Callable[[dict[str, Any], StripeEvent], Outcome]
@@ -61,9 +62,9 @@ def _claim(event: dict[str, Any]) -> StripeEvent:
 def receive_event(event: dict[str, Any], handlers: dict[str, Handler]) -> Outcome:
     """Record and act on one verified event. Flushes; the caller commits."""
     row = _claim(event)
-    if row.status in ("processed", "ignored"):
+    if row.status in HANDLED:
         log.info("stripe event %s (%s) already handled", row.stripe_id, row.type)
-        return Outcome("duplicate", f"event already {row.status}")
+        return Outcome(EventStatus.DUPLICATE, f"event already {row.status}")
     return process(row, event, handlers)
 
 
@@ -71,12 +72,12 @@ def process(row: StripeEvent, event: dict[str, Any], handlers: dict[str, Handler
     row.attempts += 1
     handler = handlers.get(row.type)
     if handler is None:
-        outcome = Outcome("ignored", f"event type {row.type} is not used by the shop")
+        outcome = Outcome(EventStatus.IGNORED, f"event type {row.type} is not used by the shop")
     else:
         outcome = handler(event, row)
-    row.status = outcome.status
+    set_status(row, outcome.status)
     row.detail = outcome.detail
-    if outcome.status != "unmatched":
+    if outcome.status != EventStatus.UNMATCHED:
         row.processed_at = utcnow()
     log.info(
         "stripe event %s %s: %s (%s) order=%s",
@@ -90,7 +91,7 @@ def unmatched_events(limit: int = 100) -> list[StripeEvent]:
     return list(
         db.session.scalars(
             db.select(StripeEvent)
-            .where(StripeEvent.status == "unmatched")
+            .where(StripeEvent.status == EventStatus.UNMATCHED)
             .order_by(StripeEvent.id)
             .limit(limit)
             .with_for_update(skip_locked=True)

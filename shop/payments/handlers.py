@@ -7,6 +7,7 @@ from typing import Any
 
 from shop.orders.models import Order
 from shop.payments import client, monthly
+from shop.payments.event_state import EventStatus
 from shop.payments.events import Handler, Outcome
 from shop.payments.models import StripeEvent
 from shop.payments.service import (
@@ -22,13 +23,14 @@ def _checkout_session(kind: str) -> Handler:
     def handle(event: dict[str, Any], row: StripeEvent) -> Outcome:
         session = client.session_from_object(event["data"]["object"])
         if session.order_id is None:
-            return Outcome("ignored", "not a checkout session made by the shop")
+            return Outcome(EventStatus.IGNORED, "not a checkout session made by the shop")
         order = find_order_for_session(session)
         if order is None:
-            return Outcome("unmatched", f"no order {session.order_id} for session {session.id}")
+            return Outcome(EventStatus.UNMATCHED,
+                           f"no order {session.order_id} for session {session.id}")
         row.order_id = order.id
         changed = apply_session(session, order, kind=kind, source=f"webhook {row.stripe_id}")
-        return Outcome("processed", f"order is {order.status}" + ("" if changed
+        return Outcome(EventStatus.PROCESSED, f"order is {order.status}" + ("" if changed
                        else " (unchanged)"), order.number)
 
     return handle
@@ -40,15 +42,15 @@ def _for_payment(
 ) -> Outcome:
     """Find the order a refund or dispute is about, by its payment, and apply the event."""
     if not payment_intent_id:
-        return Outcome("ignored", f"{what} without a payment intent")
+        return Outcome(EventStatus.IGNORED, f"{what} without a payment intent")
     found = find_order_for_payment(payment_intent_id)
     if found.order is None:
         if found.ours:
-            return Outcome("unmatched", f"no order for payment {payment_intent_id}")
-        return Outcome("ignored", "not a payment made through the shop")
+            return Outcome(EventStatus.UNMATCHED, f"no order for payment {payment_intent_id}")
+        return Outcome(EventStatus.IGNORED, "not a payment made through the shop")
     row.order_id = found.order.id
     changed = apply(found.order, f"webhook {row.stripe_id}")
-    return Outcome("processed", f"order is {found.order.status}" + ("" if changed
+    return Outcome(EventStatus.PROCESSED, f"order is {found.order.status}" + ("" if changed
                    else " (unchanged)"), found.order.number)
 
 
@@ -79,8 +81,8 @@ HANDLERS: dict[str, Handler] = {
 
 def _plan_outcome(plan_id: int | None, what: str) -> Outcome:
     if plan_id is None:
-        return Outcome("ignored", f"{what} not made through the shop")
-    return Outcome("unmatched", f"no monthly gift {plan_id} for this {what}")
+        return Outcome(EventStatus.IGNORED, f"{what} not made through the shop")
+    return Outcome(EventStatus.UNMATCHED, f"no monthly gift {plan_id} for this {what}")
 
 
 def _subscription_session(event: dict[str, Any], row: StripeEvent) -> Outcome | None:
@@ -92,7 +94,7 @@ def _subscription_session(event: dict[str, Any], row: StripeEvent) -> Outcome | 
     if plan is None:
         return _plan_outcome(session.monthly_gift_id, "subscription session")
     changed = monthly.apply_completed_session(session, plan)
-    return Outcome("processed", f"monthly gift {plan.id} is {plan.status}"
+    return Outcome(EventStatus.PROCESSED, f"monthly gift {plan.id} is {plan.status}"
                    + ("" if changed else " (unchanged)"))
 
 
@@ -103,7 +105,7 @@ def _invoice_paid(event: dict[str, Any], row: StripeEvent) -> Outcome:
         return _plan_outcome(invoice.monthly_gift_id, "invoice")
     order = monthly.apply_invoice_paid(invoice, plan, source=f"webhook {row.stripe_id}")
     row.order_id = order.id
-    return Outcome("processed", f"gift order is {order.status}", order.number)
+    return Outcome(EventStatus.PROCESSED, f"gift order is {order.status}", order.number)
 
 
 def _invoice_failed(event: dict[str, Any], row: StripeEvent) -> Outcome:
@@ -113,7 +115,7 @@ def _invoice_failed(event: dict[str, Any], row: StripeEvent) -> Outcome:
         return _plan_outcome(invoice.monthly_gift_id, "invoice")
     order = monthly.apply_invoice_failed(invoice, plan, source=f"webhook {row.stripe_id}")
     row.order_id = order.id
-    return Outcome("processed", f"monthly gift {plan.id} is {plan.status}", order.number)
+    return Outcome(EventStatus.PROCESSED, f"monthly gift {plan.id} is {plan.status}", order.number)
 
 
 def _subscription_deleted(event: dict[str, Any], row: StripeEvent) -> Outcome:
@@ -124,7 +126,8 @@ def _subscription_deleted(event: dict[str, Any], row: StripeEvent) -> Outcome:
         return _plan_outcome(int(raw) if raw and raw.isdigit() else None, "subscription")
     changed = monthly.apply_subscription_deleted(subscription, plan,
                                                  source=f"webhook {row.stripe_id}")
-    return Outcome("processed", "monthly gift cancelled" + ("" if changed else " (unchanged)"))
+    return Outcome(EventStatus.PROCESSED,
+                   "monthly gift cancelled" + ("" if changed else " (unchanged)"))
 
 
 def _completed(event: dict[str, Any], row: StripeEvent) -> Outcome:

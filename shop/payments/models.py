@@ -9,13 +9,14 @@ from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop.extensions import BIG_INTEGER, Cents, UTCDateTime, db, utcnow
-
-# processed: acted on; ignored: not ours or nothing to do; unmatched: kept for a retry.
-EVENT_STATUSES = ("received", "processed", "ignored", "unmatched")
+from shop.payments.event_state import STORED, EventStatus
+from shop.payments.refund_state import RefundStatus
+from shop.statuses import StatusType, check_in
 
 
 class StripeEvent(db.Model):  # type: ignore[name-defined]
     __tablename__ = "stripe_events"
+    __table_args__ = (check_in("status", [s for s in EventStatus if s in STORED]),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stripe_id: Mapped[str] = mapped_column(String(255), unique=True)
@@ -24,7 +25,9 @@ class StripeEvent(db.Model):  # type: ignore[name-defined]
     stripe_created: Mapped[int | None] = mapped_column(BIG_INTEGER)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(20), default="received", index=True)
+    status: Mapped[EventStatus] = mapped_column(
+        StatusType(EventStatus), default=EventStatus.RECEIVED, index=True
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     order_id: Mapped[int | None] = mapped_column(
         ForeignKey("orders.id", ondelete="SET NULL"), index=True
@@ -37,13 +40,15 @@ class RefundRequest(db.Model):  # type: ignore[name-defined]
     """A refund staff asked Stripe for; the order changes when Stripe confirms it."""
 
     __tablename__ = "refund_requests"
+    __table_args__ = (check_in("status", RefundStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     amount_cents: Mapped[Cents] = mapped_column()
     reason: Mapped[str] = mapped_column(String(40), default="requested_by_customer")
-    # requested (Stripe not yet answered), submitted, or failed.
-    status: Mapped[str] = mapped_column(String(20), default="requested")
+    status: Mapped[RefundStatus] = mapped_column(
+        StatusType(RefundStatus), default=RefundStatus.REQUESTED
+    )
     stripe_refund_id: Mapped[str | None] = mapped_column(String(255))
     # One per rendered refund form: a double click finds the first request.
     form_token: Mapped[str] = mapped_column(String(64), unique=True)

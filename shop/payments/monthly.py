@@ -8,11 +8,14 @@ from sqlalchemy.exc import IntegrityError
 
 from shop.donations.models import MonthlyGift
 from shop.donations.service import Dedication
+from shop.donations.state import PlanStatus, set_status
 from shop.extensions import db, utcnow
 from shop.orders import service as orders
 from shop.orders import side_effects
+from shop.orders.lifecycle import move
 from shop.orders.models import Order
-from shop.orders.state import move_or_record, record_event
+from shop.orders.side_effect_state import SideEffectKind
+from shop.orders.state import OPEN, OrderStatus, record_event
 from shop.payments.client import CheckoutSession, Invoice, Subscription
 
 log = logging.getLogger(__name__)
@@ -44,8 +47,8 @@ def activate(plan: MonthlyGift, subscription_id: str | None, customer_id: str | 
         plan.stripe_subscription_id = subscription_id
     if customer_id and plan.stripe_customer_id is None:
         plan.stripe_customer_id = customer_id
-    if plan.status in ("pending", "past_due"):
-        plan.status = "active"
+    if plan.status in (PlanStatus.PENDING, PlanStatus.PAST_DUE):
+        set_status(plan, PlanStatus.ACTIVE)
         plan.activated_at = plan.activated_at or utcnow()
         return True
     return False
@@ -95,38 +98,41 @@ def apply_invoice_paid(invoice: Invoice, plan: MonthlyGift, *, source: str) -> O
 
 def apply_invoice_failed(invoice: Invoice, plan: MonthlyGift, *, source: str) -> Order:
     """A monthly payment failed: staff see it, the donor is told; Stripe will retry."""
-    if plan.status == "active":
-        plan.status = "past_due"
+    if plan.status == PlanStatus.ACTIVE:
+        set_status(plan, PlanStatus.PAST_DUE)
     plan.last_failure_at = utcnow()
     order = _order_for_invoice(plan, invoice)
-    if order.status == "pending":
-        move_or_record(order, "awaiting_payment",
-                       reason=f"The monthly payment failed; Stripe will try again ({source})",
-                       actor=ACTOR)
-        side_effects.request_notice(order, side_effects.PAYMENT_FAILED_NOTICE)
+    if order.status == OrderStatus.PENDING:
+        move(order, OrderStatus.AWAITING_PAYMENT,
+             reason=f"The monthly payment failed; Stripe will try again ({source})",
+             actor=ACTOR)
+        side_effects.request_notice(order, SideEffectKind.PAYMENT_FAILED_NOTICE)
     return order
 
 
 def apply_subscription_deleted(subscription: Subscription, plan: MonthlyGift, *,
                                source: str) -> bool:
     """The plan ended at Stripe (cancelled by the donor or after failed payments)."""
-    if plan.status == "cancelled":
+    if plan.status == PlanStatus.CANCELLED:
         return False
-    plan.status = "cancelled"
+    set_status(plan, PlanStatus.CANCELLED)
     plan.cancelled_at = utcnow()
     plan.cancel_reason = subscription.cancellation_reason or "cancelled"
-    unpaid = orders.lock_orders_where(Order.monthly_gift_id == plan.id,
-                                      Order.status.in_(("pending", "awaiting_payment")))
+    unpaid = orders.lock_orders_where(Order.monthly_gift_id == plan.id, Order.status.in_(OPEN))
     for order in unpaid:
-        move_or_record(order, "failed", reason=f"The monthly plan ended unpaid ({source})",
-                       actor=ACTOR)
+        move(order, OrderStatus.FAILED, reason=f"The monthly plan ended unpaid ({source})",
+             actor=ACTOR)
     log.info("monthly gift %s cancelled: %s", plan.id, plan.cancel_reason)
     return True
 
 
 def cancel_by_donor(plan: MonthlyGift) -> None:
-    """The donor cancelled on their page; Stripe's cancellation already succeeded."""
-    plan.status = "cancelled"
+    """The donor cancelled on their page; Stripe's cancellation already succeeded.
+
+    Stripe's own event of the cancellation may have been applied while we asked.
+    """
+    if plan.status != PlanStatus.CANCELLED:
+        set_status(plan, PlanStatus.CANCELLED)
     plan.cancelled_at = utcnow()
     plan.cancel_reason = "cancelled by the donor"
     for order in db.session.scalars(db.select(Order).where(Order.monthly_gift_id == plan.id)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from shop.extensions import db, utcnow
 from shop.orders.models import Order
 from shop.orders.service import flag_for_review
-from shop.orders.state import OPEN_STATUSES, record_event
+from shop.orders.state import OPEN, OrderStatus, record_event
 from shop.payments import client
 from shop.payments.events import Handler, process, unmatched_events
 from shop.payments.service import (
@@ -90,7 +90,7 @@ def reconcile(
     for session in client.recent_sessions(since_ts, "expired"):
         report.sessions += 1
         order = find_order_for_session(session)
-        if order is not None and order.status in OPEN_STATUSES:
+        if order is not None and order.status in OPEN:
             before = order.status
             if apply_session(session, order, kind="expired", source=SOURCE):
                 _note(order, report, f"{before} -> expired, the checkout expired unpaid")
@@ -135,7 +135,7 @@ def _check_orders_we_think_paid(
 ) -> None:
     paid = db.session.scalars(
         db.select(Order.id).where(
-            Order.paid_at >= since, Order.status.in_(("paid", "fulfilled"))
+            Order.paid_at >= since, Order.status.in_((OrderStatus.PAID, OrderStatus.FULFILLED))
         )
     ).all()
     for order_id in paid:
@@ -156,7 +156,7 @@ def _close_stale_pending(report: Report, checkpoint: Callable[[], None]) -> None
     cutoff = utcnow() - timedelta(hours=25)
     stale = db.session.scalars(
         db.select(Order.id).where(
-            Order.status.in_(tuple(OPEN_STATUSES)), Order.created_at < cutoff,
+            Order.status.in_(OPEN), Order.created_at < cutoff,
             Order.stripe_session_id.is_not(None),
         )
     ).all()

@@ -17,13 +17,13 @@ from datetime import datetime
 from shop.extensions import db
 from shop.money import InvalidAmount, format_money, parse_amount
 from shop.orders.models import Order
-from shop.orders.state import record_event
+from shop.orders.state import REFUNDABLE, record_event
 from shop.payments import client
 from shop.payments.models import RefundRequest
+from shop.payments.refund_state import RefundStatus, set_status
 
 log = logging.getLogger(__name__)
 
-REFUNDABLE_STATUSES = frozenset({"paid", "fulfilled", "partially_refunded", "needs_review"})
 # Stripe's refund reasons (https://docs.stripe.com/api/refunds/create#create_refund-reason).
 REASONS = ("requested_by_customer", "duplicate", "fraudulent")
 REASON_LABELS = {
@@ -45,7 +45,7 @@ def refundable_cents(order: Order) -> int:
     """What is left to refund, counting refunds asked for but not yet confirmed."""
     asked = db.session.scalar(
         db.select(db.func.coalesce(db.func.sum(RefundRequest.amount_cents), 0)).where(
-            RefundRequest.order_id == order.id, RefundRequest.status != "failed"
+            RefundRequest.order_id == order.id, RefundRequest.status != RefundStatus.FAILED
         )
     ) or 0
     return max(0, received_cents(order) - max(order.refunded_cents, int(asked)))
@@ -67,7 +67,7 @@ def unanswered(order: Order) -> RefundRequest | None:
     """A refund Stripe has not answered (it timed out): it must be asked again first."""
     return db.session.scalar(
         db.select(RefundRequest).where(RefundRequest.order_id == order.id,
-                                       RefundRequest.status == "requested")
+                                       RefundRequest.status == RefundStatus.REQUESTED)
         .order_by(RefundRequest.id).limit(1)
     )
 
@@ -99,16 +99,16 @@ def _when(moment: datetime) -> str:
 
 def describe_request(order: Order, request: RefundRequest) -> str:
     """"$20.00 asked by ana@... at 2026-11-20 12:04 UTC, accepted by Stripe"."""
-    state = {"requested": "Stripe has not answered yet",
-             "submitted": "accepted by Stripe",
-             "failed": "refused by Stripe"}.get(request.status, request.status)
+    state = {RefundStatus.REQUESTED: "Stripe has not answered yet",
+             RefundStatus.SUBMITTED: "accepted by Stripe",
+             RefundStatus.FAILED: "refused by Stripe"}[request.status]
     return (f"{format_money(request.amount_cents, order.currency)} asked by "
             f"{request.requested_by} at {_when(request.created_at)}, {state}")
 
 
 def check_refundable(order: Order, amount_cents: int, reason: str) -> int:
     """What is left to refund, or RefundError saying why this refund cannot be made."""
-    if order.status not in REFUNDABLE_STATUSES or not order.stripe_payment_intent_id:
+    if order.status not in REFUNDABLE or not order.stripe_payment_intent_id:
         raise RefundError(f"An order that is {order.status.replace('_', ' ')} cannot be "
                           "refunded here.")
     if reason not in REASONS:
@@ -172,7 +172,7 @@ def request_refund(
     if existing is not None:
         if existing.order_id != order.id:
             raise RefundError("This refund form belongs to another order; reload the page.")
-        if existing.status == "failed":
+        if existing.status == RefundStatus.FAILED:
             raise RefundError("Stripe refused this refund already; start again from the "
                               "order page.")
         return existing, False
@@ -212,8 +212,10 @@ def _refunded_seen(seen: str) -> int:
 
 def send_refund(order: Order, refund: RefundRequest) -> None:
     """Ask Stripe for the refund with a key derived from the request: it happens once."""
-    if refund.status == "submitted":
+    if refund.status == RefundStatus.SUBMITTED:
         return
+    if refund.status == RefundStatus.FAILED:
+        raise client.PaymentError(refund.error or "Stripe refused the refund")
     assert order.stripe_payment_intent_id is not None
     try:
         result = client.create_refund(
@@ -231,14 +233,14 @@ def send_refund(order: Order, refund: RefundRequest) -> None:
                      data={"refund_request_id": refund.id})
         raise
     except client.PaymentError as exc:
-        refund.status = "failed"
         refund.error = str(exc)[:1000]
-        record_event(order, "refund_failed", f"Stripe refused the refund: {exc}"[:500],
-                     actor="stripe", data={"refund_request_id": refund.id})
+        set_status(refund, RefundStatus.FAILED, order, event="refund_failed",
+                   message=f"Stripe refused the refund: {exc}"[:500], actor="stripe",
+                   data={"refund_request_id": refund.id})
         raise
-    refund.status = "submitted"
     refund.stripe_refund_id = result.id
-    record_event(order, "refund_submitted",
-                 f"Stripe accepted the refund of {format_money(result.amount, order.currency)} "
-                 f"({result.id}); the order changes when Stripe confirms it",
-                 actor="stripe", data={"refund_id": result.id})
+    set_status(refund, RefundStatus.SUBMITTED, order, event="refund_submitted",
+               message=f"Stripe accepted the refund of "
+                       f"{format_money(result.amount, order.currency)} ({result.id}); the "
+                       "order changes when Stripe confirms it",
+               actor="stripe", data={"refund_id": result.id})

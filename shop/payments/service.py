@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from shop.orders import service as orders
 from shop.orders.models import Order
-from shop.orders.state import OPEN_STATUSES
+from shop.orders.state import CLOSED, OPEN
 from shop.payments import client
 from shop.payments.client import CheckoutSession, Dispute
 
@@ -87,7 +87,7 @@ def confirm_payment_first(order: Order, payment_intent_id: str, *, source: str) 
     Events arrive in any order; asking Stripe for the session records the payment (and
     its receipt and packing order) before the refund or dispute is applied to it.
     """
-    if order.status not in OPEN_STATUSES and order.status not in ("failed", "expired"):
+    if order.status not in OPEN and order.status not in CLOSED:
         return
     for session in client.sessions_for_payment_intent(payment_intent_id):
         if session.order_id == order.id and session.status == "complete":

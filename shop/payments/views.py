@@ -16,6 +16,7 @@ from shop.payments.client import (
     WebhookSignatureError,
     verify_webhook,
 )
+from shop.payments.event_state import EventStatus
 from shop.payments.events import receive_event
 from shop.payments.handlers import HANDLERS
 
@@ -73,6 +74,6 @@ def stripe_webhook() -> ResponseReturnValue:
         log.warning("stripe event %s not applied yet: %s", event.get("id"), exc)
         return _error("unavailable", "Stripe could not be asked; retry later.", 503)
     body = {"received": True, "outcome": outcome.status, "detail": outcome.detail}
-    if outcome.status == "unmatched":
+    if outcome.status == EventStatus.UNMATCHED:
         body["error"] = {"code": "unknown_order", "message": outcome.detail}
     return jsonify(body), outcome.http_status

@@ -14,10 +14,13 @@ from sqlalchemy import case, func
 
 from shop.campaign.service import progress
 from shop.donations.models import MonthlyGift
+from shop.donations.state import PlanStatus
 from shop.extensions import db, utcnow
 from shop.money import format_money
 from shop.orders.models import Order, OrderLine, SideEffect
 from shop.orders.notes_review import pending_count
+from shop.orders.side_effect_state import SideEffectStatus
+from shop.orders.state import OrderStatus
 from shop.staff import service
 from shop.staff.views import bp
 
@@ -130,19 +133,21 @@ def chart(by_day: dict[date, dict[str, int]], today: date, currency: str) -> lis
 
 def attention() -> list[Attention]:
     """What waits for a person, each count linked to exactly the orders it counts."""
-    def count(status: str) -> int:
+    def count(status: OrderStatus) -> int:
         return int(db.session.scalar(
             db.select(func.count(Order.id)).where(Order.status == status)) or 0)
 
     unit_failed = int(db.session.scalar(
-        db.select(func.count(SideEffect.id)).where(SideEffect.unit_id.is_not(None),
-                                                   SideEffect.status == "failed")) or 0)
+        db.select(func.count(SideEffect.id))
+        .where(SideEffect.unit_id.is_not(None),
+               SideEffect.status == SideEffectStatus.FAILED)) or 0)
     past_due = int(db.session.scalar(
-        db.select(func.count(MonthlyGift.id)).where(MonthlyGift.status == "past_due")) or 0)
+        db.select(func.count(MonthlyGift.id))
+        .where(MonthlyGift.status == PlanStatus.PAST_DUE)) or 0)
     return [
-        Attention("Orders under review", count("needs_review"),
+        Attention("Orders under review", count(OrderStatus.NEEDS_REVIEW),
                   "/staff/orders?status=needs_review", "attention-review"),
-        Attention("Open disputes", count("disputed"), "/staff/orders?status=disputed",
+        Attention("Open disputes", count(OrderStatus.DISPUTED), "/staff/orders?status=disputed",
                   "attention-disputes"),
         Attention("Orders whose receipt, packing order or notice failed",
                   service.count_failed(), "/staff/orders?attention=failed",

@@ -27,15 +27,19 @@ from shop.donations.models import MonthlyGift
 from shop.extensions import db, utcnow
 from shop.money import format_money, format_plain
 from shop.orders.accounting import FEE_LINE_NAME, kept
+from shop.orders.lifecycle import move_or_raise
 from shop.orders.models import Order, OrderEvent, OrderLine, SideEffect
 from shop.orders.service import lock_order_where
-from shop.orders.side_effects import (
-    PACKING_ORDER,
-    RECEIPT,
-    notes_awaiting_approval,
-    send_again,
+from shop.orders.side_effect_state import SideEffectKind, SideEffectStatus
+from shop.orders.side_effects import notes_awaiting_approval, send_again
+from shop.orders.state import (
+    MONEY_RETURNED,
+    STATUS_LABELS,
+    IllegalTransition,
+    OrderStatus,
+    can_move,
+    label,
 )
-from shop.orders.state import STATUS_LABELS, IllegalTransition, can_move, set_status
 from shop.staff import sessions
 from shop.staff.models import ROLES, StaffUser
 from shop.staff.passwords import normalize as normalize_password
@@ -248,7 +252,7 @@ def authenticate(email: str, password: str) -> StaffUser | None:
 # --- finding orders -------------------------------------------------------------------
 
 # Checkouts nobody finished: after a day they leave the default list (a filter shows them).
-ABANDONED_STATUSES = ("pending", "expired", "failed")
+ABANDONED_STATUSES = (OrderStatus.PENDING, OrderStatus.EXPIRED, OrderStatus.FAILED)
 ABANDONED_AFTER = timedelta(days=1)
 # What the dashboard's counts link to: each a list of exactly the orders it counted.
 ATTENTION = {
@@ -361,7 +365,7 @@ def _conditions(filters: OrderFilters, now: datetime | None = None
         conditions.append(Order.kind == filters.kind)
     if filters.attention == "failed":
         conditions.append(exists().where(SideEffect.order_id == Order.id,
-                                         SideEffect.status == "failed"))
+                                         SideEffect.status == SideEffectStatus.FAILED))
     if filters.paid_from:
         conditions.append(Order.paid_at >= datetime.combine(filters.paid_from, time.min, UTC))
     if filters.paid_to:
@@ -483,8 +487,10 @@ def csv_rows(filters: OrderFilters, batch_size: int = CSV_BATCH) -> Iterator[lis
             Order.stripe_session_id, receipt.done_at, packing.status, packing.reference,
         )
         .outerjoin(MonthlyGift, MonthlyGift.id == Order.monthly_gift_id)
-        .outerjoin(receipt, and_(receipt.order_id == Order.id, receipt.kind == RECEIPT))
-        .outerjoin(packing, and_(packing.order_id == Order.id, packing.kind == PACKING_ORDER))
+        .outerjoin(receipt, and_(receipt.order_id == Order.id,
+                                 receipt.kind == SideEffectKind.RECEIPT))
+        .outerjoin(packing, and_(packing.order_id == Order.id,
+                                 packing.kind == SideEffectKind.PACKING_ORDER))
         .where(*_conditions(filters))
         .order_by(*NEWEST_FIRST)
         .execution_options(yield_per=batch_size)
@@ -531,7 +537,7 @@ def csv_chunks(filters: OrderFilters, batch_size: int = CSV_BATCH) -> Iterator[s
 
 
 def _state_words(order: Order) -> str:
-    return STATUS_LABELS.get(order.status, order.status).lower()
+    return label(order.status).lower()
 
 
 def ship_refusal(order: Order) -> str | None:
@@ -547,20 +553,20 @@ def ship_refusal(order: Order) -> str | None:
             return (f"Order {number} cannot be marked shipped: its packages travel with a "
                     "unit, and the unit's packing order ships them (see Units).")
         return f"Order {number} cannot be marked shipped: it is a gift, nothing ships."
-    if order.status == "fulfilled":
+    if order.status == OrderStatus.FULFILLED:
         return f"Order {number} is already marked shipped."
-    if order.status == "needs_review":
+    if order.status == OrderStatus.NEEDS_REVIEW:
         return f"Order {number} is under review; resolve the review before shipping it."
-    if order.status == "disputed":
+    if order.status == OrderStatus.DISPUTED:
         return f"Order {number} cannot be marked shipped: a dispute holds it."
     if notes_awaiting_approval(order):
         return (f"Order {number} cannot be marked shipped: a note of support waits for "
                 "approval.")
-    if not can_move(order.status, "fulfilled"):
+    if not can_move(order.status, OrderStatus.FULFILLED):
         return (f"Order {number} cannot be marked shipped: it is {_state_words(order)}. "
                 "Only a paid order can be shipped.")
-    packing = order.side_effect(PACKING_ORDER)
-    if packing is None or packing.status != "done":
+    packing = order.side_effect(SideEffectKind.PACKING_ORDER)
+    if packing is None or packing.status != SideEffectStatus.DONE:
         state = packing.status if packing is not None else "not made"
         return (f"Order {number} cannot be marked shipped: its packing order has not reached "
                 f"the partner (it is {state}).")
@@ -578,8 +584,8 @@ def mark_shipped(order: Order, tracking_note: str | None, actor: str) -> OrderEv
         raise ActionRefused(refusal)
     reason = "Marked shipped" + (f". Tracking: {note}" if note else "")
     try:
-        return set_status(order, "fulfilled", reason=reason, actor=actor,
-                          data={"tracking_note": note} if note else None)
+        return move_or_raise(order, OrderStatus.FULFILLED, reason=reason, actor=actor,
+                             data={"tracking_note": note} if note else None)
     except IllegalTransition as exc:  # pragma: no cover - ship_refusal checked the move
         raise ActionRefused(f"Order {number_of(order)} cannot be marked shipped.") from exc
 
@@ -590,7 +596,7 @@ def number_of(order: Order) -> str:
 
 def resend_receipt(order: Order, actor: str) -> SideEffect:
     """Send the donor's receipt again (only an order that was paid has one)."""
-    effect = order.side_effect(RECEIPT)
+    effect = order.side_effect(SideEffectKind.RECEIPT)
     if effect is None:
         raise ActionRefused(f"Order {order.number} has no receipt to send: it is "
                             f"{_state_words(order)} and was never paid.")
@@ -604,18 +610,18 @@ def resend_receipt(order: Order, actor: str) -> SideEffect:
 
 def retry_packing_order(order: Order, actor: str) -> SideEffect:
     """Send the packing order to the partner again, unless the partner already has it."""
-    effect = order.side_effect(PACKING_ORDER)
+    effect = order.side_effect(SideEffectKind.PACKING_ORDER)
     if effect is None:
         raise ActionRefused(f"Order {order.number} has no packing order (no packages, or "
                             "never paid).")
-    if effect.status == "done":
+    if effect.status == SideEffectStatus.DONE:
         ref = f" (reference {effect.reference})" if effect.reference else ""
         raise ActionRefused(f"The packing order for {order.number} was already accepted by "
                             f"the partner{ref}; nothing to retry.")
-    if effect.status not in ("failed", "pending"):
+    if effect.status not in (SideEffectStatus.FAILED, SideEffectStatus.PENDING):
         raise ActionRefused(f"The packing order for {order.number} is {effect.status}; only "
                             "a failed or pending packing order can be retried.")
-    if order.status in ("refunded", "dispute_lost"):
+    if order.status in MONEY_RETURNED:
         raise ActionRefused(f"Order {order.number} is {_state_words(order)}; nothing should "
                             "be packed for it.")
     send_again(effect, actor=actor, reason="retried at staff request")

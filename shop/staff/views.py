@@ -28,12 +28,12 @@ from shop.money import format_money, format_plain
 from shop.orders import notes_review
 from shop.orders.models import Order
 from shop.orders.service import approve_review
-from shop.orders.side_effects import LABELS, PACKING_ORDER, RECEIPT, notes_awaiting_approval
-from shop.orders.state import STATUS_LABELS
+from shop.orders.side_effect_state import LABELS, SideEffectKind
+from shop.orders.side_effects import notes_awaiting_approval
+from shop.orders.state import REFUNDABLE, STATUS_LABELS, label
 from shop.payments.client import PaymentError, PaymentOutcomeUnknown
 from shop.payments.models import RefundRequest
 from shop.payments.refunds import (
-    REFUNDABLE_STATUSES,
     RefundConflict,
     RefundError,
     describe_request,
@@ -91,7 +91,7 @@ EVENT_LABELS = {
 
 def event_label(kind: str, to_status: str | None) -> str:
     if kind == "status" and to_status:
-        return STATUS_LABELS.get(to_status, to_status)
+        return label(to_status)
     return EVENT_LABELS.get(kind, kind.replace("_", " ").capitalize())
 
 
@@ -257,9 +257,9 @@ def _render_order(order: Order, ship_form: ShipForm | None = None,
     return render_template(
         "staff/order.html",
         order=order,
-        status_label=STATUS_LABELS.get(order.status, order.status),
-        receipt=order.side_effect(RECEIPT),
-        packing=order.side_effect(PACKING_ORDER),
+        status_label=label(order.status),
+        receipt=order.side_effect(SideEffectKind.RECEIPT),
+        packing=order.side_effect(SideEffectKind.PACKING_ORDER),
         notes_waiting=notes_awaiting_approval(order),
         units=order_units(order),
         effect_labels=LABELS,
@@ -268,7 +268,7 @@ def _render_order(order: Order, ship_form: ShipForm | None = None,
         ship_form=ship_form or ShipForm(formdata=None),
         refund_form=refund_form or RefundForm(formdata=None),
         refund_error=refund_error,
-        refundable_cents=refundable_cents(order) if order.status in REFUNDABLE_STATUSES else 0,
+        refundable_cents=refundable_cents(order) if order.status in REFUNDABLE else 0,
         unanswered_refund=unanswered(order),
         refund_requests=refund_requests(order),
         action_form=ActionForm(formdata=None),

@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.extensions import UTCDateTime, db, utcnow
+from shop.statuses import StatusType, check_in
+from shop.units.state import PlaceStatus, UnitStatus
 
 if TYPE_CHECKING:
     from shop.orders.models import Order, OrderLine
-
-UNIT_STATUSES = ("open", "full", "shipping", "shipped", "held")
-PLACE_STATUSES = ("funded", "released")
 
 
 class Unit(db.Model):  # type: ignore[name-defined]
@@ -26,16 +25,16 @@ class Unit(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "units"
     __table_args__ = (
-        CheckConstraint(
-            "status in ('open', 'full', 'shipping', 'shipped', 'held')", name="status"
-        ),
+        check_in("status", UnitStatus),
         CheckConstraint("size >= 1", name="size_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(unique=True)
     size: Mapped[int] = mapped_column()
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    status: Mapped[UnitStatus] = mapped_column(
+        StatusType(UnitStatus), default=UnitStatus.OPEN, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     filled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -53,14 +52,14 @@ class Unit(db.Model):  # type: ignore[name-defined]
 
     @property
     def funded_places(self) -> list[UnitPlace]:
-        return [place for place in self.places if place.status == "funded"]
+        return [place for place in self.places if place.status == PlaceStatus.FUNDED]
 
 
 class UnitPlace(db.Model):  # type: ignore[name-defined]
     """One package in a unit, paid for by one order's line; released if the money goes back."""
 
     __tablename__ = "unit_places"
-    __table_args__ = (CheckConstraint("status in ('funded', 'released')", name="status"),)
+    __table_args__ = (check_in("status", PlaceStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
@@ -70,7 +69,9 @@ class UnitPlace(db.Model):  # type: ignore[name-defined]
     )
     # A copy of the line's note: it is what gets printed and packed with this package.
     note: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), default="funded", index=True)
+    status: Mapped[PlaceStatus] = mapped_column(
+        StatusType(PlaceStatus), default=PlaceStatus.FUNDED, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

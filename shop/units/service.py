@@ -19,14 +19,19 @@ from shop.campaign.service import current_campaign
 from shop.extensions import db, utcnow
 from shop.orders import side_effects
 from shop.orders.models import Order, OrderLine, SideEffect
+from shop.orders.note_state import NoteReview
+from shop.orders.side_effect_state import UNSENT, SideEffectStatus
+from shop.orders.side_effect_state import set_status as set_effect_status
 from shop.orders.state import record_event
 from shop.units.models import Unit, UnitPlace
+from shop.units.state import NOT_SHIPPED, PACKING, PlaceStatus, UnitStatus, set_place_status
+from shop.units.state import set_status as set_unit_status
 
 log = logging.getLogger(__name__)
 
 # Units a donor can still see on the storefront and in the API after they shipped.
 RECENTLY_SHIPPED = timedelta(days=30)
-NOT_SHIPPED = ("open", "full", "shipping", "held")
+FUNDED = PlaceStatus.FUNDED
 
 
 def _unit_size() -> int:
@@ -41,7 +46,7 @@ def funded_count(unit: Unit) -> int:
     """Funded places, counted by the database (the relationship may be stale under load)."""
     return int(db.session.scalar(
         db.select(func.count(UnitPlace.id)).where(UnitPlace.unit_id == unit.id,
-                                                  UnitPlace.status == "funded")
+                                                  UnitPlace.status == FUNDED)
     ) or 0)
 
 
@@ -61,7 +66,8 @@ def _lock_open_unit() -> Unit:
     On PostgreSQL two payments reaching here together queue on the unit's row; the second
     sees the first one's places (or that the unit filled) once it holds the lock.
     """
-    open_units = db.select(Unit).where(Unit.status == "open").order_by(Unit.number).limit(1)
+    open_units = (db.select(Unit).where(Unit.status == UnitStatus.OPEN).order_by(Unit.number)
+                  .limit(1))
     for _ in range(20):
         unit = db.session.scalar(
             open_units.with_for_update(key_share=True).execution_options(populate_existing=True)
@@ -70,12 +76,12 @@ def _lock_open_unit() -> Unit:
             return unit
         # Nothing open in this statement's snapshot. A unit opened meanwhile shows in a
         # fresh look; only when there is none do we open the next number.
-        if db.session.scalar(db.select(Unit.id).where(Unit.status == "open").limit(1)):
+        if db.session.scalar(db.select(Unit.id).where(Unit.status == UnitStatus.OPEN).limit(1)):
             continue
         number = int(db.session.scalar(db.select(func.max(Unit.number))) or 0) + 1
         try:
             with db.session.begin_nested():
-                unit = Unit(number=number, size=_unit_size(), status="open")
+                unit = Unit(number=number, size=_unit_size(), status=UnitStatus.OPEN)
                 db.session.add(unit)
             log.info("unit %s opened", number)
             return unit
@@ -88,7 +94,7 @@ def _member_orders(unit: Unit, *, besides: Order | None = None) -> list[Order]:
     orders = db.session.scalars(
         db.select(Order).where(Order.id.in_(
             db.select(UnitPlace.order_id).where(UnitPlace.unit_id == unit.id,
-                                                UnitPlace.status == "funded")
+                                                UnitPlace.status == FUNDED)
         )).order_by(Order.id)
     )
     return [order for order in orders if order is not besides]
@@ -108,11 +114,11 @@ def place_packages(order: Order) -> list[UnitPlace]:
     """
     missing: list[OrderLine] = []
     for line in order.unit_package_lines:
-        if line.note_review == "pending":
+        if line.note_review == NoteReview.PENDING:
             continue  # it joins a unit once staff have read its note (notes_review.decide)
         have = int(db.session.scalar(
             db.select(func.count(UnitPlace.id)).where(UnitPlace.order_line_id == line.id,
-                                                      UnitPlace.status == "funded")
+                                                      UnitPlace.status == FUNDED)
         ) or 0)
         missing.extend([line] * max(0, line.total_packages - have))
     placed: list[UnitPlace] = []
@@ -125,7 +131,7 @@ def place_packages(order: Order) -> list[UnitPlace]:
         batch, missing = missing[:room], missing[room:]
         for line in batch:
             place = UnitPlace(unit=unit, order_id=order.id, order_line_id=line.id,
-                              note=line.printed_note, status="funded")
+                              note=line.printed_note, status=FUNDED)
             db.session.add(place)
             placed.append(place)
         db.session.flush()
@@ -140,13 +146,12 @@ def place_packages(order: Order) -> list[UnitPlace]:
 
 
 def _fill(unit: Unit) -> None:
-    unit.status = "full"
+    set_unit_status(unit, UnitStatus.FULL)
     unit.filled_at = utcnow()
     db.session.flush()
     _tell_members(unit, "unit_full",
                   f"Unit {unit.number} is full; its packing order is queued")
     request_unit_packing_order(unit)
-    log.info("unit %s is full", unit.number)
 
 
 def request_unit_packing_order(unit: Unit) -> SideEffect:
@@ -167,23 +172,23 @@ def release_places(order: Order, *, reason: str, actor: str = "system") -> int:
     """
     unit_ids = sorted(set(db.session.scalars(
         db.select(UnitPlace.unit_id).where(UnitPlace.order_id == order.id,
-                                           UnitPlace.status == "funded")
+                                           UnitPlace.status == FUNDED)
     )))
     units = sorted((_lock_unit(unit_id) for unit_id in unit_ids), key=lambda u: u.number)
     released = 0
     for unit in units:
-        if unit.status == "shipped":
+        if unit.status == UnitStatus.SHIPPED:
             continue
         effect = side_effects.unit_effect(unit, lock=True)
-        if effect is not None and effect.status == "done":
+        if effect is not None and effect.status == SideEffectStatus.DONE:
             continue  # the partner has it: those packages are on their way
         places = list(db.session.scalars(
             db.select(UnitPlace).where(UnitPlace.unit_id == unit.id,
                                        UnitPlace.order_id == order.id,
-                                       UnitPlace.status == "funded")
+                                       UnitPlace.status == FUNDED)
         ))
         for place in places:
-            place.status = "released"
+            set_place_status(place, PlaceStatus.RELEASED)
             place.released_at = utcnow()
         db.session.flush()
         released += len(places)
@@ -192,19 +197,19 @@ def release_places(order: Order, *, reason: str, actor: str = "system") -> int:
                      f"{_packages(len(places))} taken out of unit {unit.number} "
                      f"({left} of {unit.size} left): {reason}",
                      actor=actor, data={"unit": unit.number})
-        if unit.status == "full" or (unit.status == "shipping" and left == 0):
+        if unit.status == UnitStatus.FULL or (unit.status == UnitStatus.SHIPPING and left == 0):
             _reopen(unit, effect, left)
     return released
 
 
 def _reopen(unit: Unit, effect: SideEffect | None, left: int) -> None:
     was = unit.status
-    unit.status = "open"
+    set_unit_status(unit, UnitStatus.OPEN)
     unit.filled_at = None
-    if effect is not None and effect.status in ("pending", "failed", "held"):
-        effect.status = "cancelled"
+    if effect is not None and effect.status in UNSENT:
+        set_effect_status(effect, SideEffectStatus.CANCELLED)
     db.session.flush()
-    if was == "full":
+    if was == UnitStatus.FULL:
         _tell_members(unit, "unit_reopened",
                       f"Unit {unit.number} is open again ({left} of {unit.size}): a package "
                       "was refunded; its packing order waits until the unit fills")
@@ -213,7 +218,7 @@ def _reopen(unit: Unit, effect: SideEffect | None, left: int) -> None:
 
 def mark_shipped(unit: Unit) -> None:
     """The partner accepted the unit's packing order."""
-    unit.status = "shipped"
+    set_unit_status(unit, UnitStatus.SHIPPED)
     unit.shipped_at = utcnow()
     db.session.flush()
 
@@ -239,18 +244,18 @@ def close_campaign(*, policy: str, now: datetime, force: bool = False) -> CloseR
         raise ValueError(f"unknown partial-unit policy {policy!r}")
     lines: list[str] = []
     open_ids = list(db.session.scalars(
-        db.select(Unit.id).where(Unit.status == "open").order_by(Unit.number)
+        db.select(Unit.id).where(Unit.status == UnitStatus.OPEN).order_by(Unit.number)
     ))
     for unit_id in open_ids:
         unit = _lock_unit(unit_id)
-        if unit.status != "open":
+        if unit.status != UnitStatus.OPEN:
             continue
         funded = funded_count(unit)
         if funded == 0:
             lines.append(f"Unit {unit.number} is empty; nothing to ship.")
             continue
         if policy == "ship":
-            unit.status = "shipping"
+            set_unit_status(unit, UnitStatus.SHIPPING)
             db.session.flush()
             _tell_members(unit, "unit_closed",
                           f"The campaign has ended: unit {unit.number} ships as it is with "
@@ -259,7 +264,7 @@ def close_campaign(*, policy: str, now: datetime, force: bool = False) -> CloseR
             lines.append(f"Unit {unit.number}: shipping as it is with {funded} of "
                          f"{unit.size} packages.")
         else:
-            unit.status = "held"
+            set_unit_status(unit, UnitStatus.HELD)
             unit.note = (f"Held when the campaign ended with {funded} of {unit.size} "
                          "packages (UNIT_PARTIAL_POLICY=hold): staff decide when it ships.")
             db.session.flush()
@@ -278,13 +283,13 @@ def ship_held(unit_number: int, *, actor: str) -> Unit:
     if unit_id is None:
         raise UnitError(f"There is no unit {unit_number}.")
     unit = _lock_unit(unit_id)
-    if unit.status != "held":
+    if unit.status != UnitStatus.HELD:
         raise UnitError(f"Unit {unit.number} is {unit.status}; only a held unit can be "
                         "shipped this way.")
     funded = funded_count(unit)
     if funded == 0:
         raise UnitError(f"Unit {unit.number} has no packages left to ship.")
-    unit.status = "shipping"
+    set_unit_status(unit, UnitStatus.SHIPPING)
     db.session.flush()
     _tell_members(unit, "unit_closed",
                   f"Unit {unit.number} ships as it is with {funded} of {unit.size} packages "
@@ -304,7 +309,8 @@ def retry_packing_order(unit_number: int, *, actor: str) -> SideEffect:
         raise UnitError(f"There is no unit {unit_number}.")
     unit = _lock_unit(unit_id)
     effect = side_effects.unit_effect(unit, lock=True)
-    if effect is None or effect.status not in ("failed", "pending"):
+    if effect is None or effect.status not in (SideEffectStatus.FAILED,
+                                               SideEffectStatus.PENDING):
         state = "none" if effect is None else effect.status
         raise UnitError(f"Unit {unit.number}'s packing order is {state}; only a failed or "
                         "pending one can be sent again.")
@@ -338,14 +344,14 @@ class UnitProgress:
     number: int
     packages_funded: int
     packages: int
-    status: str
+    status: UnitStatus
 
 
 def visible_units(now: datetime) -> list[UnitProgress]:
     """Units donors see: every unit not shipped yet, and those shipped recently."""
     funded = (
         db.select(UnitPlace.unit_id, func.count(UnitPlace.id).label("funded"))
-        .where(UnitPlace.status == "funded").group_by(UnitPlace.unit_id).subquery()
+        .where(UnitPlace.status == FUNDED).group_by(UnitPlace.unit_id).subquery()
     )
     rows = db.session.execute(
         db.select(Unit.number, Unit.size, Unit.status, func.coalesce(funded.c.funded, 0))
@@ -360,12 +366,12 @@ def visible_units(now: datetime) -> list[UnitProgress]:
 def storefront_units(now: datetime) -> list[UnitProgress]:
     """The open units, or the next one to open, so a donor always sees where theirs goes."""
     units = visible_units(now)
-    open_units = [unit for unit in units if unit.status == "open"]
+    open_units = [unit for unit in units if unit.status == UnitStatus.OPEN]
     if open_units:
         return open_units
     last = db.session.scalar(db.select(func.max(Unit.number))) or 0
     return [UnitProgress(number=int(last) + 1, packages_funded=0, packages=_unit_size(),
-                         status="open")]
+                         status=UnitStatus.OPEN)]
 
 
 def places_by_unit(order: Order) -> list[tuple[Unit, int]]:
@@ -373,7 +379,7 @@ def places_by_unit(order: Order) -> list[tuple[Unit, int]]:
     counts: dict[int, int] = defaultdict(int)
     for unit_id in db.session.scalars(
         db.select(UnitPlace.unit_id).where(UnitPlace.order_id == order.id,
-                                           UnitPlace.status == "funded")
+                                           UnitPlace.status == FUNDED)
     ):
         counts[unit_id] += 1
     units = [db.session.get(Unit, unit_id) for unit_id in counts]
@@ -386,11 +392,11 @@ class OrderUnit:
     """Where an order's joined packages are: shown to the donor and to staff."""
 
     number: int
-    status: str
+    status: UnitStatus
     packages: int  # this order's packages in the unit
     packages_funded: int
     size: int
-    packing_status: str | None
+    packing_status: SideEffectStatus | None
 
 
 def order_units(order: Order) -> list[OrderUnit]:
@@ -407,11 +413,13 @@ def unit_fulfilment_status(units: list[OrderUnit]) -> str:
     """The order's fulfilment status when all its packages travel with units."""
     if not units:
         return "not_started"
-    if all(unit.status == "shipped" for unit in units):
+    if all(unit.status == UnitStatus.SHIPPED for unit in units):
         return "accepted"
-    for status in ("failed", "held"):
-        if any(unit.packing_status == status or unit.status == status for unit in units):
-            return status
-    if any(unit.status in ("full", "shipping") for unit in units):
+    if any(unit.packing_status == SideEffectStatus.FAILED for unit in units):
+        return "failed"
+    if any(unit.packing_status == SideEffectStatus.HELD or unit.status == UnitStatus.HELD
+           for unit in units):
+        return "held"
+    if any(unit.status in PACKING for unit in units):
         return "pending"
     return "waiting_for_unit"

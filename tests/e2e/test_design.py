@@ -83,7 +83,7 @@ def test_donor_pages_have_large_targets_fit_a_phone_and_pass_axe(
 
     problems: dict[str, object] = {}
     for path in ["/", "/donate", "/cart", order_url.removeprefix(live_shop.url),
-                 "/no-such-page"]:
+                 "/about", "/contact", "/privacy", "/refund-policy", "/no-such-page"]:
         for viewport in (PHONE, DESKTOP):
             page.set_viewport_size(viewport)
             page.goto(live_shop.url + path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import CheckConstraint, create_engine, inspect, text
 
 from shop.extensions import db
 from tests.conftest import _postgres_url, need_service
@@ -76,3 +77,28 @@ def test_upgrade_then_seed_gives_the_models_schema_and_the_catalog(empty_databas
     finally:
         engine.dispose()
     assert diff == [], f"models and migrations differ: {diff}"
+
+
+def test_every_check_constraint_of_the_models_is_in_the_migrated_database(
+    empty_database: str,
+) -> None:
+    """Statuses' constraints are generated from their enums: a new status needs a migration."""
+    upgraded = flask_cli(empty_database, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    quoted = re.compile(r"'([^']*)'")
+    engine = create_engine(empty_database)
+    try:
+        inspector = inspect(engine)
+        for table in db.metadata.sorted_tables:
+            in_database = {
+                check["name"]: set(quoted.findall(check["sqltext"]))
+                for check in inspector.get_check_constraints(table.name)
+            }
+            for constraint in table.constraints:
+                if not isinstance(constraint, CheckConstraint):
+                    continue
+                name = str(constraint.name)
+                assert name in in_database, f"{name} is missing from the database"
+                assert in_database[name] == set(quoted.findall(str(constraint.sqltext))), name
+    finally:
+        engine.dispose()

@@ -1,0 +1,159 @@
+"""Every order move, and what entering each status sets off: the ON_ENTER table.
+
+`move` (and `move_or_raise` for staff, who want a refusal explained) is the one way the
+shop changes an order's status: it applies the move through shop.orders.state and then
+runs, in order, the consequences listed for the new status. A new caller cannot forget
+one, and a new consequence is one line in the table.
+
+The campaign's totals are not recounted here but marked as changed: the recount runs
+once, just before the transaction commits (shop.campaign.service.request_recount).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from shop.campaign.service import request_recount
+from shop.cart import service as carts
+from shop.extensions import utcnow
+from shop.orders import side_effects
+from shop.orders.models import Order, OrderEvent
+from shop.orders.state import (
+    COUNTED_IN_CAMPAIGN,
+    OPEN,
+    OrderStatus,
+    move_or_record,
+    set_status,
+)
+from shop.units import service as units
+
+S = OrderStatus
+
+
+@dataclass(frozen=True)
+class Move:
+    """One applied move, as the consequences see it."""
+
+    order: Order
+    old: OrderStatus
+    new: OrderStatus
+    actor: str
+    data: dict[str, Any] | None
+
+    @property
+    def dispute_id(self) -> str:
+        return str((self.data or {}).get("dispute_id", ""))
+
+
+Consequence = Callable[[Move], None]
+
+
+def _why(move: Move) -> str:
+    """The reason written next to what the money going back cancels or releases."""
+    if move.new is S.REFUNDED:
+        return "the order was refunded in full"
+    if move.new is S.DISPUTE_LOST:
+        return f"dispute {move.dispute_id} was lost"
+    return f"dispute {move.dispute_id} is open"
+
+
+def stamp_paid_at(move: Move) -> None:
+    move.order.paid_at = move.order.paid_at or utcnow()
+
+
+def empty_checkout_cart(move: Move) -> None:
+    """Once the checkout's money arrives, the donor's cart is done (unless changed since)."""
+    order = move.order
+    if move.old in OPEN:
+        carts.empty_if_unchanged(order.cart_id, order.email, order.name, order.cart_fingerprint)
+
+
+def request_receipt_and_packing_order(move: Move) -> None:
+    side_effects.request_after_payment(move.order)
+
+
+def release_after_dispute(move: Move) -> None:
+    """A won dispute sends the packing order the dispute held (unless a note still holds it)."""
+    if move.old is S.DISPUTED:
+        side_effects.release_held(move.order)
+
+
+def place_unit_packages(move: Move) -> None:
+    """Paid packages take places in units: on payment, and again after a won dispute."""
+    if move.new is S.PAID or move.old is S.DISPUTED:
+        units.place_packages(move.order)
+
+
+def remember_status_before_dispute(move: Move) -> None:
+    move.order.status_before_dispute = move.old
+
+
+def hold_packing_order(move: Move) -> None:
+    side_effects.hold_unsent(move.order, reason=_why(move))
+
+
+def alert_staff(move: Move) -> None:
+    side_effects.request_staff_alert(move.order)
+
+
+def cancel_unsent(move: Move) -> None:
+    side_effects.cancel_unsent(move.order, reason=_why(move))
+
+
+def release_unit_places(move: Move) -> None:
+    """The money went back (or the bank holds it): the order's packages leave their units."""
+    units.release_places(move.order, reason=_why(move), actor=move.actor)
+
+
+def recount_campaign(move: Move) -> None:
+    """The order starts or stops counting towards the campaign: recount before commit.
+
+    A change of money without such a move (a partial refund) asks for the recount itself.
+    """
+    if (move.old in COUNTED_IN_CAMPAIGN) != (move.new in COUNTED_IN_CAMPAIGN):
+        request_recount()
+
+
+ON_ENTER: dict[OrderStatus, tuple[Consequence, ...]] = {
+    S.PENDING: (),
+    S.AWAITING_PAYMENT: (),
+    S.FAILED: (),
+    S.EXPIRED: (),
+    S.PAID: (stamp_paid_at, empty_checkout_cart, request_receipt_and_packing_order,
+             release_after_dispute, place_unit_packages, recount_campaign),
+    S.NEEDS_REVIEW: (release_after_dispute, recount_campaign),
+    S.FULFILLED: (release_after_dispute, place_unit_packages, recount_campaign),
+    S.PARTIALLY_REFUNDED: (release_after_dispute, place_unit_packages, recount_campaign),
+    S.REFUNDED: (cancel_unsent, release_unit_places, recount_campaign),
+    S.DISPUTED: (remember_status_before_dispute, hold_packing_order, alert_staff,
+                 release_unit_places, recount_campaign),
+    S.DISPUTE_LOST: (cancel_unsent, release_unit_places, recount_campaign),
+}
+
+
+def _enter(order: Order, old: OrderStatus, *, actor: str, data: dict[str, Any] | None) -> None:
+    move = Move(order=order, old=old, new=OrderStatus(order.status), actor=actor, data=data)
+    for consequence in ON_ENTER[move.new]:
+        consequence(move)
+
+
+def move(order: Order, new: OrderStatus, *, reason: str, actor: str,
+         data: dict[str, Any] | None = None) -> bool:
+    """Move the order and run what entering `new` sets off. False when the table refused
+    the move: the refusal is written on the timeline and nothing else happens."""
+    old = OrderStatus(order.status)
+    if not move_or_record(order, new, reason=reason, actor=actor, data=data):
+        return False
+    _enter(order, old, actor=actor, data=data)
+    return True
+
+
+def move_or_raise(order: Order, new: OrderStatus, *, reason: str, actor: str,
+                  data: dict[str, Any] | None = None) -> OrderEvent:
+    """Like move, but an illegal move raises IllegalTransition and writes nothing."""
+    old = OrderStatus(order.status)
+    event = set_status(order, new, reason=reason, actor=actor, data=data)
+    _enter(order, old, actor=actor, data=data)
+    return event

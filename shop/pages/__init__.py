@@ -1,0 +1,1 @@
+"""The charity's own pages: about, contact, privacy and refund policy, worded by settings."""

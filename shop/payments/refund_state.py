@@ -1,0 +1,35 @@
+"""Refund requests' statuses: the enum, the table of legal moves, the one setter."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from shop.orders.state import record_event
+from shop.statuses import check_move
+
+if TYPE_CHECKING:
+    from shop.orders.models import Order
+    from shop.payments.models import RefundRequest
+
+
+class RefundStatus(StrEnum):
+    REQUESTED = "requested"  # recorded; Stripe has not answered yet
+    SUBMITTED = "submitted"  # Stripe accepted it; the order changes when Stripe confirms
+    FAILED = "failed"  # Stripe refused it
+
+
+TRANSITIONS: dict[RefundStatus, frozenset[RefundStatus]] = {
+    RefundStatus.REQUESTED: frozenset({RefundStatus.SUBMITTED, RefundStatus.FAILED}),
+    RefundStatus.SUBMITTED: frozenset(),
+    RefundStatus.FAILED: frozenset(),
+}
+
+
+def set_status(refund: RefundRequest, new: RefundStatus, order: Order, *, event: str,
+               message: str, actor: str, data: dict[str, Any] | None = None) -> None:
+    """Move the request to `new` and write `event` on the order's timeline; IllegalMove if
+    the table does not allow it."""
+    check_move(TRANSITIONS, f"refund request {refund.id}", refund.status, new)
+    refund.status = new
+    record_event(order, event, message, actor=actor, data=data)
