@@ -26,6 +26,9 @@ run: install
 	@$(BIN)/python -m stripe_emulator --host 127.0.0.1 --port $(STRIPE_PORT) \
 	    --webhook-url http://127.0.0.1:$(PORT)/stripe/webhook \
 	    --webhook-secret "$${STRIPE_WEBHOOK_SECRET:-whsec_local_emulator}" & emulator=$$!; \
+	trap 'kill $$emulator 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 50); do $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $(STRIPE_PORT)), 0.2)" 2>/dev/null && break; sleep 0.1; done; \
+	$(FLASK) stripe-webhook-setup --url http://127.0.0.1:$(PORT)/stripe/webhook; \
 	$(FLASK) sweep --every 60 & sweeper=$$!; \
 	trap 'kill $$emulator $$sweeper 2>/dev/null' EXIT INT TERM; \
 	echo ""; echo "  The shop is at http://127.0.0.1:$(PORT)/  (Stripe stand-in on :$(STRIPE_PORT))"; \

@@ -132,8 +132,10 @@ def register_commands(app: Flask) -> None:
             f"{format_money(campaign.goal_cents, row.currency)}"
         )
 
+    from shop.payments.cli import register_payment_commands
     from shop.staff.cli import register_staff_commands
 
+    register_payment_commands(app)
     register_staff_commands(app)
 
 

@@ -30,6 +30,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105
 DEV_STRIPE_SECRET_KEY = "sk_test_local_emulator"  # noqa: S105
 DEV_STRIPE_WEBHOOK_SECRET = "whsec_local_emulator"  # noqa: S105
+# The Stripe API version the shop is tested with (stripe-python 16.1.0's own).
+DEFAULT_STRIPE_API_VERSION = "2026-10-28.endive"
 # Words that place or name a unit. Whole words only, so "baseball" or "database" pass;
 # "unit" and "front" are left out because ordinary notes say "the whole unit".
 DEFAULT_NOTE_BLOCKED_TERMS = "base,battalion,brigade,regiment,coordinates,grid ref"
@@ -230,6 +232,11 @@ class Settings(BaseSettings):
     STRIPE_TIMEOUT: Seconds = 10.0
     STRIPE_MAX_NETWORK_RETRIES: int = Field(2, ge=0, le=10)
     STRIPE_WEBHOOK_TOLERANCE: int = Field(300, ge=1)
+    # The API version every request names and the webhook endpoint is set up with.
+    STRIPE_API_VERSION: str = Field(DEFAULT_STRIPE_API_VERSION,
+                                    pattern=r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
+    # Seconds /readyz keeps its reading of Stripe's webhook endpoints before asking again.
+    STRIPE_CHECK_INTERVAL: int = Field(900, ge=1)
     # How far back the periodic reconciliation looks at Stripe.
     RECONCILE_WINDOW_HOURS: int = Field(48, ge=1)
     # --- Celery: without a broker, tasks run in-process right after the commit

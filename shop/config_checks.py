@@ -14,12 +14,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from shop.config import (
+    DEFAULT_STRIPE_API_VERSION,
     DEV_SECRET_KEY,
     DEV_STRIPE_SECRET_KEY,
     DEV_STRIPE_WEBHOOK_SECRET,
     UNIT_PARTIAL_POLICIES,
     ConfigError,
 )
+from shop.payments.versions import UNDERSTOOD_MAJORS, understood
 
 HOW_TO_GENERATE = "generate one with: python3 -c 'import secrets; print(secrets.token_hex(32))'"
 # Words a generated secret does not contain; a key holding one was typed by a person or
@@ -177,9 +179,20 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def stripe_problems(config: Mapping[str, Any]) -> list[str]:
+    """A pinned API version whose events the shop cannot read."""
+    version = str(config.get("STRIPE_API_VERSION") or "")
+    if understood(version):
+        return []
+    return [f"STRIPE_API_VERSION {version!r} is not a version the shop reads events of: use "
+            f"a named version of {', '.join(UNDERSTOOD_MAJORS)}, such as "
+            f"{DEFAULT_STRIPE_API_VERSION}"]
+
+
 def config_problems(config: Mapping[str, Any]) -> list[str]:
     """Every reason the shop must not start with `config` (empty when it may)."""
-    return campaign_problems(config) + general_problems(config) + production_problems(config)
+    return (campaign_problems(config) + general_problems(config) + stripe_problems(config)
+            + production_problems(config))
 
 
 def config_warnings(config: Mapping[str, Any]) -> list[str]:

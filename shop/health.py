@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from shop.extensions import db, limiter
+from shop.payments.endpoint import cached_check
 
 log = logging.getLogger(__name__)
 
@@ -43,4 +44,9 @@ def readyz() -> ResponseReturnValue:
             log.warning("readyz: broker: %s", exc)
             checks["broker"] = "unavailable"
     ready = all(value == "ok" for value in checks.values())
-    return jsonify(status="ok" if ready else "unavailable", checks=checks), 200 if ready else 503
+    # Drift of Stripe's webhook endpoint is a warning, never unready: the shop still works,
+    # some events may not arrive. Read from a cache refreshed in the background.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # for its thread
+    webhook, warnings = cached_check(app).read(app)
+    return jsonify(status="ok" if ready else "unavailable", checks=checks,
+                   stripe_webhook=webhook, warnings=warnings), 200 if ready else 503

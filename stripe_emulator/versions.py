@@ -22,7 +22,7 @@ import copy
 import typing
 from typing import Any
 
-from stripe.params._webhook_endpoint_create_params import WebhookEndpointCreateParams
+from stripe.params import WebhookEndpointCreateParams
 
 from .store import JSON, Store
 

@@ -104,18 +104,22 @@ class StripeStandIn:
     def expire(self, session_id: str) -> dict[str, Any]:
         return self._post(f"/checkout/sessions/{session_id}/expire")
 
-    def events(self, type: str | None = None, undelivered: bool = False) -> list[dict[str, Any]]:
+    def events(self, type: str | None = None, undelivered: bool = False,
+               api_version: str | None = None) -> list[dict[str, Any]]:
+        """The events Stripe made, oldest first; in `api_version`'s shape when given."""
         params: dict[str, str] = {}
         if type:
             params["type"] = type
         if undelivered:
             params["undelivered"] = "1"
+        if api_version:
+            params["api_version"] = api_version
         response = requests.get(f"{self.url}/_emulator/events", params=params, timeout=10)
         response.raise_for_status()
         return list(response.json()["data"])
 
-    def event(self, type: str) -> dict[str, Any]:
-        [event] = self.events(type)
+    def event(self, type: str, api_version: str | None = None) -> dict[str, Any]:
+        [event] = self.events(type, api_version=api_version)
         return event
 
     def deliver(self, event_id: str) -> dict[str, Any]:
@@ -125,14 +129,35 @@ class StripeStandIn:
     def deliver_pending(self) -> list[dict[str, Any]]:
         return list(self._post("/events/deliver_pending")["delivered"])
 
-    def dispute(self, charge_id: str, reason: str = "fraudulent") -> dict[str, Any]:
-        return self._post(f"/charges/{charge_id}/dispute", {"reason": reason})
+    def dispute(self, charge_id: str, reason: str = "fraudulent",
+                status: str = "needs_response") -> dict[str, Any]:
+        return self._post(f"/charges/{charge_id}/dispute", {"reason": reason, "status": status})
 
     def close_dispute(self, dispute_id: str, outcome: str) -> dict[str, Any]:
         return self._post(f"/disputes/{dispute_id}/close", {"outcome": outcome})
 
+    def update_dispute(self, dispute_id: str, status: str) -> dict[str, Any]:
+        return self._post(f"/disputes/{dispute_id}/update", {"status": status})
+
     def cycle(self, subscription_id: str, outcome: str = "paid") -> dict[str, Any]:
         return self._post(f"/subscriptions/{subscription_id}/cycle", {"outcome": outcome})
+
+    def end_subscription(self, subscription_id: str,
+                         reason: str = "payment_failed") -> dict[str, Any]:
+        """Stripe ends the subscription itself; its open invoices stay open."""
+        return self._post(f"/subscriptions/{subscription_id}/end", {"reason": reason})
+
+    def pay_invoice(self, invoice_id: str) -> dict[str, Any]:
+        """The donor pays an open invoice on its hosted page."""
+        return self._post(f"/invoices/{invoice_id}/pay")
+
+    def refund_status(self, refund_id: str, status: str) -> dict[str, Any]:
+        """A refund settles later: succeeded, failed or canceled."""
+        return self._post(f"/refunds/{refund_id}/status", {"status": status})
+
+    def pending_refunds(self, count: int = 1) -> None:
+        """The next `count` refunds made through the API stay pending."""
+        self._post("/refunds/pending_next", {"count": count})
 
     def deliver_all(self, client: FlaskClient, since: int = 0) -> int:
         """Post every event from index `since` on through the test client; returns the count."""

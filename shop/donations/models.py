@@ -1,11 +1,12 @@
-"""MonthlyGift: a donor's monthly plan at Stripe, whose every paid invoice is a gift."""
+"""MonthlyGift: a donor's monthly plan at Stripe, whose every paid invoice is a gift; and
+its timeline."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.donations.state import PlanStatus
 from shop.extensions import Cents, UTCDateTime, db, utcnow
@@ -43,6 +44,33 @@ class MonthlyGift(db.Model):  # type: ignore[name-defined]
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    events: Mapped[list[MonthlyGiftEvent]] = relationship(
+        back_populates="plan", order_by="MonthlyGiftEvent.id", cascade="all, delete-orphan"
+    )
+
     @property
     def monthly_cents(self) -> int:
         return self.amount_cents + self.fee_cents
+
+    def record(self, kind: str, message: str, *, actor: str) -> MonthlyGiftEvent:
+        """Append an entry to the plan's timeline (flushed with the caller's transaction)."""
+        event = MonthlyGiftEvent(kind=kind, message=message, actor=actor)
+        self.events.append(event)
+        return event
+
+
+class MonthlyGiftEvent(db.Model):  # type: ignore[name-defined]
+    """One entry on a monthly plan's timeline: what Stripe, the donor or staff did, when."""
+
+    __tablename__ = "monthly_gift_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    monthly_gift_id: Mapped[int] = mapped_column(
+        ForeignKey("monthly_gifts.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text, default="")
+
+    plan: Mapped[MonthlyGift] = relationship(back_populates="events")

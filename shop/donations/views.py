@@ -183,7 +183,7 @@ def _confirm_on_return(plan: MonthlyGift, session_id: str) -> None:
     locked = monthly.lock_plan(plan.id)
     if locked is None:
         return
-    monthly.apply_completed_session(session, locked)
+    monthly.apply_completed_session(session, locked, source="return from Checkout")
     if invoice is not None and invoice.status == "paid":
         monthly.apply_invoice_paid(invoice, locked, source="return from Checkout")
     db.session.commit()

@@ -18,6 +18,7 @@ from shop.payments.values import (
     LineItem,
     Refund,
     Subscription,
+    WebhookEndpoint,
     as_dict,
     charge_from_object,
     dispute_from_object,
@@ -26,6 +27,7 @@ from shop.payments.values import (
     refund_from_object,
     session_from_object,
     subscription_from_object,
+    webhook_endpoint_from_object,
 )
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,8 @@ def _client() -> stripe.StripeClient:
         client = stripe.StripeClient(
             app.config["STRIPE_SECRET_KEY"],
             base_addresses={"api": base} if base else None,
+            # Every request, and so every object returned, in the version the shop reads.
+            stripe_version=app.config["STRIPE_API_VERSION"],
             max_network_retries=app.config["STRIPE_MAX_NETWORK_RETRIES"],
             http_client=stripe.RequestsClient(timeout=app.config["STRIPE_TIMEOUT"]),
         )
@@ -274,6 +278,28 @@ def recent_sessions(since: int, status: str, limit: int = 5000) -> list[Checkout
     return [session_from_object(obj) for obj in objects]
 
 
+def recent_invoices(since: int, status: str, limit: int = 5000) -> list[Invoice]:
+    """Invoices created since `since` (unix seconds) with this status, newest first."""
+    objects = _paged(_client().v1.invoices.list, {"created": {"gte": since}, "status": status},
+                     limit)
+    return [invoice_from_object(obj) for obj in objects]
+
+
+def recent_event_objects(since: int, types: list[str], limit: int = 5000
+                         ) -> list[tuple[str, str, str]]:
+    """(event type, object kind, object id) of Stripe's events of these types since
+    `since`, newest first. Only ids: events keep the version they were made in, so the
+    objects are read again where they matter."""
+    objects = _paged(_client().v1.events.list, {"created": {"gte": since}, "types": types},
+                     limit)
+    found = []
+    for event in objects:
+        data = as_dict(event)
+        obj = as_dict(as_dict(data.get("data")).get("object"))
+        found.append((str(data.get("type")), str(obj.get("object")), str(obj.get("id"))))
+    return found
+
+
 def recent_refunds(since: int, limit: int = 5000) -> list[Refund]:
     objects = _paged(_client().v1.refunds.list, {"created": {"gte": since}}, limit)
     return [refund_from_object(obj) for obj in objects]
@@ -306,6 +332,11 @@ def retrieve_invoice(invoice_id: str) -> Invoice:
     return invoice_from_object(_call(_client().v1.invoices.retrieve, invoice_id))
 
 
+def retrieve_subscription(subscription_id: str) -> Subscription | None:
+    found = retrieve_object("subscription", subscription_id)
+    return subscription_from_object(found) if found is not None else None
+
+
 def cancel_subscription(subscription_id: str) -> Subscription:
     return subscription_from_object(_call(_client().v1.subscriptions.cancel, subscription_id))
 
@@ -320,4 +351,89 @@ def invoice_for_payment_intent(payment_intent_id: str) -> str | None:
         invoice = id_of(as_dict(payment).get("invoice"))
         if invoice:
             return invoice
+    return None
+
+
+def list_webhook_endpoints() -> list[WebhookEndpoint]:
+    """Every webhook endpoint of the account (Stripe allows 16), oldest first."""
+    objects = _paged(_client().v1.webhook_endpoints.list, {}, 100)
+    return [webhook_endpoint_from_object(obj) for obj in reversed(objects)]
+
+
+def create_webhook_endpoint(*, url: str, events: list[str], version: str, description: str,
+                            metadata: dict[str, str]) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint and its signing secret, which Stripe shows only in this answer."""
+    made = _call(_client().v1.webhook_endpoints.create, params={
+        "url": url, "enabled_events": events, "api_version": version,
+        "description": description, "metadata": metadata,
+    })
+    return webhook_endpoint_from_object(made), str(as_dict(made).get("secret") or "")
+
+
+def update_webhook_endpoint(endpoint_id: str, **changes: Any) -> WebhookEndpoint:
+    """Change url, enabled_events, disabled, description or metadata (not the version)."""
+    return webhook_endpoint_from_object(
+        _call(_client().v1.webhook_endpoints.update, endpoint_id, params=changes))
+
+
+def delete_webhook_endpoint(endpoint_id: str) -> None:
+    _call(_client().v1.webhook_endpoints.delete, endpoint_id)
+
+
+_RETRIEVERS = {
+    "checkout.session": lambda c: c.v1.checkout.sessions,
+    "charge": lambda c: c.v1.charges,
+    "dispute": lambda c: c.v1.disputes,
+    "invoice": lambda c: c.v1.invoices,
+    "refund": lambda c: c.v1.refunds,
+    "subscription": lambda c: c.v1.subscriptions,
+    "payment_intent": lambda c: c.v1.payment_intents,
+}
+
+
+def retrieve_object(kind: str, object_id: str) -> dict[str, Any] | None:
+    """An object as Stripe holds it now, in the pinned API version, as plain JSON; None
+    when Stripe has no such object or the kind is not one the shop reads."""
+    service = _RETRIEVERS.get(kind)
+    if service is None:
+        return None
+    try:
+        found = service(_client()).retrieve(object_id)
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status == 404:
+            return None
+        raise _translate(exc) from exc
+    except stripe.StripeError as exc:
+        raise _translate(exc) from exc
+    return as_dict(found)
+
+
+def retrieve_event(event_id: str) -> dict[str, Any] | None:
+    """The event as Stripe lists it (kept 30 days; in the version it was created in)."""
+    try:
+        found = _client().v1.events.retrieve(event_id)
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status == 404:
+            return None
+        raise _translate(exc) from exc
+    except stripe.StripeError as exc:
+        raise _translate(exc) from exc
+    return as_dict(found)
+
+
+def subscription_plan_id(subscription_id: str) -> int | None:
+    """The monthly gift a subscription was made for (its `monthly_gift_id` metadata)."""
+    found = retrieve_object("subscription", subscription_id)
+    raw = as_dict((found or {}).get("metadata")).get("monthly_gift_id")
+    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+
+
+def payment_intent_for_invoice(invoice_id: str) -> str | None:
+    """The PaymentIntent that paid an invoice, through Stripe's invoice payments."""
+    page = _call(_client().v1.invoice_payments.list,
+                 params={"invoice": invoice_id, "status": "paid", "limit": 10})
+    for payment in page.data:
+        intent = id_of(as_dict(as_dict(payment).get("payment")).get("payment_intent"))
+        if intent:
+            return intent
     return None

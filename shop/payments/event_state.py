@@ -18,16 +18,21 @@ class EventStatus(StrEnum):
     PROCESSED = "processed"  # acted on
     IGNORED = "ignored"  # not ours, or nothing to do
     UNMATCHED = "unmatched"  # its order is unknown: kept, answered 400 so Stripe retries
+    # Rendered in an API version the shop does not read: kept, answered 400, applied by
+    # replay-event or reconciliation through its object read again in the pinned version.
+    REFUSED = "refused"
     DUPLICATE = "duplicate"  # a redelivery of an event already handled
 
 
 V = EventStatus
 
 TRANSITIONS: dict[EventStatus, frozenset[EventStatus]] = {
-    V.RECEIVED: frozenset({V.PROCESSED, V.IGNORED, V.UNMATCHED}),
-    V.UNMATCHED: frozenset({V.PROCESSED, V.IGNORED, V.UNMATCHED}),
+    V.RECEIVED: frozenset({V.PROCESSED, V.IGNORED, V.UNMATCHED, V.REFUSED}),
+    V.UNMATCHED: frozenset({V.PROCESSED, V.IGNORED, V.UNMATCHED, V.REFUSED}),
+    V.REFUSED: frozenset({V.PROCESSED, V.IGNORED, V.UNMATCHED, V.REFUSED}),
     V.PROCESSED: frozenset(),
-    V.IGNORED: frozenset(),
+    # `flask --app shop replay-event` applies an ignored event again once its cause is fixed.
+    V.IGNORED: frozenset({V.PROCESSED, V.IGNORED, V.UNMATCHED}),
     V.DUPLICATE: frozenset(),
 }
 

@@ -7,25 +7,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from shop.extensions import db, utcnow
+from shop.payments import client
 from shop.payments.event_state import HANDLED, EventStatus, set_status
 from shop.payments.models import StripeEvent
+from shop.payments.versions import UNDERSTOOD_MAJORS, understood
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    status: EventStatus  # processed | ignored | duplicate | unmatched
+    status: EventStatus  # processed | ignored | duplicate | unmatched | refused
     detail: str
     order_number: str | None = None
 
     @property
     def http_status(self) -> int:
-        # Unmatched events answer 400 so Stripe delivers them again; we keep them too.
-        return 400 if self.status == EventStatus.UNMATCHED else 200
+        # Unmatched and refused events answer 400 so Stripe delivers them again; we keep
+        # them too (reconciliation and replay-event try them once more).
+        return 400 if self.status in (EventStatus.UNMATCHED, EventStatus.REFUSED) else 200
 
 
 Handler = Callable[[dict[str, Any], StripeEvent], Outcome]
@@ -65,6 +69,71 @@ def receive_event(event: dict[str, Any], handlers: dict[str, Handler]) -> Outcom
     if row.status in HANDLED:
         log.info("stripe event %s (%s) already handled", row.stripe_id, row.type)
         return Outcome(EventStatus.DUPLICATE, f"event already {row.status}")
+    version = event.get("api_version")
+    pinned = current_app.config["STRIPE_API_VERSION"]
+    if not understood(version):
+        return _refuse(row, version, pinned)
+    if version != pinned:
+        log.warning("stripe event %s (%s) is rendered in API version %s, the shop pins %s: "
+                    "run `flask --app shop stripe-check`", row.stripe_id, row.type, version,
+                    pinned)
+    return process(row, event, handlers)
+
+
+def _refuse(row: StripeEvent, version: object, pinned: str) -> Outcome:
+    """An event in a version the shop does not read: kept, answered non-2xx, never guessed."""
+    row.attempts += 1
+    set_status(row, EventStatus.REFUSED)
+    row.detail = (f"rendered in API version {version or 'unknown'}, which the shop does not "
+                  f"read ({', '.join(UNDERSTOOD_MAJORS)})")
+    log.error(
+        "stripe event %s (%s) refused: it is rendered in API version %s and the shop reads "
+        "only %s, pinning %s. Fix the endpoint (flask --app shop stripe-check, then "
+        "stripe-webhook-setup --recreate); the event is kept and is applied by "
+        "`flask --app shop replay-event %s` or the next reconciliation.",
+        row.stripe_id, row.type, version or "unknown", ", ".join(UNDERSTOOD_MAJORS), pinned,
+        row.stripe_id)
+    return Outcome(EventStatus.REFUSED, row.detail)
+
+
+def refreshed(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The event with its object read again from Stripe in the pinned version, for an
+    event rendered in a version the shop does not read. None when Stripe no longer has
+    the object. Raises PaymentError when Stripe cannot be asked."""
+    obj = event["data"]["object"]
+    current = client.retrieve_object(str(obj.get("object")), str(obj.get("id")))
+    if current is None:
+        return None
+    return event | {"api_version": current_app.config["STRIPE_API_VERSION"],
+                    "data": {"object": current}}
+
+
+class ReplayError(Exception):
+    """The event cannot be replayed; the message says why."""
+
+
+def replay(stripe_id: str, handlers: dict[str, Handler]) -> Outcome:
+    """Apply again an event the shop kept without acting on it (ignored, unmatched, refused),
+    or one that never reached it, fetched from Stripe. Flushes; the caller commits.
+    Raises ReplayError, or PaymentError when Stripe cannot be asked."""
+    row = db.session.scalar(
+        db.select(StripeEvent).where(StripeEvent.stripe_id == stripe_id).with_for_update())
+    if row is None:
+        event = client.retrieve_event(stripe_id)
+        if event is None:
+            raise ReplayError(f"Stripe has no event {stripe_id} (it keeps events 30 days) and "
+                              "the shop never received it.")
+        row = _claim(event)
+    if row.status == EventStatus.PROCESSED:
+        raise ReplayError(f"Event {stripe_id} ({row.type}) was already processed: "
+                          f"{row.detail}.")
+    event = row.payload
+    if not understood(event.get("api_version")):
+        fresh = refreshed(event)
+        if fresh is None:
+            raise ReplayError(f"Stripe no longer has the {event['data']['object'].get('object')}"
+                              f" of event {stripe_id}.")
+        event = fresh
     return process(row, event, handlers)
 
 
@@ -77,7 +146,7 @@ def process(row: StripeEvent, event: dict[str, Any], handlers: dict[str, Handler
         outcome = handler(event, row)
     set_status(row, outcome.status)
     row.detail = outcome.detail
-    if outcome.status != EventStatus.UNMATCHED:
+    if outcome.status not in (EventStatus.UNMATCHED, EventStatus.REFUSED):
         row.processed_at = utcnow()
     log.info(
         "stripe event %s %s: %s (%s) order=%s",
@@ -87,11 +156,12 @@ def process(row: StripeEvent, event: dict[str, Any], handlers: dict[str, Handler
 
 
 def unmatched_events(limit: int = 100) -> list[StripeEvent]:
-    """Events kept because their order was unknown, claimed for another try."""
+    """Events kept because their order was unknown or their version unread, claimed for
+    another try."""
     return list(
         db.session.scalars(
             db.select(StripeEvent)
-            .where(StripeEvent.status == EventStatus.UNMATCHED)
+            .where(StripeEvent.status.in_((EventStatus.UNMATCHED, EventStatus.REFUSED)))
             .order_by(StripeEvent.id)
             .limit(limit)
             .with_for_update(skip_locked=True)

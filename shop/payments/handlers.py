@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from shop.donations.models import MonthlyGift
 from shop.orders.models import Order
 from shop.payments import client, monthly
 from shop.payments.event_state import EventStatus
@@ -85,6 +86,20 @@ def _plan_outcome(plan_id: int | None, what: str) -> Outcome:
     return Outcome(EventStatus.UNMATCHED, f"no monthly gift {plan_id} for this {what}")
 
 
+def _find_plan(subscription_id: str | None, plan_id: int | None,
+               what: str) -> tuple[MonthlyGift | None, Outcome | None]:
+    """The plan an invoice or subscription is about, or the outcome when there is none.
+
+    A payload without the plan's id (another API version's shape, an invoice made before
+    its subscription was linked) is never taken as "not ours" on its own word: Stripe is
+    asked for the subscription's metadata first. Raises PaymentError when it cannot be.
+    """
+    plan, plan_id = monthly.find_plan_asking_stripe(subscription_id, plan_id)
+    if plan is None:
+        return None, _plan_outcome(plan_id, what)
+    return plan, None
+
+
 def _subscription_session(event: dict[str, Any], row: StripeEvent) -> Outcome | None:
     """checkout.session.completed in subscription mode: the monthly plan starts."""
     session = client.session_from_object(event["data"]["object"])
@@ -93,16 +108,17 @@ def _subscription_session(event: dict[str, Any], row: StripeEvent) -> Outcome | 
     plan = monthly.find_plan(session.subscription_id, session.monthly_gift_id)
     if plan is None:
         return _plan_outcome(session.monthly_gift_id, "subscription session")
-    changed = monthly.apply_completed_session(session, plan)
+    changed = monthly.apply_completed_session(session, plan, source=f"webhook {row.stripe_id}")
     return Outcome(EventStatus.PROCESSED, f"monthly gift {plan.id} is {plan.status}"
                    + ("" if changed else " (unchanged)"))
 
 
 def _invoice_paid(event: dict[str, Any], row: StripeEvent) -> Outcome:
     invoice = client.invoice_from_object(event["data"]["object"])
-    plan = monthly.find_plan(invoice.subscription_id, invoice.monthly_gift_id)
+    plan, outcome = _find_plan(invoice.subscription_id, invoice.monthly_gift_id, "invoice")
     if plan is None:
-        return _plan_outcome(invoice.monthly_gift_id, "invoice")
+        assert outcome is not None
+        return outcome
     order = monthly.apply_invoice_paid(invoice, plan, source=f"webhook {row.stripe_id}")
     row.order_id = order.id
     return Outcome(EventStatus.PROCESSED, f"gift order is {order.status}", order.number)
@@ -110,9 +126,10 @@ def _invoice_paid(event: dict[str, Any], row: StripeEvent) -> Outcome:
 
 def _invoice_failed(event: dict[str, Any], row: StripeEvent) -> Outcome:
     invoice = client.invoice_from_object(event["data"]["object"])
-    plan = monthly.find_plan(invoice.subscription_id, invoice.monthly_gift_id)
+    plan, outcome = _find_plan(invoice.subscription_id, invoice.monthly_gift_id, "invoice")
     if plan is None:
-        return _plan_outcome(invoice.monthly_gift_id, "invoice")
+        assert outcome is not None
+        return outcome
     order = monthly.apply_invoice_failed(invoice, plan, source=f"webhook {row.stripe_id}")
     row.order_id = order.id
     return Outcome(EventStatus.PROCESSED, f"monthly gift {plan.id} is {plan.status}", order.number)
@@ -121,9 +138,11 @@ def _invoice_failed(event: dict[str, Any], row: StripeEvent) -> Outcome:
 def _subscription_deleted(event: dict[str, Any], row: StripeEvent) -> Outcome:
     subscription = client.subscription_from_object(event["data"]["object"])
     raw = subscription.metadata.get("monthly_gift_id")
-    plan = monthly.find_plan(subscription.id, int(raw) if raw and raw.isdigit() else None)
+    plan, outcome = _find_plan(subscription.id, int(raw) if raw and raw.isdigit() else None,
+                               "subscription")
     if plan is None:
-        return _plan_outcome(int(raw) if raw and raw.isdigit() else None, "subscription")
+        assert outcome is not None
+        return outcome
     changed = monthly.apply_subscription_deleted(subscription, plan,
                                                  source=f"webhook {row.stripe_id}")
     return Outcome(EventStatus.PROCESSED,

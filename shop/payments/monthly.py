@@ -16,6 +16,7 @@ from shop.orders.lifecycle import move
 from shop.orders.models import Order
 from shop.orders.side_effect_state import SideEffectKind
 from shop.orders.state import OPEN, OrderStatus, record_event
+from shop.payments import client
 from shop.payments.client import CheckoutSession, Invoice, Subscription
 
 log = logging.getLogger(__name__)
@@ -42,25 +43,42 @@ def find_plan(subscription_id: str | None, plan_id: int | None) -> MonthlyGift |
     return lock_plan(plan_id) if plan_id is not None else None
 
 
-def activate(plan: MonthlyGift, subscription_id: str | None, customer_id: str | None) -> bool:
+def find_plan_asking_stripe(subscription_id: str | None, plan_id: int | None
+                            ) -> tuple[MonthlyGift | None, int | None]:
+    """The plan (locked) and its id; when neither the subscription nor an id in hand names
+    a plan, Stripe's subscription metadata is asked. Raises PaymentError."""
+    plan = find_plan(subscription_id, plan_id)
+    if plan is None and plan_id is None and subscription_id:
+        plan_id = client.subscription_plan_id(subscription_id)
+        plan = lock_plan(plan_id) if plan_id is not None else None
+    return plan, plan_id
+
+
+def activate(plan: MonthlyGift, subscription_id: str | None, customer_id: str | None, *,
+             source: str) -> bool:
     if subscription_id and plan.stripe_subscription_id is None:
         plan.stripe_subscription_id = subscription_id
     if customer_id and plan.stripe_customer_id is None:
         plan.stripe_customer_id = customer_id
     if plan.status in (PlanStatus.PENDING, PlanStatus.PAST_DUE):
+        was = plan.status
         set_status(plan, PlanStatus.ACTIVE)
         plan.activated_at = plan.activated_at or utcnow()
+        plan.record("active", "The monthly gift started" if was == PlanStatus.PENDING
+                    else "Paid again: the monthly gift is active", actor=ACTOR)
+        log.info("monthly gift %s active (%s)", plan.id, source)
         return True
     return False
 
 
-def apply_completed_session(session: CheckoutSession, plan: MonthlyGift) -> bool:
+def apply_completed_session(session: CheckoutSession, plan: MonthlyGift, *,
+                            source: str) -> bool:
     if session.status != "complete" or session.payment_status not in ("paid",
                                                                         "no_payment_required"):
         return False
     if plan.stripe_session_id is None:
         plan.stripe_session_id = session.id
-    return activate(plan, session.subscription_id, session.customer_id)
+    return activate(plan, session.subscription_id, session.customer_id, source=source)
 
 
 def _order_for_invoice(plan: MonthlyGift, invoice: Invoice) -> Order:
@@ -88,11 +106,21 @@ def _order_for_invoice(plan: MonthlyGift, invoice: Invoice) -> Order:
 
 
 def apply_invoice_paid(invoice: Invoice, plan: MonthlyGift, *, source: str) -> Order:
-    activate(plan, invoice.subscription_id, invoice.customer_id)
+    """A paid invoice is a gift order of its own, paid, with its payment linked (so staff
+    can refund it). Raises PaymentError when Stripe cannot say which payment paid it."""
+    if plan.status != PlanStatus.CANCELLED:
+        activate(plan, invoice.subscription_id, invoice.customer_id, source=source)
     order = _order_for_invoice(plan, invoice)
+    intent = order.stripe_payment_intent_id or invoice.payment_intent_id
+    if intent is None:
+        intent = client.payment_intent_for_invoice(invoice.id)
+    was = order.status
     orders.mark_paid(order, orders.PaymentReport(
-        session_id=None, payment_intent_id=None, amount_cents=invoice.amount_paid,
+        session_id=None, payment_intent_id=intent, amount_cents=invoice.amount_paid,
         currency=invoice.currency, source=source), actor=ACTOR)
+    if order.status != was:
+        plan.record("gift_paid", f"Invoice {invoice.id} paid: gift {order.number} is "
+                    f"{order.status.replace('_', ' ')}", actor=ACTOR)
     return order
 
 
@@ -100,6 +128,8 @@ def apply_invoice_failed(invoice: Invoice, plan: MonthlyGift, *, source: str) ->
     """A monthly payment failed: staff see it, the donor is told; Stripe will retry."""
     if plan.status == PlanStatus.ACTIVE:
         set_status(plan, PlanStatus.PAST_DUE)
+        plan.record("past_due", f"Invoice {invoice.id}: the monthly payment failed; Stripe "
+                    "will try again", actor=ACTOR)
     plan.last_failure_at = utcnow()
     order = _order_for_invoice(plan, invoice)
     if order.status == OrderStatus.PENDING:
@@ -118,6 +148,8 @@ def apply_subscription_deleted(subscription: Subscription, plan: MonthlyGift, *,
     set_status(plan, PlanStatus.CANCELLED)
     plan.cancelled_at = utcnow()
     plan.cancel_reason = subscription.cancellation_reason or "cancelled"
+    plan.record("cancelled", f"The subscription ended at Stripe ({plan.cancel_reason})",
+                actor=ACTOR)
     unpaid = orders.lock_orders_where(Order.monthly_gift_id == plan.id, Order.status.in_(OPEN))
     for order in unpaid:
         move(order, OrderStatus.FAILED, reason=f"The monthly plan ended unpaid ({source})",
@@ -135,6 +167,7 @@ def cancel_by_donor(plan: MonthlyGift) -> None:
         set_status(plan, PlanStatus.CANCELLED)
     plan.cancelled_at = utcnow()
     plan.cancel_reason = "cancelled by the donor"
+    plan.record("cancelled", "The donor cancelled the monthly gift", actor="donor")
     for order in db.session.scalars(db.select(Order).where(Order.monthly_gift_id == plan.id)
                                     .order_by(Order.id.desc()).limit(1)):
         record_event(order, "monthly_cancelled", "The donor cancelled the monthly gift",

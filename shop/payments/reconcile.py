@@ -7,13 +7,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from shop.donations.models import MonthlyGift
+from shop.donations.state import PlanStatus
 from shop.extensions import db, utcnow
 from shop.orders.models import Order
-from shop.orders.service import flag_for_review
+from shop.orders.service import flag_for_review, lock_order_where
 from shop.orders.state import OPEN, OrderStatus, record_event
-from shop.payments import client
-from shop.payments.events import Handler, process, unmatched_events
+from shop.payments import client, monthly
+from shop.payments.client import CheckoutSession, Invoice, Subscription
+from shop.payments.event_state import EventStatus
+from shop.payments.events import Handler, process, refreshed, unmatched_events
 from shop.payments.service import (
     apply_dispute,
     apply_refunded_charge,
@@ -45,6 +50,8 @@ class Report:
     sessions: int = 0
     refunds: int = 0
     disputes: int = 0
+    invoices: int = 0
+    subscriptions: int = 0
     events_retried: int = 0
     repaired: list[str] = field(default_factory=list)
     flagged: list[str] = field(default_factory=list)
@@ -52,7 +59,8 @@ class Report:
     def lines(self) -> list[str]:
         return [
             f"checked {self.sessions} checkout sessions, {self.refunds} refunds, "
-            f"{self.disputes} disputes; retried {self.events_retried} kept events",
+            f"{self.disputes} disputes, {self.invoices} invoices, {self.subscriptions} "
+            f"ended subscriptions; retried {self.events_retried} kept events",
             *(f"repaired: {line}" for line in self.repaired),
             *(f"flagged for staff: {line}" for line in self.flagged),
         ]
@@ -61,6 +69,11 @@ class Report:
 def _note(order: Order, report: Report, what: str) -> None:
     record_event(order, "reconciliation", f"Reconciliation: {what}", actor="reconciliation")
     report.repaired.append(f"{order.number}: {what}")
+
+
+def _note_plan(plan: MonthlyGift, report: Report, what: str) -> None:
+    plan.record("reconciliation", f"Reconciliation: {what}", actor="reconciliation")
+    report.repaired.append(f"monthly gift {plan.id}: {what}")
 
 
 def reconcile(
@@ -77,6 +90,10 @@ def reconcile(
 
     for session in client.recent_sessions(since_ts, "complete"):
         report.sessions += 1
+        if session.mode == "subscription":
+            _repair_plan_start(session, report)
+            checkpoint()
+            continue
         order = find_order_for_session(session)
         if order is None:
             continue
@@ -120,12 +137,17 @@ def reconcile(
                                      f"{order.status})")
         checkpoint()
 
+    _reconcile_monthly(since_ts, report, checkpoint)
     _check_orders_we_think_paid(since, confirmed, report, checkpoint)
     _close_stale_pending(report, checkpoint)
 
     for row in unmatched_events():
         report.events_retried += 1
-        process(row, row.payload, handlers)
+        event: dict[str, Any] | None = row.payload
+        if row.status == EventStatus.REFUSED:  # its version is not read: its object, again
+            event = refreshed(row.payload)
+        if event is not None:
+            process(row, event, handlers)
         checkpoint()
     return report
 
@@ -173,3 +195,88 @@ def _close_stale_pending(report: Report, checkpoint: Callable[[], None]) -> None
         if kind and apply_session(session, locked, kind=kind, source=SOURCE):
             _note(locked, report, f"{before} -> {locked.status}")
         checkpoint()
+
+
+def _repair_plan_start(session: CheckoutSession, report: Report) -> None:
+    plan = monthly.find_plan(session.subscription_id, session.monthly_gift_id)
+    if plan is not None and plan.status == PlanStatus.PENDING and (
+            monthly.apply_completed_session(session, plan, source=SOURCE)):
+        _note_plan(plan, report, "started; the webhook never came")
+
+
+def _reconcile_monthly(since_ts: int, report: Report, checkpoint: Callable[[], None]) -> None:
+    """Monthly giving: recent invoices (paid, and open after a failed charge), invoices
+    paid lately whatever their age, and subscriptions Stripe ended; each repair goes on
+    the gift order's and the plan's timeline."""
+    seen: set[str] = set()
+    for invoice in client.recent_invoices(since_ts, "paid"):
+        report.invoices += 1
+        seen.add(invoice.id)
+        _repair_paid_invoice(invoice, report)
+        checkpoint()
+    for invoice in client.recent_invoices(since_ts, "open"):
+        report.invoices += 1
+        if invoice.attempted:
+            _repair_failed_invoice(invoice, report)
+        checkpoint()
+    ended: set[str] = set()
+    for type_, _kind, object_id in client.recent_event_objects(
+            since_ts, ["invoice.paid", "customer.subscription.deleted"]):
+        if type_ == "invoice.paid" and object_id not in seen:
+            seen.add(object_id)  # an older invoice paid lately (e.g. after its plan ended)
+            report.invoices += 1
+            invoice = client.retrieve_invoice(object_id)
+            if invoice.status == "paid":
+                _repair_paid_invoice(invoice, report)
+        elif type_ == "customer.subscription.deleted" and object_id not in ended:
+            ended.add(object_id)
+            report.subscriptions += 1
+            subscription = client.retrieve_subscription(object_id)
+            if subscription is not None:
+                _repair_ended(subscription, report)
+        checkpoint()
+
+
+def _repair_paid_invoice(invoice: Invoice, report: Report) -> None:
+    plan, _ = monthly.find_plan_asking_stripe(invoice.subscription_id, invoice.monthly_gift_id)
+    if plan is None:
+        return  # not a monthly gift of the shop
+    known = lock_order_where(Order.stripe_invoice_id == invoice.id)
+    if known is not None and known.status not in (*OPEN, OrderStatus.FAILED, OrderStatus.EXPIRED):
+        return
+    before = known.status if known is not None else None
+    order = monthly.apply_invoice_paid(invoice, plan, source=SOURCE)
+    if before is None:
+        what = (f"gift {order.number} made for paid invoice {invoice.id} "
+                f"({order.status}); the webhook never came")
+    elif order.status != before:
+        what = f"invoice {invoice.id} paid: {before} -> {order.status}; the webhook never came"
+    else:
+        return
+    _note(order, report, what)
+    plan.record("reconciliation", f"Reconciliation: {order.number}: {what}",
+                actor="reconciliation")
+
+
+def _repair_failed_invoice(invoice: Invoice, report: Report) -> None:
+    plan, _ = monthly.find_plan_asking_stripe(invoice.subscription_id, invoice.monthly_gift_id)
+    if plan is None or lock_order_where(Order.stripe_invoice_id == invoice.id) is not None:
+        return
+    order = monthly.apply_invoice_failed(invoice, plan, source=SOURCE)
+    what = f"the charge for invoice {invoice.id} failed; the webhook never came"
+    _note(order, report, what)
+    plan.record("reconciliation", f"Reconciliation: {order.number}: {what}",
+                actor="reconciliation")
+
+
+def _repair_ended(subscription: Subscription, report: Report) -> None:
+    if subscription.status not in ("canceled", "incomplete_expired"):
+        return
+    raw = subscription.metadata.get("monthly_gift_id")
+    plan, _ = monthly.find_plan_asking_stripe(subscription.id,
+                                              int(raw) if raw and raw.isdigit() else None)
+    if plan is None or plan.status == PlanStatus.CANCELLED:
+        return
+    monthly.apply_subscription_deleted(subscription, plan, source=SOURCE)
+    _note_plan(plan, report, f"subscription {subscription.id} ended at Stripe "
+                             f"({plan.cancel_reason}); the webhook never came")

@@ -172,6 +172,10 @@ class Invoice:
     status: str | None
     billing_reason: str | None
     metadata: dict[str, str] = field(default_factory=dict)
+    # Only invoices rendered before 2025-03-31.basil name their payment; later ones are
+    # found through invoice payments.
+    payment_intent_id: str | None = None
+    attempted: bool = False  # Stripe tried to charge it (an open one: the charge failed)
 
     @property
     def monthly_gift_id(self) -> int | None:
@@ -189,9 +193,14 @@ class Subscription:
 
 
 def invoice_from_object(obj: Any) -> Invoice:
+    """An invoice in either shape: since API 2025-03-31.basil its subscription and the
+    subscription's metadata sit under `parent.subscription_details`; before, `subscription`
+    and `subscription_details.metadata` were at its top level, with its `payment_intent`."""
     data = as_dict(obj)
-    # Since API 2025-03-31 the subscription and its metadata sit under `parent`.
     details = as_dict(as_dict(data.get("parent")).get("subscription_details"))
+    if not details and data.get("subscription"):
+        details = as_dict(data.get("subscription_details")) | {
+            "subscription": data.get("subscription")}
     return Invoice(
         id=str(data["id"]),
         subscription_id=id_of(details.get("subscription")),
@@ -202,6 +211,30 @@ def invoice_from_object(obj: Any) -> Invoice:
         status=data.get("status"),
         billing_reason=data.get("billing_reason"),
         metadata={str(k): str(v) for k, v in as_dict(details.get("metadata")).items()},
+        payment_intent_id=id_of(data.get("payment_intent")),
+        attempted=bool(data.get("attempted")),
+    )
+
+
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    id: str
+    url: str
+    api_version: str | None  # None: the account's default version
+    enabled_events: tuple[str, ...]
+    status: str  # enabled | disabled
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def webhook_endpoint_from_object(obj: Any) -> WebhookEndpoint:
+    data = as_dict(obj)
+    return WebhookEndpoint(
+        id=str(data["id"]),
+        url=str(data.get("url") or ""),
+        api_version=data.get("api_version") or None,
+        enabled_events=tuple(str(e) for e in data.get("enabled_events") or ()),
+        status=str(data.get("status") or "enabled"),
+        metadata={str(k): str(v) for k, v in as_dict(data.get("metadata")).items()},
     )
 
 

@@ -76,4 +76,6 @@ def stripe_webhook() -> ResponseReturnValue:
     body = {"received": True, "outcome": outcome.status, "detail": outcome.detail}
     if outcome.status == EventStatus.UNMATCHED:
         body["error"] = {"code": "unknown_order", "message": outcome.detail}
+    if outcome.status == EventStatus.REFUSED:
+        body["error"] = {"code": "unsupported_api_version", "message": outcome.detail}
     return jsonify(body), outcome.http_status

@@ -110,7 +110,8 @@ def test_an_expired_event_after_completed_leaves_the_order_paid(
     session = paid["data"]["object"] | {"status": "expired", "payment_status": "unpaid",
                                         "url": None}
     expired = {"id": "evt_stale_expired", "object": "event", "type": "checkout.session.expired",
-               "created": paid["created"] + 1, "livemode": False, "data": {"object": session}}
+               "created": paid["created"] + 1, "livemode": False, "data": {"object": session},
+               "api_version": paid["api_version"]}
     body = json.dumps(expired).encode()
     answer = requests.post(f"{live_shop.url}/stripe/webhook", data=body, timeout=30,
                            headers={"Stripe-Signature": sign(body),

@@ -79,7 +79,7 @@ def test_an_order_we_think_paid_that_stripe_does_not_is_flagged_for_staff(
     session = stripe_get(stripe_stand_in, f"checkout/sessions/{session_id}")
     forged = {
         "id": "evt_forged_paid", "object": "event", "type": "checkout.session.completed",
-        "created": session["created"], "livemode": False,
+        "created": session["created"], "livemode": False, "api_version": "2026-10-28.endive",
         "data": {"object": session | {"status": "complete", "payment_status": "paid"}},
     }
     post_event(client, forged)  # signed, but Stripe never took this money
