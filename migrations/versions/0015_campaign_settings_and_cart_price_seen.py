@@ -1,7 +1,7 @@
 """campaign settings in the database; the price a cart line was seen at
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-30 11:00:43.915953
 
 """
@@ -12,8 +12,8 @@ import shop.extensions
 
 
 # revision identifiers, used by Alembic.
-revision = '0013'
-down_revision = '0012'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
