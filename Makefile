@@ -7,7 +7,7 @@ PORT ?= 5000
 STRIPE_PORT ?= 12111
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench faults screenshots clean
+.PHONY: install run test lint bench faults screenshots translations clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,15 @@ test: lint
 bench: install
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.pages
+
+# Strings marked with _() into shop/translations/messages.pot, then each locale's catalog
+# updated and compiled (commit the .po and .mo files).
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -o shop/translations/messages.pot \
+	    --project=care-package-shop --no-location --sort-output .
+	$(BIN)/pybabel update -i shop/translations/messages.pot -d shop/translations \
+	    --no-location --ignore-obsolete
+	$(BIN)/pybabel compile -d shop/translations
 
 # The donor and staff pages at 360 and 1280 px into docs/screenshots/, and the page report.
 screenshots: install

@@ -49,6 +49,7 @@ def load_everything(page: Page) -> None:
     page.wait_for_load_state("networkidle")
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
     page.wait_for_load_state("networkidle")
+    page.wait_for_function("[...document.images].every(image => image.complete)")
     page.evaluate("window.scrollTo(0, 0)")
 
 

@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from shop.config import derived_settings, load_config
 from shop.config_checks import check_config
 from shop.extensions import (
+    babel,
     celery_init_app,
     csrf,
     db,
@@ -97,6 +98,8 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    babel.init_app(app, default_locale=app.config["LOCALE"],
+                   locale_selector=lambda: app.config["LOCALE"])
     celery_init_app(app)
 
 
@@ -167,12 +170,15 @@ def register_template_helpers(app: Flask) -> None:
     from shop.campaign.service import bar_width, current_campaign
     from shop.cart.session import cart_item_count
     from shop.catalog.service import impact_line
+    from shop.forms import field_attrs
     from shop.money import format_money, format_plain
+    from shop.wording import dedication_words, html_lang
 
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["plain_money"] = format_plain
+    app.jinja_env.globals.update(dedication_words=dedication_words, html_lang=html_lang)
     app.jinja_env.filters["image_url"] = image_url
     app.jinja_env.globals.update(cart_item_count=cart_item_count, bar_width=bar_width,
-                                 impact_line=impact_line)
+                                 impact_line=impact_line, field_attrs=field_attrs)
     # The campaign staff set in the back office (shop.campaign.service), for templates.
     app.jinja_env.globals["unit_size"] = lambda: current_campaign().unit_size

@@ -151,6 +151,8 @@ class Settings(BaseSettings):
     DATABASE_URL: str | None = None
     PUBLIC_URL: str = "http://127.0.0.1:5000"
     CURRENCY: str = Field("usd", pattern=r"^[A-Za-z]{3}$")
+    # The donor pages' wording and spelling: en_US ("honor"), en_GB ("honour"), ...
+    LOCALE: str = Field("en_US", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
     # --- behind a reverse proxy, and what a request may cost
     TRUSTED_PROXY_HOPS: int = Field(0, ge=0, le=5)
     TRUSTED_HOSTS: CommaList = []

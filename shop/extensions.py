@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from celery import Celery, Task
 from flask import Flask
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -65,6 +66,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
+# Wording and spelling follow the LOCALE setting (shop/translations, Flask-Babel's layout).
+babel = Babel()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)
 

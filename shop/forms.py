@@ -63,6 +63,20 @@ class ShopForm(FlaskForm):
         return valid
 
 
+def field_attrs(form: Any, name: str, target: str | None = None,
+                testid: str | None = None) -> dict[str, str]:
+    """A field's attributes for templates: its data-testid, and once the form refused it,
+    aria-invalid and aria-describedby naming the message under it (`<target>-error`).
+
+    `target` is the id of the element the message belongs to, by default the field's id.
+    """
+    attrs = {"data-testid": testid} if testid else {}
+    if form is None or not form.errors.get(name):
+        return attrs
+    target = target or form[name].id
+    return attrs | {"aria-invalid": "true", "aria-describedby": f"{target}-error"}
+
+
 class ShopRequest(Request):
     """Flask's request, with every query parameter (name and value) one clean line."""
 

@@ -63,3 +63,15 @@ def clean_block(text: str | None) -> str | None:
         elif ch == "\t" or not _drop(ch):
             kept.append(ch)
     return "".join(kept)
+
+
+def mask_email(address: str | None) -> str:
+    """An email address as shown to whoever holds an order's link: d***@example.org.
+
+    The first character of the mailbox and the whole domain stay, so the donor can tell
+    which of their addresses it is; the rest of the mailbox does not travel with the link.
+    """
+    mailbox, at, domain = (address or "").rpartition("@")
+    if not at or not mailbox:
+        return "***"
+    return f"{mailbox[0]}***@{domain}"

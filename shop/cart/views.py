@@ -35,17 +35,20 @@ def render_cart(
     cart: Cart | None,
     *,
     checkout_form: CheckoutForm | None = None,
-    line_errors: dict[int, list[str]] | None = None,
+    line_form: UpdateLineForm | None = None,
+    line_id: int | None = None,
     error: str | None = None,
     status: int = 200,
     price_changes: list[service.PriceChange] | None = None,
 ) -> ResponseReturnValue:
+    """The cart; after a refused change, that line's form shows what the donor typed."""
     return (
         render_template(
             "storefront/cart.html",
             cart=cart,
             checkout_form=checkout_form or CheckoutForm(),
-            line_errors=line_errors or {},
+            line_form=line_form,
+            line_form_id=line_id,
             error=error,
             price_changes=price_changes or [],
         ),
@@ -117,8 +120,7 @@ def update_line(line_id: int) -> ResponseReturnValue:
     except service.CartError as exc:
         return render_cart(cart, error=str(exc), status=404)
     if not form.validate():
-        errors = [e for errs in form.errors.values() for e in errs] + list(form.form_errors)
-        return render_cart(cart, line_errors={line.id: errors}, status=422)
+        return render_cart(cart, line_form=form, line_id=line.id, status=422)
     service.update_line(line, form.clean_quantity, form.clean_note,
                         note_review=form.note_review,
                         note_review_reason=form.note_review_reason)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
+
 from shop.catalog.models import Bundle, Product
 from shop.extensions import db
 
@@ -22,10 +24,10 @@ WARM_WINTER_CONTENTS = "\n".join(
 def impact_line(packages: int, unit_size: int) -> str:
     """What a bundle of this many packages does, in the donor's words."""
     if packages == 1:
-        return "Keeps one soldier warm"
+        return gettext("Keeps one soldier warm")
     if packages == unit_size:
-        return "Keeps a whole unit warm"
-    return f"Keeps {packages} soldiers warm"
+        return gettext("Keeps a whole unit warm")
+    return gettext("Keeps %(num)s soldiers warm", num=packages)
 
 
 def active_products() -> list[Product]:

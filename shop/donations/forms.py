@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from shop.donations.service import Dedication, Gift, fee_to_cover, parse_gift
 from shop.forms import ShopForm
-from shop.money import InvalidAmount
+from shop.money import InvalidAmount, parse_amount
 
 FREQUENCIES = ("once", "monthly")
 DEDICATION_TYPES = ("honor", "memory")
@@ -53,6 +54,18 @@ class DonationForm(ShopForm):
             return "other"
         return self.amount.data or ""
 
+    def fee_for_chosen_amount(self) -> int | None:
+        """What covering the fee adds to the amount the donor sent, if it is an amount."""
+        raw = self.other_amount.data or self.amount.data
+        if not raw or raw == "other":
+            return None
+        config = current_app.config
+        try:
+            cents = parse_amount(raw, config["CURRENCY"])
+        except InvalidAmount:
+            return None
+        return fee_to_cover(cents, config["FEE_PERCENT"], config["FEE_FIXED_CENTS"])
+
     def validate_amount(self, field: Any) -> None:
         # A typed other amount is the gift, whatever preset is still checked: the donor
         # typed it last, and charging a preset they moved away from is the worse mistake.
@@ -71,30 +84,35 @@ class DonationForm(ShopForm):
         field.data = field.data or "once"
         if field.data not in FREQUENCIES:
             raise ValidationError("Please choose to give once or monthly.")
-        if field.data == "monthly" and not self.email.data:
-            raise ValidationError("Please enter your email: a monthly gift needs it for its "
-                                  "receipts and the link to manage it.")
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators=extra_validators)
+        if self.frequency.data == "monthly" and not self.email.data:
+            # On the email field, where the donor can fix it (Optional() ends its own chain).
+            self.email.errors = [*self.email.errors,
+                                 "Please enter your email: a monthly gift needs it for its "
+                                 "receipts and the link to manage it."]
+            return False
+        return valid
 
     def validate_dedication_type(self, field: Any) -> None:
         field.data = field.data or None
         if field.data is None:
             # A name typed with "No dedication" still selected: ask, never drop it.
             if self.dedication_name.data:
-                raise ValidationError(
-                    f"Please choose “in honour of” or “in memory of” for "
-                    f"{self.dedication_name.data}, or clear the name to give without a "
-                    "dedication."
-                )
+                raise ValidationError(gettext(
+                    "Please choose “in honor of” or “in memory of” for %(name)s, or clear "
+                    "the name to give without a dedication.", name=self.dedication_name.data))
             if self.dedication_email.data:
-                raise ValidationError(
-                    "Please choose “in honour of” or “in memory of” and enter their name, "
-                    "or clear the dedication email to give without a dedication."
-                )
+                raise ValidationError(gettext(
+                    "Please choose “in honor of” or “in memory of” and enter their name, "
+                    "or clear the dedication email to give without a dedication."))
             return
         if field.data not in DEDICATION_TYPES:
-            raise ValidationError("Please choose “in honour of” or “in memory of”.")
+            raise ValidationError(gettext("Please choose “in honor of” or “in memory of”."))
         if not self.dedication_name.data:
-            raise ValidationError("Please enter the name of the person the gift honours.")
+            raise ValidationError(gettext("Please enter the name of the person the gift "
+                                          "honors."))
 
     def gift(self) -> Gift:
         """The validated gift (call after validate())."""

@@ -27,7 +27,7 @@ from shop.donations.service import Gift, create_monthly_gift, fee_to_cover
 from shop.donations.state import PlanStatus
 from shop.extensions import db, limiter
 from shop.forms import ShopForm
-from shop.money import format_money, to_minor
+from shop.money import decimals, format_money, to_minor
 from shop.orders.models import Order
 from shop.orders.state import MONEY_RECEIVED
 from shop.payments import client as payments
@@ -59,11 +59,15 @@ def donation_form_context() -> dict[str, object]:
         "fee_percent": config["FEE_PERCENT"],
         "fee_fixed": format_money(config["FEE_FIXED_CENTS"], currency),
         "fee_fixed_cents": config["FEE_FIXED_CENTS"],
+        "decimals": decimals(currency),
     }
 
 
 def _render(form: DonationForm, status: int = 200) -> ResponseReturnValue:
-    return render_template("storefront/donate.html", form=form,
+    # Without JavaScript the label states a fee only for an amount the donor chose.
+    fee = form.fee_for_chosen_amount()
+    chosen_fee = format_money(fee, current_app.config["CURRENCY"]) if fee is not None else ""
+    return render_template("storefront/donate.html", form=form, chosen_fee=chosen_fee,
                            **donation_form_context()), status
 
 

@@ -9,6 +9,7 @@ from flask import current_app, render_template
 from shop.donations.links import plan_url
 from shop.notifications.mailer import build_message
 from shop.orders.models import Order
+from shop.wording import dedication_words
 
 
 def dedication_notice_message(order: Order) -> EmailMessage | None:
@@ -22,7 +23,7 @@ def dedication_notice_message(order: Order) -> EmailMessage | None:
         "honoree": line.dedication_name or "",
         "memory": line.dedication_type == "memory",
     }
-    words = "in memory of" if context["memory"] else "in honour of"
+    words = dedication_words("memory" if context["memory"] else "honor", start=False)
     return build_message(
         to=line.dedication_email,
         subject=f"A gift to {context['org_name']} {words} {context['honoree']}",

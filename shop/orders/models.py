@@ -91,12 +91,13 @@ class Order(db.Model):  # type: ignore[name-defined]
 
     @property
     def dedication_text(self) -> str:
-        """"In honour of ..." / "In memory of ..." for every dedicated gift line."""
+        """"In honor of ..." / "In memory of ..." for every dedicated gift line (LOCALE)."""
+        from shop.wording import dedication_words
+
         texts = []
         for line in self.lines:
             if line.dedication_type and line.dedication_name:
-                words = "In memory of" if line.dedication_type == "memory" else "In honour of"
-                texts.append(f"{words} {line.dedication_name}")
+                texts.append(f"{dedication_words(line.dedication_type)} {line.dedication_name}")
         return "; ".join(dict.fromkeys(texts))
 
     @property

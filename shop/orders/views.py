@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from shop.extensions import db
-from shop.orders.models import Order
+from shop.extensions import db, utcnow
+from shop.orders.models import Order, OrderLine
 from shop.orders.service import get_order_by_token
 from shop.orders.side_effect_state import SideEffectKind, SideEffectStatus
 from shop.orders.state import OPEN, OrderStatus, label
 from shop.payments.client import PaymentError
 from shop.payments.service import confirm_on_return
+from shop.text import mask_email
 from shop.units.service import OrderUnit, order_units, unit_fulfilment_status
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,30 @@ def fulfilment_status(order: Order, units: list[OrderUnit] | None = None) -> str
     return "accepted" if effect.status == SideEffectStatus.DONE else str(effect.status)
 
 
+# How often the page reloads while a payment Stripe has not confirmed is likely to be
+# confirmed soon (the donor has just come back from Checkout); after that it stays still.
+REFRESH_STEPS = ((timedelta(minutes=2), 3), (timedelta(minutes=30), 15))
+
+
+def refresh_seconds(order: Order, now: datetime) -> int | None:
+    """Seconds between reloads of the order page, or None to leave it still.
+
+    Only a pending order young enough for Stripe's answer to be on its way reloads: a bank
+    payment (awaiting_payment) takes days and its receipt is announced by email instead.
+    """
+    if order.status != OrderStatus.PENDING:
+        return None
+    age = now - order.created_at
+    return next((seconds for window, seconds in REFRESH_STEPS if age < window), None)
+
+
+def line_dedication(line: OrderLine) -> dict[str, str] | None:
+    """{"type": "honor" | "memory", "name"} for a dedicated gift line, else None."""
+    if line.dedication_type and line.dedication_name:
+        return {"type": line.dedication_type, "name": line.dedication_name}
+    return None
+
+
 def order_as_json(order: Order) -> dict[str, Any]:
     receipt = order.side_effect(SideEffectKind.RECEIPT)
     units = order_units(order)
@@ -56,11 +82,13 @@ def order_as_json(order: Order) -> dict[str, Any]:
                 "packages": line.total_packages,
                 "price_cents": line.unit_price_cents,
                 "note": line.note,
+                "dedication": line_dedication(line),
             }
             for line in order.lines
         ],
         "refunded_cents": order.refunded_cents,
         "receipt_sent": receipt is not None and receipt.status == SideEffectStatus.DONE,
+        "receipt_email": mask_email(order.email),
         "fulfilment_status": fulfilment_status(order, units),
         "units": [
             {"number": unit.number, "packages": unit.packages,
@@ -90,7 +118,9 @@ def order_page(token: str) -> ResponseReturnValue:
         "storefront/order.html",
         order=order,
         status_label=label(order.status),
-        waiting=order.status in OPEN,
+        refresh_seconds=refresh_seconds(order, utcnow()),
+        receipt=order.side_effect(SideEffectKind.RECEIPT),
+        receipt_email=mask_email(order.email),
         units=order_units(order),
     )
 

@@ -46,9 +46,9 @@ def test_a_one_off_gift_with_fee_cover_and_a_dedication(
     expect(page.get_by_test_id("order-total")).to_have_text(f"${(5000 + fee) / 100:.2f}")
 
     [notice] = wait_for(lambda: mailbox.to("rivera.family@example.org"))
-    assert "in honour of Sgt. Dana Rivera" in str(notice["Subject"])
+    assert "in honor of Sgt. Dana Rivera" in str(notice["Subject"])
     [receipt] = wait_for(lambda: mailbox.to("giver@example.org"))
-    assert "In honour of Sgt. Dana Rivera" in text_of(receipt)
+    assert "In honor of Sgt. Dana Rivera" in text_of(receipt)
     assert "Processing fee, covered by you" in text_of(receipt)
 
 

@@ -94,7 +94,7 @@ def test_a_gift_with_email_goes_straight_to_checkout_as_a_donation(
     assert fee == fee_to_cover(10000, __import__("decimal").Decimal("2.9"), 30)
     assert [(line.name, line.unit_price_cents) for line in order.lines] == [
         ("Donation", 10000), ("Processing fee, covered by you", fee)]
-    assert order.anonymous and order.dedication_text == "In honour of Sgt. Rivera"
+    assert order.anonymous and order.dedication_text == "In honor of Sgt. Rivera"
     [session] = stripe_stand_in.sessions()
     assert session["submit_type"] == "donate" and session["amount_total"] == 10000 + fee
     again = give(client, amount="100", cover_fee="y", email="giver@example.org", name="Gil",
@@ -113,10 +113,10 @@ def test_the_family_hears_of_a_dedicated_gift_without_the_amount(
     stripe_stand_in.pay(session_id_from(response.location))
     post_event(client, stripe_stand_in.event("checkout.session.completed"))
     [notice] = mailbox.to("rivera.family@example.org")
-    assert "in honour of Sgt. Rivera" in str(notice["Subject"])
+    assert "in honor of Sgt. Rivera" in str(notice["Subject"])
     assert "Gil has made a gift" in text_of(notice) and "$" not in text_of(notice)
     [receipt] = mailbox.to("giver@example.org")
-    assert "In honour of Sgt. Rivera" in text_of(receipt)
+    assert "In honor of Sgt. Rivera" in text_of(receipt)
 
 
 def test_an_anonymous_donor_is_not_named_to_the_family(
@@ -145,7 +145,7 @@ def test_an_anonymous_donor_is_not_named_to_the_family(
         ({"frequency": "monthly"}, "monthly gift needs it"),
         ({"frequency": "monthly", "email": "x@example.org", "amount": "2"}, "smallest gift"),
         ({"dedication_type": "honor", "dedication_name": ""}, "name of the person"),
-        ({"dedication_type": "boss", "dedication_name": "X"}, "in honour of"),
+        ({"dedication_type": "boss", "dedication_name": "X"}, "in honor of"),
         ({"dedication_type": "honor", "dedication_name": "X", "dedication_email": "nope"},
          "dedication email is not a valid"),
         ({"email": "not-an-email"}, "valid email"),
@@ -227,7 +227,7 @@ def test_a_dedication_name_without_honour_or_memory_is_asked_for_not_dropped(
                     name="Gil", cover_fee="y")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "“in honour of” or “in memory of” for Sgt. Dana Rivera" in html
+    assert "“in honor of” or “in memory of” for Sgt. Dana Rivera" in html
     # Everything the donor typed is still there.
     assert 'value="Sgt. Dana Rivera"' in html and 'value="giver@example.org"' in html
     assert 'value="40"' in html and 'value="Gil"' in html
@@ -246,8 +246,49 @@ def test_line_breaks_in_names_become_spaces_and_the_family_still_hears(
     stripe_stand_in.pay(session_id_from(response.location))
     post_event(client, stripe_stand_in.event("checkout.session.completed"))
     [notice] = mailbox.to("rivera.family@example.org")
-    assert str(notice["Subject"]).endswith("in honour of Sgt. Dana Rivera")
+    assert str(notice["Subject"]).endswith("in honor of Sgt. Dana Rivera")
     [receipt] = mailbox.to("giver@example.org")
-    assert "Gil Bcc: x" in text_of(receipt) and "In honour of Sgt. Dana Rivera" in text_of(receipt)
+    assert "Gil Bcc: x" in text_of(receipt) and "In honor of Sgt. Dana Rivera" in text_of(receipt)
     order = the_order(app)
     assert (order.name, order.email) == ("Gil Bcc: x", "giver@example.org")
+
+
+def test_without_javascript_the_fee_label_states_no_fee_for_an_amount_not_chosen(
+    client: FlaskClient,
+) -> None:
+    html = client.get("/donate").get_data(as_text=True)
+    assert re.search(r'<strong data-testid="fee-amount"[^>]*>\s*</strong>', html)
+    assert "data-fee-line hidden" in html
+    refused = give(client, amount="36", other_amount="50", cover_fee="y", frequency="weekly")
+    fee = fee_to_cover(5000, __import__("decimal").Decimal("2.9"), 30)
+    assert refused.status_code == 422
+    assert f'data-testid="fee-amount" aria-live="polite">${fee / 100:.2f}<' in \
+        refused.get_data(as_text=True)
+
+
+def test_a_refused_gift_names_each_field_from_the_summary_and_the_field(
+    client: FlaskClient,
+) -> None:
+    response = give(client, amount="2", email="not-an-email", frequency="monthly")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    summary = html[html.index('data-testid="form-errors"'):]
+    summary = summary[:summary.index("</div>")]
+    assert '<a href="#d-other-amount"' in summary and '<a href="#email"' in summary
+    assert "autofocus" in tag(html, "form-errors")
+    for testid, target in (("other-amount", "d-other-amount"), ("donor-email", "email")):
+        field = tag(html, testid)
+        assert 'aria-invalid="true"' in field
+        assert f'aria-describedby="{target}-error"' in field
+        assert f'id="{target}-error"' in html
+    assert "smallest gift" in html[html.index('id="d-other-amount-error"'):][:300]
+
+
+def test_donor_pages_carry_no_inline_script(client: FlaskClient) -> None:
+    """A strict Content-Security-Policy allows scripts from files only."""
+    for path in ("/", "/donate", "/cart"):
+        html = client.get(path).get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
+        assert not re.search(r"\son[a-z]+=", html), path  # no inline event handlers
+    html = client.get("/donate").get_data(as_text=True)
+    assert " style=" not in html and "<style" not in html

@@ -180,3 +180,20 @@ def test_a_quantity_that_is_not_plain_digits_in_range_is_refused(
 def test_spaces_around_a_quantity_are_only_trimmed(app: Flask, client: FlaskClient) -> None:
     assert add_to_cart(client, "single-package", " 3 ").status_code == 302
     assert [line.quantity for line in cart_lines(app)] == [3]
+
+
+def test_a_refused_note_edit_keeps_the_donors_new_text_in_the_box(
+    app: Flask, client: FlaskClient
+) -> None:
+    add_to_cart(client, "single-package", 1, "Stay warm")
+    [line] = cart_lines(app)
+    token = csrf_token(client, "/cart")
+    response = client.post(f"/cart/lines/{line.id}", data={
+        "quantity": "2", "note": "Write to me at me@example.org", "csrf_token": token})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert ">Write to me at me@example.org</textarea>" in html
+    assert f'<a href="#note-{line.id}"' in html
+    assert f'aria-describedby="note-{line.id}-error"' in html
+    [kept] = cart_lines(app)
+    assert (kept.note, kept.quantity) == ("Stay warm", 1)

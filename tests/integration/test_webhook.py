@@ -66,7 +66,8 @@ def test_completed_and_paid_marks_the_order_paid_once(
     api = client.get(f"/api/orders/{order.token}").get_json()
     assert api["status"] == "paid" and api["total_cents"] == 59000 and api["packages"] == 10
     assert api["lines"] == [{"name": "Unit ten-pack", "quantity": 1, "packages": 10,
-                             "price_cents": 59000, "note": "For the unit ❄️"}]
+                             "price_cents": 59000, "note": "For the unit ❄️",
+                             "dedication": None}]
 
     again = post_event(client, event)
     assert again.status_code == 200 and again.get_json()["outcome"] == "duplicate"
