@@ -91,6 +91,10 @@ def register_extensions(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             _serialize_sqlite_writers(db.engine)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    # Before CSRFProtect's check: a viewer's action post is a 403, with or without a token.
+    from shop.staff.auth import refuse_forbidden_roles
+
+    app.before_request(refuse_forbidden_roles)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
@@ -124,6 +128,8 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
 def register_blueprints(app: Flask) -> None:
     # These modules add their pages to the staff blueprint.
     import shop.staff.audit
+    import shop.staff.campaign
+    import shop.staff.catalog
     import shop.staff.dashboard
     import shop.staff.monthly
     import shop.staff.notes
@@ -161,15 +167,18 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from shop.assets import image_url
-    from shop.campaign.service import bar_width
+    from shop.campaign.service import bar_width, current_campaign
     from shop.cart.session import cart_item_count
     from shop.catalog.service import impact_line
     from shop.forms import field_attrs
-    from shop.money import format_money
+    from shop.money import format_money, format_plain
     from shop.wording import dedication_words, html_lang
 
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["plain_money"] = format_plain
     app.jinja_env.globals.update(dedication_words=dedication_words, html_lang=html_lang)
     app.jinja_env.filters["image_url"] = image_url
     app.jinja_env.globals.update(cart_item_count=cart_item_count, bar_width=bar_width,
                                  impact_line=impact_line, field_attrs=field_attrs)
+    # The campaign staff set in the back office (shop.campaign.service), for templates.
+    app.jinja_env.globals["unit_size"] = lambda: current_campaign().unit_size

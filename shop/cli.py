@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from sqlalchemy.exc import IntegrityError
 
 from shop import jobs
-from shop.campaign.service import refresh_totals
+from shop.campaign.service import current_campaign, refresh_totals
 from shop.catalog.service import seed_winter_campaign
 from shop.config_cli import check_config_command
 from shop.extensions import db, utcnow
@@ -113,7 +113,7 @@ def register_commands(app: Flask) -> None:
     def close_campaign_command(policy: str | None, before_end: bool) -> None:
         """Ship (or hold) the partly filled units once the campaign has ended. Safe to rerun."""
         report = close_campaign(
-            policy=policy or current_app.config["UNIT_PARTIAL_POLICY"], now=utcnow(),
+            policy=policy or current_campaign().partial_policy, now=utcnow(),
             force=before_end,
         )
         db.session.commit()  # unit packing orders are handed over after this commit
@@ -125,11 +125,11 @@ def register_commands(app: Flask) -> None:
         """Recount the campaign's progress (e.g. after changing its dates) and print it."""
         row = refresh_totals()
         db.session.commit()
-        campaign = current_app.config
+        campaign = current_campaign()
         click.echo(
-            f"{row.name}: {row.packages_funded} of {campaign['CAMPAIGN_GOAL_PACKAGES']} "
+            f"{row.name}: {row.packages_funded} of {campaign.goal_packages} "
             f"packages funded, {format_money(row.raised_cents, row.currency)} raised of "
-            f"{format_money(campaign['CAMPAIGN_GOAL_CENTS'], row.currency)}"
+            f"{format_money(campaign.goal_cents, row.currency)}"
         )
 
     from shop.payments.cli import register_payment_commands

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from flask import current_app
 
 from shop import jobs
-from shop.campaign.service import refresh_totals
+from shop.campaign.service import current_campaign, refresh_totals
 from shop.extensions import db, utcnow
 from shop.units.service import close_campaign
 
@@ -20,7 +19,7 @@ def close_campaign_when_ended() -> list[str]:
     # A daily recount also picks up changed campaign dates or goals.
     refresh_totals()
     db.session.commit()
-    report = close_campaign(policy=current_app.config["UNIT_PARTIAL_POLICY"], now=utcnow())
+    report = close_campaign(policy=current_campaign().partial_policy, now=utcnow())
     db.session.commit()  # unit packing orders are handed over after this commit
     for line in report.lines:
         log.info("close campaign: %s", line)

@@ -71,6 +71,14 @@ def for_order(order_id: int) -> Sequence[AuditEntry]:
     ).all()
 
 
+def recent(action: str, *, limit: int = 20) -> Sequence[AuditEntry]:
+    """The newest entries of one action (e.g. the catalog's price changes)."""
+    return db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == action)
+        .order_by(AuditEntry.id.desc()).limit(limit)
+    ).all()
+
+
 @dataclass(frozen=True)
 class AuditPage:
     entries: Sequence[AuditEntry]

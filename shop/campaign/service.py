@@ -11,8 +11,9 @@ from sqlalchemy import event, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shop.campaign.models import CampaignTotals
+from shop.campaign.models import CampaignSettings, CampaignTotals
 from shop.extensions import db, utcnow
+from shop.money import InvalidAmount, parse_amount
 from shop.orders.models import Order
 from shop.orders.state import COUNTED_IN_CAMPAIGN
 
@@ -63,8 +64,89 @@ class Campaign:
         )
 
 
+SETTINGS_ID = 1
+
+
+class CampaignError(ValueError):
+    """Campaign settings staff typed that cannot run a campaign; nothing changed."""
+
+
 def current_campaign() -> Campaign:
-    return Campaign.from_config(current_app.config)
+    """The campaign staff set on /staff/campaign, or the settings until they save one."""
+    row = db.session.get(CampaignSettings, SETTINGS_ID)
+    if row is None:
+        return Campaign.from_config(current_app.config)
+    return Campaign(name=row.name, start=row.start_date, end=row.end_date,
+                    goal_packages=row.goal_packages, goal_cents=row.goal_cents,
+                    currency=current_app.config["CURRENCY"], unit_size=row.unit_size,
+                    partial_policy=row.partial_policy)
+
+
+def _date(value: str | None, field: str) -> date:
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError as exc:
+        raise CampaignError(f"The {field} must be a date like 2026-11-01.") from exc
+
+
+def _count(value: str | None, field: str, low: int) -> int:
+    text = (value or "").strip()
+    if not text.isascii() or not text.isdigit() or int(text) < low:
+        raise CampaignError(f"The {field} must be a whole number of at least {low}.")
+    if int(text) > 10**9:
+        raise CampaignError(f"The {field} is too large.")
+    return int(text)
+
+
+def update_campaign(*, name: str | None, start: str | None, end: str | None,
+                    goal_packages: str | None, goal_money: str | None, unit_size: str | None,
+                    partial_policy: str | None, actor: str) -> list[str]:
+    """Save the campaign from staff's form and recount its progress (flushed).
+
+    Returns what changed, in words, for the audit log. A new unit size applies to units
+    opened from now on; units already open keep theirs.
+    """
+    current = current_campaign()
+    title = (name or "").strip()
+    if not 1 <= len(title) <= 200:
+        raise CampaignError("The campaign's name must be 1 to 200 characters.")
+    first, last = _date(start, "start date"), _date(end, "end date")
+    if last < first:
+        raise CampaignError("The campaign cannot end before it starts.")
+    try:
+        goal_cents = parse_amount(goal_money, current.currency)
+    except InvalidAmount as exc:
+        raise CampaignError(f"Money goal: {exc}") from exc
+    if goal_cents < 1:
+        raise CampaignError("The money goal must be more than zero.")
+    packages = _count(goal_packages, "goal in packages", 1)
+    size = _count(unit_size, "unit size", 2)
+    policy = (partial_policy or "").strip().lower()
+    if policy not in ("ship", "hold"):
+        raise CampaignError("Choose what happens to a partly filled unit: ship or hold.")
+    new = Campaign(name=title, start=first, end=last, goal_packages=packages,
+                   goal_cents=goal_cents, currency=current.currency, unit_size=size,
+                   partial_policy=policy)
+    changes = [f"{field}: {getattr(current, field)} -> {getattr(new, field)}"
+               for field in ("name", "start", "end", "goal_packages", "goal_cents",
+                             "unit_size", "partial_policy")
+               if getattr(current, field) != getattr(new, field)]
+    row = db.session.scalar(db.select(CampaignSettings).where(CampaignSettings.id == SETTINGS_ID)
+                            .with_for_update())
+    if row is None:
+        row = CampaignSettings(id=SETTINGS_ID)
+        db.session.add(row)
+    row.name, row.start_date, row.end_date = title, first, last
+    row.goal_packages, row.goal_cents = packages, goal_cents
+    row.unit_size, row.partial_policy, row.updated_by = size, policy, actor
+    db.session.flush()
+    refresh_totals()
+    return changes
+
+
+def saved_settings() -> CampaignSettings | None:
+    """The row staff saved, or None while the settings are the campaign."""
+    return db.session.get(CampaignSettings, SETTINGS_ID)
 
 
 @dataclass(frozen=True)

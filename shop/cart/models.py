@@ -64,6 +64,9 @@ class CartLine(db.Model):  # type: ignore[name-defined]
     anonymous: Mapped[bool] = mapped_column(default=False)
     # A single package the donor wants sent with others as one unit's ten-pack.
     join_unit: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The bundle's price when the donor last saw this line: when staff change the price,
+    # the cart shows the new one with a notice before checkout.
+    price_seen_cents: Mapped[Cents | None] = mapped_column()
 
     cart: Mapped[Cart] = relationship(back_populates="lines")
     bundle: Mapped[Bundle | None] = relationship()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 
 from shop.cart.models import Cart, CartLine
 from shop.catalog.models import Bundle
@@ -75,13 +76,14 @@ def add_bundle(cart: Cart, bundle: Bundle, quantity: int, note: str, max_quantit
                     f"You can send up to {max_quantity} of each bundle in one order."
                 )
             line.quantity += quantity
+            line.price_seen_cents = bundle.price_cents  # the storefront showed this price
             # The latest screen decides: the review lists may have changed since.
             line.note_review, line.note_review_reason = note_review, note_review_reason
             db.session.flush()
             return line
     line = CartLine(kind="package", bundle=bundle, quantity=quantity, note=note,
                     note_review=note_review, note_review_reason=note_review_reason,
-                    join_unit=join_unit)
+                    join_unit=join_unit, price_seen_cents=bundle.price_cents)
     cart.lines.append(line)
     db.session.flush()
     return line
@@ -148,3 +150,33 @@ def empty_if_unchanged(cart_id: int | None, email: str, name: str, paid_for: str
     cart = db.session.get(Cart, cart_id)
     if cart is not None and fingerprint(cart, email, name) == paid_for:
         cart.lines.clear()
+
+
+@dataclass(frozen=True)
+class PriceChange:
+    """A bundle in the cart whose price staff changed since the donor saw it."""
+
+    name: str
+    was_cents: int
+    now_cents: int
+    currency: str
+
+
+def price_changes(cart: Cart) -> list[PriceChange]:
+    """Lines whose bundle costs something else than when the donor last saw it."""
+    return [
+        PriceChange(line.bundle.name, line.price_seen_cents, line.bundle.price_cents,
+                    cart.currency)
+        for line in cart.lines
+        if line.kind == "package" and line.bundle is not None
+        and line.price_seen_cents is not None
+        and line.price_seen_cents != line.bundle.price_cents
+    ]
+
+
+def acknowledge_prices(cart: Cart) -> None:
+    """The donor has been shown the current prices (flushed)."""
+    for line in cart.lines:
+        if line.kind == "package" and line.bundle is not None:
+            line.price_seen_cents = line.bundle.price_cents
+    db.session.flush()

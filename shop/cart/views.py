@@ -39,6 +39,7 @@ def render_cart(
     line_id: int | None = None,
     error: str | None = None,
     status: int = 200,
+    price_changes: list[service.PriceChange] | None = None,
 ) -> ResponseReturnValue:
     """The cart; after a refused change, that line's form shows what the donor typed."""
     return (
@@ -49,6 +50,7 @@ def render_cart(
             line_form=line_form,
             line_form_id=line_id,
             error=error,
+            price_changes=price_changes or [],
         ),
         status,
     )
@@ -64,7 +66,12 @@ def view_cart() -> ResponseReturnValue:
         # Stripe's "back" link: say what happened once, then show the plain cart address.
         flash(CHECKOUT_CANCELLED, "info")
         return redirect(url_for("cart.view_cart"))
-    return render_cart(current_cart())
+    cart = current_cart()
+    changes = service.price_changes(cart) if cart is not None else []
+    if cart is not None and changes:
+        service.acknowledge_prices(cart)  # shown once, on this page, before checkout
+        db.session.commit()
+    return render_cart(cart, price_changes=changes)
 
 
 @bp.post("/cart/add")

@@ -7,6 +7,7 @@ import logging
 from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from shop.cart import service as cart_service
 from shop.cart.session import current_cart
 from shop.cart.views import render_cart
 from shop.checkout import service
@@ -34,6 +35,14 @@ def checkout() -> ResponseReturnValue:
     # Lock the cart row so a double click waits for the first click's order.
     cart = service.lock_cart(cart.id)
     assert cart is not None
+    changes = cart_service.price_changes(cart)
+    if changes:
+        # Staff changed a price since the donor saw it: show it before they pay.
+        cart_service.acknowledge_prices(cart)
+        db.session.commit()
+        return render_cart(cart, checkout_form=form, price_changes=changes, status=409,
+                           error="A price in your cart changed; please check the total "
+                                 "before you pay.")
     try:
         order = service.prepare_order(cart, form.email.data.strip(), (form.name.data or "").strip())
     except service.CheckoutError as exc:

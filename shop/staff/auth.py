@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import abort, flash, g, jsonify, redirect, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -71,6 +71,7 @@ def manager_required(view: F) -> F:
             abort(403)
         return view(*args, **kwargs)
 
+    wrapper.staff_role = "manager"  # type: ignore[attr-defined]
     return cast(F, wrapper)
 
 
@@ -85,7 +86,24 @@ def admin_required(view: F) -> F:
             abort(403)
         return view(*args, **kwargs)
 
+    wrapper.staff_role = "admin"  # type: ignore[attr-defined]
     return cast(F, wrapper)
+
+
+def refuse_forbidden_roles() -> ResponseReturnValue | None:
+    """Answer 403 to a logged-in staff member whose role may not use this view, before
+    anything else reads the request (CSRFProtect's check included), so a viewer's action
+    post is a 403 with or without a form token. The roles come from the decorators."""
+    if request.blueprint != "staff" or request.endpoint is None:
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    needed = getattr(view, "staff_role", None)
+    if needed is None or not current_user.is_authenticated:
+        return None
+    staff = current_staff()
+    if not (staff.is_admin if needed == "admin" else staff.can_act):
+        abort(403)
+    return None
 
 
 def log_action(action: str, *, target: str = "", order_id: int | None = None,

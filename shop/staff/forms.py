@@ -78,3 +78,20 @@ class AcceptInviteForm(ShopForm):
     confirm = PasswordField("The same password again",
                             validators=[EqualTo("password",
                                                 message="The two passwords differ.")])
+
+
+class CampaignForm(ShopForm):
+    """The campaign's settings; shop.campaign.service.update_campaign checks the values."""
+
+    name = StringField("Name", validators=[DataRequired(message="Please name the campaign."),
+                                           Length(max=200)])
+    start = StringField("First day (UTC)")
+    end = StringField("Last day (UTC, included)")
+    goal_packages = StringField("Goal in packages")
+    goal_money = StringField("Goal in money")
+    unit_size = StringField("Packages in one unit")
+    partial_policy = SelectField(
+        "When the campaign ends, a partly filled unit",
+        choices=[SelectChoice("ship", "ships as it is"),
+                 SelectChoice("hold", "is held until staff ship it")],
+    )

@@ -9,23 +9,26 @@ import csv
 import hashlib
 import io
 import math
+import re
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from shop.donations.models import MonthlyGift
 from shop.extensions import db, utcnow
-from shop.money import format_money
+from shop.money import format_money, format_plain
+from shop.orders.accounting import FEE_LINE_NAME, kept
 from shop.orders.lifecycle import move_or_raise
-from shop.orders.models import Order, OrderEvent, SideEffect
+from shop.orders.models import Order, OrderEvent, OrderLine, SideEffect
 from shop.orders.service import lock_order_where
 from shop.orders.side_effect_state import SideEffectKind, SideEffectStatus
 from shop.orders.side_effects import notes_awaiting_approval, send_again
@@ -48,10 +51,12 @@ KINDS = ("package", "donation", "mixed")
 MAX_SEARCH_LENGTH = 320
 MAX_TRACKING_NOTE = 500
 CSV_BATCH = 500
+# The accountant's columns first (amounts in the major unit, "80.08"), then the shop's.
 CSV_COLUMNS = (
-    "number", "created_at", "status", "kind", "email", "name", "packages", "total_cents",
-    "currency", "stripe_session_id", "stripe_payment_intent_id", "receipt_sent_at",
-    "fulfilment_status", "fulfilment_reference",
+    "number", "paid_at", "status", "email", "name", "gross", "refunded", "net", "goods",
+    "gift", "fee_covered", "currency", "dedication", "anonymous", "plan",
+    "stripe_payment_intent_id", "created_at", "kind", "packages", "stripe_session_id",
+    "receipt_sent_at", "fulfilment_status", "fulfilment_reference",
 )
 # A spreadsheet runs a cell starting with these as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -246,54 +251,143 @@ def authenticate(email: str, password: str) -> StaffUser | None:
 
 # --- finding orders -------------------------------------------------------------------
 
+# Checkouts nobody finished: after a day they leave the default list (a filter shows them).
+ABANDONED_STATUSES = (OrderStatus.PENDING, OrderStatus.EXPIRED, OrderStatus.FAILED)
+ABANDONED_AFTER = timedelta(days=1)
+# What the dashboard's counts link to: each a list of exactly the orders it counted.
+ATTENTION = {
+    "failed": "Orders whose receipt, packing order or notice failed",
+}
+
 
 @dataclass(frozen=True)
 class OrderFilters:
     status: str = ""
     kind: str = ""
     q: str = ""
+    attention: str = ""
+    paid_from: date | None = None
+    paid_to: date | None = None  # the last day, included
+    abandoned: bool = False  # also list checkouts abandoned more than a day ago
 
     def as_args(self) -> dict[str, str]:
         """The filters as query arguments, leaving out the empty ones."""
-        return {k: v for k, v in (("status", self.status), ("kind", self.kind), ("q", self.q))
-                if v}
+        pairs = (("status", self.status), ("kind", self.kind), ("q", self.q),
+                 ("attention", self.attention),
+                 ("paid_from", self.paid_from.isoformat() if self.paid_from else ""),
+                 ("paid_to", self.paid_to.isoformat() if self.paid_to else ""),
+                 ("abandoned", "1" if self.abandoned else ""))
+        return {k: v for k, v in pairs if v}
+
+    def filename(self, today: date) -> str:
+        """The CSV's name: the date range and every filter, e.g.
+        orders_2026-11-01_to_2026-11-30_status-paid.csv."""
+        start = self.paid_from.isoformat() if self.paid_from else "start"
+        end = (self.paid_to or today).isoformat()
+        parts = [f"orders_{start}_to_{end}"]
+        for key in ("status", "kind", "attention"):
+            value = getattr(self, key)
+            if value:
+                parts.append(f"{key}-{value}")
+        if self.q:
+            cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", self.q).strip("-")[:40]
+            parts.append(f"search-{cleaned or 'text'}")
+        if self.abandoned:
+            parts.append("with-abandoned")
+        return "_".join(parts) + ".csv"
+
+
+def _date_arg(args: Mapping[str, Any], key: str, label: str,
+              problems: list[str]) -> date | None:
+    text = str(args.get(key) or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        problems.append(f"The {label} must be a date like 2026-11-01.")
+        return None
 
 
 def parse_filters(args: Mapping[str, Any]) -> tuple[OrderFilters, list[str]]:
     """The list's filters from query arguments, and what was wrong with them."""
-    problems = []
+    problems: list[str] = []
     status = str(args.get("status") or "").strip()
     kind = str(args.get("kind") or "").strip()
     q = str(args.get("q") or "").strip()
+    attention = str(args.get("attention") or "").strip()
     if status and status not in STATUS_LABELS:
         problems.append(f"There is no order status {status!r}.")
         status = ""
     if kind and kind not in KINDS:
         problems.append(f"There is no order kind {kind!r}; use package, donation or mixed.")
         kind = ""
+    if attention and attention not in ATTENTION:
+        problems.append(f"There is no list {attention!r} of orders that need attention.")
+        attention = ""
     if len(q) > MAX_SEARCH_LENGTH:
         problems.append(f"The search is too long ({MAX_SEARCH_LENGTH} characters at most).")
         q = ""
-    return OrderFilters(status=status, kind=kind, q=q), problems
+    paid_from = _date_arg(args, "paid_from", "first day paid", problems)
+    paid_to = _date_arg(args, "paid_to", "last day paid", problems)
+    if paid_from and paid_to and paid_to < paid_from:
+        problems.append("The last day paid is before the first.")
+        paid_from = paid_to = None
+    abandoned = str(args.get("abandoned") or "").strip().lower() in ("1", "y", "yes", "on")
+    return OrderFilters(status=status, kind=kind, q=q, attention=attention,
+                        paid_from=paid_from, paid_to=paid_to, abandoned=abandoned), problems
 
 
-def _conditions(status: str | None, kind: str | None, q: str | None) -> list[ColumnElement[bool]]:
+def _search(text: str) -> ColumnElement[bool]:
+    """Number, email, donor name, dedication name (contains, any case) or a Stripe id."""
+    dedicated = exists().where(OrderLine.order_id == Order.id,
+                               OrderLine.dedication_name.icontains(text, autoescape=True))
+    return or_(Order.number.icontains(text, autoescape=True),
+               Order.email.icontains(text, autoescape=True),
+               Order.name.icontains(text, autoescape=True),
+               dedicated,
+               Order.stripe_payment_intent_id == text,
+               Order.stripe_session_id == text,
+               Order.stripe_invoice_id == text)
+
+
+def _conditions(filters: OrderFilters, now: datetime | None = None
+                ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    if status:
-        conditions.append(Order.status == status)
-    if kind:
-        conditions.append(Order.kind == kind)
-    text = (q or "").strip()
-    if text:
-        conditions.append(or_(Order.number.icontains(text, autoescape=True),
-                              Order.email.icontains(text, autoescape=True)))
+    if filters.status:
+        conditions.append(Order.status == filters.status)
+    elif not filters.abandoned and not filters.q:
+        # The default list: paid and open-to-act orders, and checkouts of the last day.
+        cutoff = (now or utcnow()) - ABANDONED_AFTER
+        conditions.append(or_(Order.status.notin_(ABANDONED_STATUSES),
+                              Order.created_at >= cutoff))
+    if filters.kind:
+        conditions.append(Order.kind == filters.kind)
+    if filters.attention == "failed":
+        conditions.append(exists().where(SideEffect.order_id == Order.id,
+                                         SideEffect.status == SideEffectStatus.FAILED))
+    if filters.paid_from:
+        conditions.append(Order.paid_at >= datetime.combine(filters.paid_from, time.min, UTC))
+    if filters.paid_to:
+        conditions.append(Order.paid_at < datetime.combine(filters.paid_to + timedelta(days=1),
+                                                           time.min, UTC))
+    if filters.q:
+        conditions.append(_search(filters.q))
     return conditions
 
 
-def order_query(status: str | None = None, kind: str | None = None,
-                q: str | None = None) -> Select[tuple[Order]]:
-    """Orders matching the filters, newest first. Search matches the number or the email."""
-    return select(Order).where(*_conditions(status, kind, q)).order_by(*NEWEST_FIRST)
+def order_query(filters: OrderFilters | None = None) -> Select[tuple[Order]]:
+    """Orders matching the filters, newest first."""
+    return select(Order).where(*_conditions(filters or OrderFilters())).order_by(*NEWEST_FIRST)
+
+
+def count_failed() -> int:
+    """Orders with a receipt, packing order or notice that failed: the dashboard's count,
+    the same rule as the list's `attention=failed` filter."""
+    return int(db.session.scalar(
+        select(func.count(Order.id)).where(*_conditions(OrderFilters(attention="failed",
+                                                                     abandoned=True)))
+    ) or 0)
 
 
 @dataclass(frozen=True)
@@ -314,12 +408,12 @@ class OrderPage:
 
 def order_page(filters: OrderFilters, page: int, per_page: int = PER_PAGE) -> OrderPage:
     """One page of the list; a page number out of range shows the nearest page."""
-    conditions = _conditions(filters.status, filters.kind, filters.q)
+    conditions = _conditions(filters)
     total = db.session.scalar(select(func.count(Order.id)).where(*conditions)) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages)
     stmt = (
-        order_query(filters.status, filters.kind, filters.q)
+        select(Order).where(*conditions).order_by(*NEWEST_FIRST)
         .options(selectinload(Order.side_effects))
         .limit(per_page)
         .offset((page - 1) * per_page)
@@ -360,32 +454,68 @@ def _iso(value: datetime | None) -> str:
     return value.astimezone(UTC).isoformat() if value is not None else ""
 
 
-def csv_rows(status: str | None = None, kind: str | None = None,
-             q: str | None = None, batch_size: int = CSV_BATCH) -> Iterator[list[Any]]:
-    """The export's rows (no header), fetched from the database in batches."""
+def csv_rows(filters: OrderFilters, batch_size: int = CSV_BATCH) -> Iterator[list[Any]]:
+    """The export's rows (no header), fetched from the database in batches.
+
+    Amounts are in the currency's major unit with its decimals ("80.08"); goods and gift
+    split the net amount by shop.orders.accounting's rule (a refund comes off the gift
+    first), so goods + gift == net.
+    """
     receipt = aliased(SideEffect, name="receipt")
     packing = aliased(SideEffect, name="packing")
+
+    def line_sum(*where: ColumnElement[bool]) -> Any:
+        return (select(func.coalesce(func.sum(OrderLine.unit_price_cents * OrderLine.quantity),
+                                     0))
+                .where(OrderLine.order_id == Order.id, *where).scalar_subquery())
+
+    def first_dedication(column: Any) -> Any:
+        return (select(column).where(OrderLine.order_id == Order.id,
+                                     OrderLine.dedication_name.is_not(None))
+                .order_by(OrderLine.id).limit(1).scalar_subquery())
+
     stmt = (
         select(
-            Order.number, Order.created_at, Order.status, Order.kind, Order.email, Order.name,
-            Order.packages, Order.total_cents, Order.currency, Order.stripe_session_id,
-            Order.stripe_payment_intent_id, receipt.done_at, packing.status, packing.reference,
+            Order.number, Order.paid_at, Order.status, Order.email, Order.name,
+            Order.total_cents, Order.refunded_cents,
+            line_sum(OrderLine.kind == "package"), line_sum(OrderLine.kind == "donation"),
+            line_sum(OrderLine.kind == "donation", OrderLine.name == FEE_LINE_NAME),
+            Order.currency, first_dedication(OrderLine.dedication_type),
+            first_dedication(OrderLine.dedication_name), Order.anonymous,
+            MonthlyGift.stripe_subscription_id, Order.monthly_gift_id,
+            Order.stripe_payment_intent_id, Order.created_at, Order.kind, Order.packages,
+            Order.stripe_session_id, receipt.done_at, packing.status, packing.reference,
         )
+        .outerjoin(MonthlyGift, MonthlyGift.id == Order.monthly_gift_id)
         .outerjoin(receipt, and_(receipt.order_id == Order.id,
                                  receipt.kind == SideEffectKind.RECEIPT))
         .outerjoin(packing, and_(packing.order_id == Order.id,
                                  packing.kind == SideEffectKind.PACKING_ORDER))
-        .where(*_conditions(status, kind, q))
+        .where(*_conditions(filters))
         .order_by(*NEWEST_FIRST)
         .execution_options(yield_per=batch_size)
     )
     for row in db.session.execute(stmt):
-        (number, created_at, order_status, order_kind, email, name, packages, total_cents,
-         currency, session_id, intent_id, receipt_sent_at, packing_status, packing_ref) = row
+        (number, paid_at, status, email, name, total, refunded, goods, gift, fee, currency,
+         dedication_type, dedication_name, anonymous, subscription, plan_id, intent,
+         created_at, kind, packages, session_id, receipt_sent_at, packing_status,
+         packing_ref) = row
+        goods_kept, gift_kept = kept(int(goods or 0), int(gift or 0), int(refunded or 0))
+
+        def money(cents: int, currency: str = currency) -> str:
+            return format_plain(cents, currency)
+
+        dedication = ""
+        if dedication_name:
+            words = "In memory of" if dedication_type == "memory" else "In honour of"
+            dedication = f"{words} {dedication_name}"
+        plan = subscription or (f"plan-{plan_id}" if plan_id else "")
         yield [neutralise(value) for value in (
-            number, _iso(created_at), order_status, order_kind, email, name, packages,
-            total_cents, currency, session_id, intent_id, _iso(receipt_sent_at),
-            packing_status, packing_ref,
+            number, _iso(paid_at), status, email, name, money(total), money(refunded),
+            money(total - refunded), money(goods_kept), money(gift_kept), money(int(fee or 0)),
+            currency, dedication, "yes" if anonymous else "no", plan, intent or "",
+            _iso(created_at), kind, packages, session_id or "", _iso(receipt_sent_at),
+            packing_status or "", packing_ref or "",
         )]
 
 
@@ -394,8 +524,7 @@ def csv_chunks(filters: OrderFilters, batch_size: int = CSV_BATCH) -> Iterator[s
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    rows = csv_rows(filters.status, filters.kind, filters.q, batch_size=batch_size)
-    for count, row in enumerate(rows, start=1):
+    for count, row in enumerate(csv_rows(filters, batch_size=batch_size), start=1):
         writer.writerow(row)
         if count % batch_size == 0:
             yield buffer.getvalue()

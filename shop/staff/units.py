@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from shop.campaign.service import current_campaign
 from shop.extensions import db
 from shop.staff.auth import current_staff, log_action, manager_required
 from shop.staff.forms import ActionForm
@@ -15,7 +16,8 @@ from shop.units import service as units
 @bp.get("/units")
 def unit_list() -> ResponseReturnValue:
     return render_template("staff/units.html", rows=units.units_for_staff(),
-                           action_form=ActionForm(formdata=None))
+                           action_form=ActionForm(formdata=None),
+                           policy=current_campaign().partial_policy)
 
 
 def _act(number: int, action: str) -> ResponseReturnValue:

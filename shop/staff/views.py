@@ -23,7 +23,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
 from shop.audit import service as audit
-from shop.extensions import db, limiter, login_manager
+from shop.extensions import db, limiter, login_manager, utcnow
 from shop.money import format_money, format_plain
 from shop.orders import notes_review
 from shop.orders.models import Order
@@ -215,11 +215,12 @@ def orders() -> ResponseReturnValue:
     filters, problems = service.parse_filters(request.args)
     if problems:
         return render_template("staff/orders.html", filters=filters, problems=problems,
-                               result=None, kinds=service.KINDS), 400
+                               result=None, kinds=service.KINDS,
+                               attention_labels=service.ATTENTION), 400
     page = request.args.get("page", 1, type=int) or 1
     result = service.order_page(filters, page)
     return render_template("staff/orders.html", filters=filters, problems=[], result=result,
-                           kinds=service.KINDS)
+                           kinds=service.KINDS, attention_labels=service.ATTENTION)
 
 
 @bp.get("/orders.csv")
@@ -234,7 +235,8 @@ def orders_csv() -> ResponseReturnValue:
     return Response(
         stream_with_context(service.csv_chunks(filters)),
         mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=orders.csv"},
+        headers={"Content-Disposition":
+                 f"attachment; filename={filters.filename(utcnow().date())}"},
     )
 
 

@@ -12,7 +12,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
@@ -36,7 +35,7 @@ FUNDED = PlaceStatus.FUNDED
 
 
 def _unit_size() -> int:
-    return int(current_app.config["UNIT_SIZE"])
+    return current_campaign().unit_size
 
 
 def _packages(count: int) -> str:

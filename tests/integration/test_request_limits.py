@@ -102,6 +102,7 @@ def test_a_signature_from_the_future_is_refused(app: Flask, client: FlaskClient)
 
 
 def _login_attempts(client: FlaskClient, address: str, forwarded_for: str, count: int) -> list[int]:
+    # The per-account lockout is set high in these tests: they count the per-address limit.
     token = csrf_token(client, "/staff/login")
     data = {"email": "someone@example.org", "password": "guess", "csrf_token": token}
     return [
@@ -111,7 +112,8 @@ def _login_attempts(client: FlaskClient, address: str, forwarded_for: str, count
     ]
 
 
-@pytest.mark.shop_config({"RATELIMIT_ENABLED": True, "TRUSTED_PROXY_HOPS": 0})
+@pytest.mark.shop_config({"RATELIMIT_ENABLED": True, "TRUSTED_PROXY_HOPS": 0,
+                         "STAFF_LOGIN_MAX_FAILURES": 100})
 def test_without_a_trusted_proxy_a_forged_forwarded_for_changes_nothing(
     client: FlaskClient,
 ) -> None:
@@ -121,7 +123,8 @@ def test_without_a_trusted_proxy_a_forged_forwarded_for_changes_nothing(
     assert _login_attempts(client, "203.0.113.9", "198.51.100.2", 1) == [429]
 
 
-@pytest.mark.shop_config({"RATELIMIT_ENABLED": True, "TRUSTED_PROXY_HOPS": 1})
+@pytest.mark.shop_config({"RATELIMIT_ENABLED": True, "TRUSTED_PROXY_HOPS": 1,
+                         "STAFF_LOGIN_MAX_FAILURES": 100})
 def test_behind_one_proxy_each_client_has_its_own_bucket(client: FlaskClient) -> None:
     proxy = "10.0.0.2"
     assert _login_attempts(client, proxy, "198.51.100.1", 10) == [401] * 10

@@ -36,9 +36,10 @@ VIEWER = "viewer@charity.example"
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 INCORRECT = "Email or password is incorrect."
 CSV_HEADER = [
-    "number", "created_at", "status", "kind", "email", "name", "packages", "total_cents",
-    "currency", "stripe_session_id", "stripe_payment_intent_id", "receipt_sent_at",
-    "fulfilment_status", "fulfilment_reference",
+    "number", "paid_at", "status", "email", "name", "gross", "refunded", "net", "goods",
+    "gift", "fee_covered", "currency", "dedication", "anonymous", "plan",
+    "stripe_payment_intent_id", "created_at", "kind", "packages", "stripe_session_id",
+    "receipt_sent_at", "fulfilment_status", "fulfilment_reference",
 ]
 ROW = re.compile(r'data-testid="staff-order-row" data-number="([^"]+)"')
 TIMELINE = re.compile(r'data-testid="staff-timeline-event" data-kind="([^"]+)"')
@@ -324,7 +325,9 @@ def test_the_list_is_newest_first_and_filters_and_searches(
     newest = make_order(app, status="fulfilled", email="dora@example.org",
                         created_at=T0 + timedelta(hours=3))
 
-    assert listed(manager) == [newest, pending, gift, oldest]
+    # A checkout abandoned more than a day ago is behind a filter.
+    assert listed(manager) == [newest, gift, oldest]
+    assert listed(manager, "?abandoned=1") == [newest, pending, gift, oldest]
     assert listed(manager, "?status=paid") == [gift, oldest]
     assert listed(manager, "?kind=donation") == [gift]
     assert listed(manager, "?status=paid&kind=package") == [oldest]
@@ -343,7 +346,8 @@ def test_the_list_is_newest_first_and_filters_and_searches(
     bad_kind = manager.get("/staff/orders?kind=<b>x</b>")
     assert bad_kind.status_code == 400 and "<b>x</b>" not in bad_kind.get_data(as_text=True)
     for page_arg in ("abc", "-3", "0", "99999999999999999999999"):
-        assert listed(manager, f"?page={page_arg}") == [newest, pending, gift, oldest]
+        assert listed(manager, f"?page={page_arg}&abandoned=1") == [newest, pending, gift,
+                                                                     oldest]
 
 
 def test_the_list_pages_by_fifty(app: Flask, manager: FlaskClient) -> None:
@@ -560,10 +564,11 @@ def test_the_csv_export_streams_the_filtered_list_safely(
     pending = make_order(app, status="pending", name="\tTabby +1",
                          created_at=T0 + timedelta(hours=2))
 
-    response, rows = export(manager)
+    response, rows = export(manager, "?abandoned=1")
     assert response.status_code == 200 and response.streamed
     assert response.mimetype == "text/csv"
-    assert response.headers["Content-Disposition"] == "attachment; filename=orders.csv"
+    assert response.headers["Content-Disposition"].startswith(
+        "attachment; filename=orders_start_to_")
     assert rows[0] == CSV_HEADER
     by_number = {row[0]: dict(zip(CSV_HEADER, row, strict=True)) for row in rows[1:]}
     assert [row[0] for row in rows[1:]] == [pending, gift, paid]
@@ -572,8 +577,10 @@ def test_the_csv_export_streams_the_filtered_list_safely(
     assert first["name"] == "'=HYPERLINK(\"http://evil\")"
     assert first["email"] == "'-x@example.org"
     assert datetime.fromisoformat(first["created_at"]) == T0
+    assert datetime.fromisoformat(first["paid_at"]) == T0
     assert first["status"] == "paid" and first["kind"] == "package"
-    assert first["packages"] == "10" and first["total_cents"] == "59000"
+    assert first["packages"] == "10" and first["gross"] == "590.00"
+    assert (first["net"], first["goods"], first["gift"]) == ("590.00", "590.00", "0.00")
     assert first["currency"] == "usd"
     assert first["stripe_session_id"].startswith("cs_test_")
     assert first["stripe_payment_intent_id"].startswith("pi_test_")
@@ -583,6 +590,7 @@ def test_the_csv_export_streams_the_filtered_list_safely(
     assert by_number[gift]["fulfilment_status"] == ""
     assert by_number[pending]["name"] == "'\tTabby +1"
     assert by_number[pending]["receipt_sent_at"] == ""
+    assert by_number[pending]["paid_at"] == ""
 
     assert [row[0] for row in export(manager, "?status=paid")[1][1:]] == [gift, paid]
     assert [row[0] for row in export(manager, "?kind=donation")[1][1:]] == [gift]
