@@ -28,6 +28,7 @@ from shop.money import format_money
 from shop.notifications.receipts import charity_context, receipt_context
 from shop.orders.models import Order
 from shop.text import clean_line
+from shop.wording import dedication_words
 
 if TYPE_CHECKING:
     from shop.notifications.statements import Statement
@@ -212,8 +213,7 @@ class _Document(FPDF):
 
 def _dedication(line: Any) -> str | None:
     if line.dedication_type and line.dedication_name:
-        words = "In memory of" if line.dedication_type == "memory" else "In honour of"
-        return f"{words} {clean_line(line.dedication_name)}"
+        return f"{dedication_words(line.dedication_type)} {clean_line(line.dedication_name)}"
     return None
 
 

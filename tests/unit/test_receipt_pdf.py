@@ -102,7 +102,7 @@ def test_a_line_break_in_a_name_prints_one_line(app_context: None) -> None:
     order.lines[-1].dedication_type, order.lines[-1].dedication_name = "honor", "Ann\nLee"
     text = pdf_text(receipt_pdf(order))
     assert "Received from: Dana Rivera Bcc: x <dana@example.org>" in text
-    assert "In honour of Ann Lee" in text
+    assert "In honor of Ann Lee" in text
 
 
 ARABIC = "\u0645\u062d\u0645\u062f \u0639\u0628\u062f\u0627\u0644\u0644\u0647"
@@ -118,7 +118,7 @@ def test_arabic_is_shaped_and_chinese_japanese_korean_print_through_the_fallback
     data = receipt_pdf(order)
     text = pdf_text(data)
     assert all(word in text for word in ARABIC.split())
-    assert f"In honour of {CHINESE_KOREAN_JAPANESE}" in text
+    assert f"In honor of {CHINESE_KOREAN_JAPANESE}" in text
     glyphs = embedded_glyphs(data)
     # Joined Arabic letters are drawn with their contextual forms (initial, medial, final).
     assert any(0xFE70 <= int(name[3:], 16) <= 0xFEFF for name in glyphs["DejaVuSansBook"]
