@@ -1,4 +1,9 @@
-"""The signed link on every monthly receipt that lets a donor see and cancel their plan."""
+"""The link on every monthly receipt that lets a donor see and cancel their plan.
+
+The link carries an opaque random token stored with the plan (`manage_token`, 192 bits),
+never the donor's email. Links sent before carried a signature over the plan's id and
+email; they still lead to the plan, by a redirect to its new address.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,11 @@ from shop.donations.models import MonthlyGift
 from shop.extensions import db
 
 _SALT = "monthly-gift-link"
-
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+MAX_TOKEN_LENGTH = 64
 
 
 def plan_token(plan: MonthlyGift) -> str:
-    # The email is signed too, so a link stays tied to the donor it was sent to.
-    return str(_serializer().dumps([plan.id, plan.email.lower()]))
+    return plan.manage_token
 
 
 def plan_url(plan: MonthlyGift) -> str:
@@ -25,11 +26,20 @@ def plan_url(plan: MonthlyGift) -> str:
 
 
 def plan_from_token(token: str) -> MonthlyGift | None:
+    """The plan whose link carries this token, or None."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return db.session.scalar(db.select(MonthlyGift).where(MonthlyGift.manage_token == token))
+
+
+def plan_from_signed_link(token: str) -> MonthlyGift | None:
+    """The plan of a link in the older signed form ([id, email] signed with SECRET_KEY)."""
+    serializer = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
     try:
-        plan_id, email = _serializer().loads(token)
+        plan_id, email = serializer.loads(token)
     except (BadSignature, ValueError, TypeError):
         return None
     plan = db.session.get(MonthlyGift, plan_id) if isinstance(plan_id, int) else None
-    if plan is None or plan.email.lower() != email:
+    if plan is None or not isinstance(email, str) or plan.email.lower() != email:
         return None
     return plan

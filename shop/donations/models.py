@@ -3,6 +3,7 @@ its timeline."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
@@ -11,6 +12,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shop.donations.state import PlanStatus
 from shop.extensions import Cents, UTCDateTime, db, utcnow
 from shop.statuses import StatusType, check_in
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 bits, like an order's token
 
 
 class MonthlyGift(db.Model):  # type: ignore[name-defined]
@@ -31,6 +36,8 @@ class MonthlyGift(db.Model):  # type: ignore[name-defined]
     dedication_type: Mapped[str | None] = mapped_column(String(10))
     dedication_name: Mapped[str | None] = mapped_column(String(200))
     dedication_email: Mapped[str | None] = mapped_column(String(320))
+    # The donor's link to see and cancel the plan: random, never the email (see links.py).
+    manage_token: Mapped[str] = mapped_column(String(64), unique=True, default=_new_token)
     status: Mapped[PlanStatus] = mapped_column(
         StatusType(PlanStatus), default=PlanStatus.PENDING, index=True
     )

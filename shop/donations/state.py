@@ -32,6 +32,8 @@ TRANSITIONS: dict[PlanStatus, frozenset[PlanStatus]] = {
 
 # A plan that may still take the donor's money: they can cancel it.
 RUNNING = frozenset({P.PENDING, P.ACTIVE, P.PAST_DUE})
+# A plan whose subscription runs at Stripe: its page offers to cancel it.
+CANCELLABLE = frozenset({P.ACTIVE, P.PAST_DUE})
 
 
 def set_status(plan: MonthlyGift, new: PlanStatus) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -21,11 +22,11 @@ from shop.cart.session import current_cart
 from shop.checkout import service as checkout
 from shop.checkout.send import send_to_checkout
 from shop.donations.forms import DonationForm
-from shop.donations.links import plan_from_token, plan_token
+from shop.donations.links import plan_from_signed_link, plan_from_token, plan_token
 from shop.donations.models import MonthlyGift
 from shop.donations.service import Gift, create_monthly_gift, fee_to_cover
-from shop.donations.state import PlanStatus
-from shop.extensions import db, limiter
+from shop.donations.state import CANCELLABLE, PlanStatus
+from shop.extensions import db, limiter, utcnow
 from shop.forms import ShopForm
 from shop.money import decimals, format_money, to_minor
 from shop.orders.models import Order
@@ -157,9 +158,26 @@ def _plan_or_404(token: str) -> MonthlyGift:
     return plan
 
 
+# How long after the plan was made its page keeps reloading while Stripe confirms it.
+PENDING_REFRESH_FOR = timedelta(minutes=30)
+
+
+def _plan_page_refresh(plan: MonthlyGift) -> int | None:
+    """Reload a plan waiting for its first payment, but only while an answer is likely."""
+    if plan.status != PlanStatus.PENDING or utcnow() - plan.created_at > PENDING_REFRESH_FOR:
+        return None
+    return 3
+
+
 @bp.get("/monthly/<token>")
 def monthly_page(token: str) -> ResponseReturnValue:
-    plan = _plan_or_404(token)
+    plan = plan_from_token(token)
+    if plan is None:
+        # A link in the older signed form leads to the plan's address of today.
+        old = plan_from_signed_link(token)
+        if old is None:
+            abort(404)
+        return redirect(url_for("donations.monthly_page", token=plan_token(old)), code=301)
     session_id = request.args.get("session_id", "")
     if plan.status == PlanStatus.PENDING and session_id.startswith("cs_"):
         _confirm_on_return(plan, session_id)
@@ -169,7 +187,7 @@ def monthly_page(token: str) -> ResponseReturnValue:
     ).all()
     return render_template(
         "storefront/monthly.html", plan=plan, gifts=gifts, token=token,
-        paid_statuses=MONEY_RECEIVED, cancel_form=ShopForm(formdata=None),
+        paid_statuses=MONEY_RECEIVED, refresh_seconds=_plan_page_refresh(plan),
     )
 
 
@@ -193,6 +211,16 @@ def _confirm_on_return(plan: MonthlyGift, session_id: str) -> None:
     db.session.commit()
 
 
+@bp.get("/monthly/<token>/cancel")
+def confirm_cancel_monthly(token: str) -> ResponseReturnValue:
+    """Ask once more before cancelling: "Cancel your $36.00 monthly gift?"."""
+    plan = _plan_or_404(token)
+    if plan.status not in CANCELLABLE:
+        return redirect(url_for("donations.monthly_page", token=token), code=303)
+    return render_template("storefront/monthly_cancel.html", plan=plan, token=token,
+                           cancel_form=ShopForm(formdata=None))
+
+
 @bp.post("/monthly/<token>/cancel")
 @limiter.limit("10 per minute")
 def cancel_monthly(token: str) -> ResponseReturnValue:
@@ -205,6 +233,9 @@ def cancel_monthly(token: str) -> ResponseReturnValue:
     if plan.status == PlanStatus.CANCELLED:
         flash("This monthly gift is already cancelled.", "success")
         return back
+    if request.form.get("confirm") != "yes":
+        # Only the confirmation page's button cancels; anything else asks first.
+        return redirect(url_for("donations.confirm_cancel_monthly", token=token), code=303)
     if not plan.stripe_subscription_id:
         flash("This monthly gift has not started yet, so there is nothing to cancel.", "error")
         return back

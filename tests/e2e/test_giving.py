@@ -73,6 +73,10 @@ def test_a_monthly_gift_starts_sends_its_receipt_and_is_cancelled_by_its_link(
     page.goto(link.group(1))
     expect(page.get_by_test_id("monthly-status")).to_have_text("Active")
     page.get_by_test_id("monthly-cancel-button").click()
+    # Asked once more before anything happens.
+    expect(page.locator("h1")).to_have_text("Cancel your $18.00 monthly gift?")
+    page.get_by_test_id("monthly-cancel-confirm").click()
     expect(page.locator("body")).to_contain_text("Your monthly gift is cancelled")
+    expect(page.locator("h1")).to_have_text("Your monthly gift has ended")
     expect(page.get_by_test_id("monthly-status")).to_have_text("Cancelled")
     expect(page.get_by_test_id("monthly-cancel-button")).to_have_count(0)

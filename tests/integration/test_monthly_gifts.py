@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from shop.donations.models import MonthlyGift
 from shop.extensions import db
@@ -124,9 +126,20 @@ def test_the_donor_cancels_through_the_signed_link(
     assert link
     path = link.group(1).removeprefix("http://shop.test")
     seen = len(stripe_stand_in.events())
-    response = client.post(f"{path}/cancel", data={"csrf_token": csrf_token(client, path)},
+    # The page's button only asks: "Cancel your $18.00 monthly gift?"; nothing changes yet.
+    asked = client.get(f"{path}/cancel").get_data(as_text=True)
+    assert "Cancel your $18.00 monthly gift?" in asked
+    token = csrf_token(client, f"{path}/cancel")
+    unconfirmed = client.post(f"{path}/cancel", data={"csrf_token": token},
+                              follow_redirects=True)
+    assert "Cancel your $18.00 monthly gift?" in unconfirmed.get_data(as_text=True)
+    assert plan(app).status == "active"
+    response = client.post(f"{path}/cancel", data={"csrf_token": token, "confirm": "yes"},
                            follow_redirects=True)
-    assert "Your monthly gift is cancelled" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Your monthly gift is cancelled" in page
+    # The page no longer reads as active.
+    assert "Your monthly gift has ended" in page and "every month" not in page
     assert plan(app).status == "cancelled"
     subscription = stripe_get(stripe_stand_in, f"subscriptions/{plan(app).stripe_subscription_id}")
     assert subscription["status"] == "canceled"
@@ -144,6 +157,24 @@ def test_a_tampered_link_finds_nothing(
     path = link.group(1).removeprefix("http://shop.test")
     assert client.get(path[:-3] + "abc").status_code == 404
     assert client.get("/monthly/1").status_code == 404
+
+
+def test_the_link_carries_a_random_token_not_the_email_and_old_links_still_lead_there(
+    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn, mailbox: SmtpSink,
+) -> None:
+    subscribe(client, stripe_stand_in)
+    link = MANAGE_LINK.search(text_of(mailbox.to("monthly@example.org")[0]))
+    assert link
+    token = link.group(1).rsplit("/", 1)[1]
+    assert token == plan(app).manage_token and len(token) >= 32
+    # Not the signed [id, email] of before, which anyone could read the email out of.
+    serializer = URLSafeSerializer(app.config["SECRET_KEY"], salt="monthly-gift-link")
+    with pytest.raises(BadSignature):
+        serializer.loads(token)
+    # A link sent before, signed over the plan's id and email, redirects to the new one.
+    signed = serializer.dumps([plan(app).id, "monthly@example.org"])
+    old = client.get(f"/monthly/{signed}")
+    assert old.status_code == 301 and old.location.endswith(f"/monthly/{token}")
 
 
 def test_returning_before_the_webhooks_shows_the_plan_active_with_its_first_gift(
