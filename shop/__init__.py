@@ -38,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(app)
     register_proxy(app)
     register_extensions(app)
+    register_security_headers(app)
     register_assets(app)
     register_blueprints(app)
     register_cli(app)
@@ -101,6 +102,12 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, default_locale=app.config["LOCALE"],
                    locale_selector=lambda: app.config["LOCALE"])
     celery_init_app(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from shop.security_headers import init_security_headers
+
+    init_security_headers(app)
 
 
 def register_assets(app: Flask) -> None:

@@ -33,6 +33,7 @@ from shop.orders.models import Order
 from shop.orders.state import MONEY_RECEIVED
 from shop.payments import client as payments
 from shop.payments import monthly
+from shop.security_headers import no_store
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,7 @@ def _plan_page_refresh(plan: MonthlyGift) -> int | None:
 
 
 @bp.get("/monthly/<token>")
+@no_store
 def monthly_page(token: str) -> ResponseReturnValue:
     plan = plan_from_token(token)
     if plan is None:
@@ -212,6 +214,7 @@ def _confirm_on_return(plan: MonthlyGift, session_id: str) -> None:
 
 
 @bp.get("/monthly/<token>/cancel")
+@no_store
 def confirm_cancel_monthly(token: str) -> ResponseReturnValue:
     """Ask once more before cancelling: "Cancel your $36.00 monthly gift?"."""
     plan = _plan_or_404(token)
@@ -222,6 +225,7 @@ def confirm_cancel_monthly(token: str) -> ResponseReturnValue:
 
 
 @bp.post("/monthly/<token>/cancel")
+@no_store
 @limiter.limit("10 per minute")
 def cancel_monthly(token: str) -> ResponseReturnValue:
     form = ShopForm()

@@ -16,6 +16,7 @@ from shop.orders.side_effect_state import SideEffectKind, SideEffectStatus
 from shop.orders.state import OPEN, OrderStatus, label
 from shop.payments.client import PaymentError
 from shop.payments.service import confirm_on_return
+from shop.security_headers import no_store
 from shop.text import mask_email
 from shop.units.service import OrderUnit, order_units, unit_fulfilment_status
 
@@ -99,6 +100,7 @@ def order_as_json(order: Order) -> dict[str, Any]:
 
 
 @bp.get("/orders/<token>")
+@no_store
 def order_page(token: str) -> ResponseReturnValue:
     order = get_order_by_token(token)
     if order is None:
@@ -126,6 +128,7 @@ def order_page(token: str) -> ResponseReturnValue:
 
 
 @bp.get("/api/orders/<token>")
+@no_store
 def order_api(token: str) -> ResponseReturnValue:
     order = get_order_by_token(token)
     if order is None:

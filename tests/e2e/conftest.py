@@ -52,5 +52,10 @@ def page(browser: Browser, javascript: bool) -> Iterator[Page]:
     context = browser.new_context(java_script_enabled=javascript)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # A script or style the Content-Security-Policy blocked fails nothing visible by itself.
+    blocked: list[str] = []
+    page.on("console", lambda message: blocked.append(message.text)
+            if "Content Security Policy" in message.text else None)
     yield page
     context.close()
+    assert blocked == [], "the Content-Security-Policy blocked something"
