@@ -60,11 +60,14 @@ def clean_the_edge(app: Flask) -> None:
 
 
 def configure_logging(app: Flask) -> None:
+    from shop.logs import install_filters
+
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+    install_filters()
 
 
 def register_proxy(app: Flask) -> None:

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from celery.schedules import crontab
+from limits import parse_many
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -256,6 +257,12 @@ class Settings(BaseSettings):
     SIDE_EFFECT_BACKOFF: NonNegativeSeconds = 30.0
     SIDE_EFFECT_BACKOFF_MAX: NonNegativeSeconds = 3600.0
     RATELIMIT_ENABLED: bool = True
+    # Card testing: how many new Checkout Sessions (from /checkout and /donate) one network
+    # address, one email address and the whole shop may open, in Flask-Limiter's words
+    # ("5 per minute;20 per hour"). At the whole shop's ceiling staff are alerted, once an hour.
+    CHECKOUT_LIMIT_PER_ADDRESS: str = "5 per minute;20 per hour"
+    CHECKOUT_LIMIT_PER_EMAIL: str = "5 per 10 minutes;20 per day"
+    CHECKOUT_LIMIT_GLOBAL: str = "300 per hour"
     # --- staff sessions: a session ends after this long without a page view, and after
     # this long at most; a login fails this many times (per account, per address) within
     # the window before it is locked for STAFF_LOCKOUT_MINUTES (an admin can lift it)
@@ -282,6 +289,16 @@ class Settings(BaseSettings):
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         return _comma_list(value)
+
+    @field_validator("CHECKOUT_LIMIT_PER_ADDRESS", "CHECKOUT_LIMIT_PER_EMAIL",
+                     "CHECKOUT_LIMIT_GLOBAL", mode="after")
+    @classmethod
+    def _rate_limits(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("must be limits like '5 per minute;20 per hour'") from None
+        return value
 
     @field_validator("DONATION_IMPACT", mode="before")
     @classmethod

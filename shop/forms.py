@@ -16,8 +16,10 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.routing import UnicodeConverter
 from werkzeug.utils import cached_property
-from wtforms import PasswordField, StringField, TextAreaField
+from wtforms import Field, PasswordField, StringField, TextAreaField
+from wtforms.validators import ValidationError
 
+from shop.cart.notes import NAME_CONTACT_MESSAGE, has_contact_details
 from shop.text import clean_block, clean_line
 
 # Money fields a browser could add to try to set its own price.
@@ -96,3 +98,11 @@ class CleanSegmentConverter(UnicodeConverter):
                  length: int | None = None) -> None:
         super().__init__(map, minlength, maxlength, length)
         self.regex = self.regex.replace("[^/]", r"[^/\x00-\x1f\x7f-\x9f]")
+
+
+class NoContactDetails:
+    """A name field's validator: no links, email addresses or phone numbers (as notes)."""
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if has_contact_details(field.data):
+            raise ValidationError(NAME_CONTACT_MESSAGE)

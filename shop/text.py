@@ -8,6 +8,7 @@ break as a new line: a name must stay one line.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Invisible characters that only hide or reorder text: bidi embeddings, overrides and
@@ -63,6 +64,14 @@ def clean_block(text: str | None) -> str | None:
         elif ch == "\t" or not _drop(ch):
             kept.append(ch)
     return "".join(kept)
+
+
+_EMAIL_IN_TEXT = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+
+
+def mask_emails_in(text: str) -> str:
+    """Every email address in `text` masked (`d***@example.org`): what a log line may say."""
+    return _EMAIL_IN_TEXT.sub(lambda match: mask_email(match.group(0)), text)
 
 
 def mask_email(address: str | None) -> str:

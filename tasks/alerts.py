@@ -1,15 +1,15 @@
-"""alerts.send: email the staff about an order that needs a person, once."""
+"""alerts.send: email the staff about an order that needs a person, once; card testing alerts."""
 
 from __future__ import annotations
 
 from celery import Task, shared_task
 from flask import current_app
 
-from shop.jobs import STAFF_ALERT_SEND
-from shop.notifications.alerts import dispute_alert_message
+from shop.jobs import CHECKOUT_CEILING_ALERT, STAFF_ALERT_SEND
+from shop.notifications.alerts import checkout_ceiling_alert_message, dispute_alert_message
 from shop.orders.models import SideEffect
 from shop.orders.side_effect_state import SideEffectKind
-from tasks.side_effects import perform, send_mail
+from tasks.side_effects import TransientError, perform, send_mail
 
 
 def _alert(effect: SideEffect) -> tuple[str | None, str]:
@@ -23,3 +23,11 @@ def _alert(effect: SideEffect) -> tuple[str | None, str]:
              max_retries=None)
 def send_staff_alert(self: Task, effect_id: int) -> str:
     return perform(self, effect_id, SideEffectKind.DISPUTE_ALERT, _alert)
+
+
+@shared_task(name=CHECKOUT_CEILING_ALERT, acks_late=True, ignore_result=True,
+             autoretry_for=(TransientError,), retry_backoff=True, max_retries=5)
+def send_checkout_ceiling_alert(limit: str) -> str:
+    """Best effort and at most hourly (shop.checkout.abuse): no order waits on it."""
+    to = current_app.config.get("STAFF_ALERT_EMAIL") or "staff@localhost"
+    return send_mail(checkout_ceiling_alert_message(limit, to))

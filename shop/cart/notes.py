@@ -21,6 +21,10 @@ LOCATION_MESSAGE = (
     "Notes cannot name a unit or say where it is, because they are printed and travel with "
     "the package."
 )
+NAME_CONTACT_MESSAGE = (
+    "Names cannot include links, email addresses or phone numbers, because they are "
+    "printed on receipts and told to the person you dedicate a gift to."
+)
 # What staff read in the approval queue.
 UNPRINTABLE_REASON = "Contains characters our packing partner may not be able to print"
 
@@ -207,6 +211,16 @@ def _has_contact(view: str) -> bool:
         or _PATHED_DOMAIN.search(view)
         or _BARE_DOMAIN.search(view)
     )
+
+
+def has_contact_details(text: str | None) -> bool:
+    """Whether a name (or any short text) holds a link, an email address or a phone number.
+
+    The same screen as notes (look-alike characters folded first), so a donor name or a
+    dedication name cannot carry someone's message to whoever reads it.
+    """
+    cleaned, _ = _normalise(text, allow_emoji=True)
+    return bool(cleaned) and _has_contact(_screening_view(cleaned))
 
 
 @lru_cache(maxsize=64)

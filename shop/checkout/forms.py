@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from shop.forms import ShopForm
+from shop.forms import NoContactDetails, ShopForm
 
 
 class CheckoutForm(ShopForm):
@@ -20,5 +20,6 @@ class CheckoutForm(ShopForm):
     )
     name = StringField(
         "Your name (optional)",
-        validators=[Length(max=200, message="Please keep your name under 200 characters.")],
+        validators=[Length(max=200, message="Please keep your name under 200 characters."),
+                    NoContactDetails()],
     )

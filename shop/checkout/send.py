@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import current_app, redirect, url_for
+from flask import current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from shop.checkout import service
+from shop.checkout import abuse, service
 from shop.extensions import db
 from shop.orders import service as orders
 from shop.orders.models import Order
@@ -18,11 +18,14 @@ log = logging.getLogger(__name__)
 
 
 def send_to_checkout(
-    order: Order, *, back_path: str, unavailable: Callable[[], ResponseReturnValue]
+    order: Order, *, back_path: str, unavailable: Callable[[], ResponseReturnValue],
+    refused: Callable[[str], ResponseReturnValue],
 ) -> ResponseReturnValue:
     """Create the order's Checkout Session and 303 the donor to it (the order is committed).
 
-    When Stripe fails, the attempt is written on the order and `unavailable` answers.
+    When Stripe fails, the attempt is written on the order and `unavailable` answers. When
+    a card-testing limit refuses a new session (shop.checkout.abuse), `refused` answers
+    with the donor's message; the order stays pending, unsent.
     """
     # One Stripe call per order at a time: a simultaneous click waits here for the first
     # one's session instead of asking Stripe with the same key while it is still working.
@@ -30,6 +33,10 @@ def send_to_checkout(
     if order.stripe_checkout_url:
         db.session.commit()
         return redirect(order.stripe_checkout_url, code=303)
+    refusal = abuse.allow_new_session(order.email, request.remote_addr)
+    if refusal is not None:
+        db.session.rollback()
+        return refused(refusal.message)
     urls = service.CheckoutUrls(
         public_url=current_app.config["PUBLIC_URL"],
         order_path=url_for("orders.order_page", token=order.token),

@@ -10,7 +10,7 @@ from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from shop.donations.service import Dedication, Gift, fee_to_cover, parse_gift
-from shop.forms import ShopForm
+from shop.forms import NoContactDetails, ShopForm
 from shop.money import InvalidAmount, parse_amount
 
 FREQUENCIES = ("once", "monthly")
@@ -25,7 +25,8 @@ class DonationForm(ShopForm):
     cover_fee = BooleanField("Cover the processing fee")
     dedication_type = StringField("Dedicate this gift")
     dedication_name = StringField(
-        "Name", validators=[Length(max=200, message="Please keep the name under 200 characters.")]
+        "Name", validators=[Length(max=200, message="Please keep the name under 200 characters."),
+                        NoContactDetails()]
     )
     dedication_email = EmailField(
         "Email to tell them (optional)",
@@ -42,7 +43,8 @@ class DonationForm(ShopForm):
     )
     name = StringField(
         "Your name (optional)",
-        validators=[Length(max=200, message="Please keep your name under 200 characters.")],
+        validators=[Length(max=200, message="Please keep your name under 200 characters."),
+                    NoContactDetails()],
     )
 
     clean_amount_cents: int

@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 
 from shop.cart.service import add_donation
 from shop.cart.session import current_cart
+from shop.checkout import abuse
 from shop.checkout import service as checkout
 from shop.checkout.send import send_to_checkout
 from shop.donations.forms import DonationForm
@@ -92,9 +93,9 @@ def donate() -> ResponseReturnValue:
         return _render(form, status=422)
     gift = form.gift()
     if gift.monthly:
-        return _start_monthly(gift)
+        return _start_monthly(gift, form)
     if gift.email:
-        return _start_one_off(gift)
+        return _start_one_off(gift, form)
     cart = current_cart(create=True)
     assert cart is not None
     add_donation(cart, gift.amount_cents, fee_cents=gift.fee_cents, anonymous=gift.anonymous,
@@ -111,20 +112,30 @@ def _unavailable(order: Order | None = None) -> ResponseReturnValue:
                            back_url=url_for("donations.donate_page")), 503
 
 
-def _start_one_off(gift: Gift) -> ResponseReturnValue:
+def _refused(form: DonationForm, message: str) -> ResponseReturnValue:
+    """A card-testing limit refused a new payment page (shop.checkout.abuse): 429."""
+    form.form_errors.append(message)
+    return _render(form, status=429)
+
+
+def _start_one_off(gift: Gift, form: DonationForm) -> ResponseReturnValue:
     order = checkout.reusable_gift_order(gift)
     if order is not None and order.stripe_checkout_url:
         return redirect(order.stripe_checkout_url, code=303)
     order = checkout.place_gift_order(gift)
     db.session.commit()  # the order exists before Stripe hears of it
     return send_to_checkout(order, back_path=url_for("donations.donate_page", checkout="cancelled"),
-                            unavailable=lambda: _unavailable(order))
+                            unavailable=lambda: _unavailable(order),
+                            refused=lambda message: _refused(form, message))
 
 
-def _start_monthly(gift: Gift) -> ResponseReturnValue:
+def _start_monthly(gift: Gift, form: DonationForm) -> ResponseReturnValue:
     plan = checkout.reusable_plan(gift)
     if plan is not None and plan.stripe_checkout_url:
         return redirect(plan.stripe_checkout_url, code=303)
+    refusal = abuse.allow_new_session(gift.email or "", request.remote_addr)
+    if refusal is not None:
+        return _refused(form, refusal.message)
     plan = create_monthly_gift(gift)
     db.session.commit()
     public = current_app.config["PUBLIC_URL"]

@@ -1,4 +1,4 @@
-"""Alerts for the charity's staff: an order that needs a person (a dispute)."""
+"""Alerts for the charity's staff: an order that needs a person (a dispute), card testing."""
 
 from __future__ import annotations
 
@@ -23,3 +23,18 @@ def dispute_alert_message(order: Order, to: str) -> EmailMessage:
         f"dashboard before the deadline.\n\nOrder page: {link}\n"
     )
     return build_message(to=to, subject=f"Dispute opened on order {order.number}", text=text)
+
+
+def checkout_ceiling_alert_message(limit: str, to: str) -> EmailMessage:
+    """The whole shop's limit on new Checkout Sessions (`limit`, e.g. "300 per 1 hour") is hit."""
+    link = f"{current_app.config['PUBLIC_URL']}/staff/orders"
+    text = (
+        f"More donors than the shop allows ({limit}) started a payment, so new payment pages "
+        "are refused until the window passes. This is how card testing looks: someone "
+        "trying stolen card numbers with small gifts.\n\n"
+        "Look at Stripe's dashboard for many declined payments, and at the newest pending "
+        "orders in the back office. If the traffic is real (an appeal went out), raise "
+        f"CHECKOUT_LIMIT_GLOBAL.\n\nOrders: {link}\n"
+    )
+    return build_message(to=to, subject="Payments paused: the checkout limit was reached",
+                         text=text)

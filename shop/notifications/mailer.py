@@ -11,12 +11,12 @@ import re
 import smtplib
 import sys
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr, formatdate, getaddresses, make_msgid
 from pathlib import Path
 
 from flask import current_app
 
-from shop.text import clean_line
+from shop.text import clean_line, mask_email
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,8 @@ def send(message: EmailMessage) -> str:
         raise MailError(f"{type(exc).__name__}: {exc}") from exc
     if refused:
         raise MailError(f"some recipients refused: {refused!r}")
-    log.info("mail %s to %s sent: %s", message["Message-ID"], message["To"], message["Subject"])
+    log.info("mail %s to %s sent: %s", message["Message-ID"], masked_recipients(message),
+             message["Subject"])
     return str(message["Message-ID"])
 
 
@@ -113,7 +114,14 @@ def _to_console(message: EmailMessage) -> None:
         + f"\n{text}\n----- end of mail -----\n"
     )
     sys.stdout.flush()
-    log.info("mail %s to %s written to the console", message["Message-ID"], message["To"])
+    log.info("mail %s to %s written to the console", message["Message-ID"],
+             masked_recipients(message))
+
+
+def masked_recipients(message: EmailMessage) -> str:
+    """Who a message goes to, as the logs show it: d***@example.org, never the address."""
+    pairs = getaddresses([str(value) for value in message.get_all("To", [])])
+    return ", ".join(mask_email(address) for _, address in pairs) or "(nobody)"
 
 
 def _save_attachments(message: EmailMessage, folder: str | None) -> list[Path]:

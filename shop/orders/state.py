@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from shop.statuses import IllegalMove
+from shop.text import mask_emails_in
 
 if TYPE_CHECKING:
     from shop.orders.models import Order, OrderEvent
@@ -118,7 +119,8 @@ def record_event(
     """Append an entry to the order's timeline (flushed with the caller's transaction)."""
     event = order.add_event(kind=kind, message=message, actor=actor, data=data,
                             from_status=from_status, to_status=to_status)
-    log.info("order %s: %s: %s (%s)", order.number, kind, message, actor)
+    # The timeline keeps whom a receipt went to; the log does not.
+    log.info("order %s: %s: %s (%s)", order.number, kind, mask_emails_in(message), actor)
     return event
 
 

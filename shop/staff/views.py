@@ -228,7 +228,9 @@ def orders_csv() -> ResponseReturnValue:
     filters, problems = service.parse_filters(request.args)
     if problems:
         return _bad_request(" ".join(problems))
-    log.info("staff %s exported orders %s", current_staff().email, filters.as_args())
+    # Which filters, not their values: a search can be a donor's email address.
+    log.info("staff %s exported orders (filters: %s)", current_staff().email,
+             ", ".join(sorted(filters.as_args())) or "none")
     log_action("order.export", target="orders.csv", message="Exported the order list",
                data=filters.as_args())
     db.session.commit()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import redis
 
 from shop import create_app
 from shop.extensions import db
@@ -29,12 +30,20 @@ TOO_BIG = b"note=" + b"x" * (2 * 1024 * 1024)  # over the 1 MiB that both nginx 
 class Stack:
     nginx: Nginx
     gunicorn: Gunicorn
+    redis_url: str
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not os.path.exists(NGINX):
         need_service("nginx", f"{NGINX} not found (apt-get install nginx)")
+    redis_url = os.environ.get("TEST_REDIS_URL") or ""
+    if not redis_url:
+        need_service("Redis", "TEST_REDIS_URL is not set")
+    # The rate limits of an earlier run of this test would still count for these addresses.
+    store = redis.Redis.from_url(redis_url)
+    for key in store.scan_iter("LIMITS:*"):
+        store.delete(key)
     tmp = tmp_path_factory.mktemp("behind-nginx")
     database = f"sqlite:///{tmp / 'shop.db'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": database})
@@ -43,14 +52,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         db.engine.dispose()
     gunicorn = Gunicorn(environment(
         DATABASE_URL=database, TRUSTED_PROXY_HOPS=1, PUBLIC_URL=f"https://{HOST}",
+        # Two workers count every address's requests together, in Redis.
+        REDIS_URL=redis_url,
         # The per-account lockout is set high: these tests count the per-address limit.
         STAFF_LOGIN_MAX_FAILURES=100,
-    ), tmp / "gunicorn.log")
+    ), tmp / "gunicorn.log", workers=2)
     nginx = Nginx(tmp, upstream=f"127.0.0.1:{gunicorn.port}")
     try:
         gunicorn.wait_ready()
         nginx.start()
-        yield Stack(nginx, gunicorn)
+        yield Stack(nginx, gunicorn, redis_url)
     finally:
         nginx.stop()
         gunicorn.stop()
@@ -113,6 +124,9 @@ def test_each_client_behind_nginx_has_its_own_rate_limit(stack: Stack) -> None:
     assert failed_logins(second, 1) == [401]
     # ...and the first cannot escape its bucket by naming another address itself.
     assert failed_logins(first, 1, {"X-Forwarded-For": "127.0.0.9"}) == [429]
+    # The counts are in Redis, where both of gunicorn's workers find them.
+    keys = [key.decode() for key in redis.Redis.from_url(stack.redis_url).scan_iter("LIMITS:*")]
+    assert any("127.0.0.2" in key for key in keys) and any("127.0.0.3" in key for key in keys)
 
 
 def test_a_body_over_the_limit_is_refused_by_nginx_and_by_the_app_alone(stack: Stack) -> None:
