@@ -134,6 +134,8 @@ def test_every_problem_is_reported_at_once() -> None:
         ("TRUSTED_PROXY_HOPS", "-1", "TRUSTED_PROXY_HOPS must be at least 0"),
         ("WEBHOOK_MAX_BYTES", "1MB", "WEBHOOK_MAX_BYTES must be a whole number"),
         ("MAX_CONTENT_LENGTH", "100", "MAX_CONTENT_LENGTH must be at least 16384"),
+        ("CHECKOUT_LIMIT_PER_EMAIL", "five an hour",
+         "CHECKOUT_LIMIT_PER_EMAIL must be limits like '5 per minute;20 per hour'"),
     ],
 )
 def test_a_bad_setting_names_itself(monkeypatch: pytest.MonkeyPatch, name: str, value: str,
