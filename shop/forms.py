@@ -104,5 +104,9 @@ class NoContactDetails:
     """A name field's validator: no links, email addresses or phone numbers (as notes)."""
 
     def __call__(self, form: Any, field: Field) -> None:
+        # After a refusal earlier in the chain (too long) there is nothing to screen, and
+        # the screen's patterns are not meant for 100,000 characters.
+        if field.errors:
+            return
         if has_contact_details(field.data):
             raise ValidationError(NAME_CONTACT_MESSAGE)
