@@ -126,15 +126,6 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    # These modules add their pages to the staff blueprint.
-    import shop.staff.audit
-    import shop.staff.campaign
-    import shop.staff.catalog
-    import shop.staff.dashboard
-    import shop.staff.monthly
-    import shop.staff.notes
-    import shop.staff.units
-    import shop.staff.users  # noqa: F401
     from shop.campaign.views import bp as campaign_bp
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
@@ -144,11 +135,11 @@ def register_blueprints(app: Flask) -> None:
     from shop.orders.views import bp as orders_bp
     from shop.pages.views import bp as pages_bp
     from shop.payments.views import bp as payments_bp
-    from shop.staff.views import bp as staff_bp
+    from shop.staff.blueprint import create_blueprint as staff_blueprint
 
     for blueprint in (
         catalog_bp, cart_bp, donations_bp, checkout_bp, orders_bp, payments_bp, health_bp,
-        staff_bp, campaign_bp, pages_bp,
+        staff_blueprint(), campaign_bp, pages_bp,
     ):
         app.register_blueprint(blueprint)
 

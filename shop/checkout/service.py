@@ -18,6 +18,7 @@ from shop.money import format_money
 from shop.orders import service as orders
 from shop.orders.models import Order
 from shop.orders.state import OrderStatus, record_event
+from shop.orders.timeline import EventKind
 from shop.payments import client as payments
 
 log = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ def attach_session(order: Order, session: payments.CheckoutSession) -> None:
     order.stripe_checkout_url = session.url
     record_event(
         order,
-        "checkout",
+        EventKind.CHECKOUT,
         f"Sent to Stripe Checkout for {format_money(order.total_cents, order.currency)}",
         actor="donor",
         data={"session_id": session.id},
@@ -144,7 +145,7 @@ def note_payment_unavailable(order: Order, error: payments.PaymentError) -> None
         order.checkout_attempt += 1
     record_event(
         order,
-        "checkout_failed",
+        EventKind.CHECKOUT_FAILED,
         f"Stripe Checkout could not be started: {type(error).__name__}",
         actor="system",
         data={"error": str(error)[:500]},

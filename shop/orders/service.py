@@ -23,6 +23,7 @@ from shop.orders.state import (
     OrderStatus,
     record_event,
 )
+from shop.orders.timeline import EventKind
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ def place_order(
     order.number = f"CP-{order.id:06d}"
     record_event(
         order,
-        "created",
+        EventKind.CREATED,
         f"Order placed for {format_money(order.total_cents, order.currency)}",
         actor=actor,
     )
@@ -253,7 +254,7 @@ def mark_expired(order: Order, report: PaymentReport, *, actor: str) -> bool:
         # An abandoned earlier attempt of this order; its current session may still be paid.
         record_event(
             order,
-            "ignored",
+            EventKind.IGNORED,
             f"An earlier checkout session expired ({report.source})",
             actor=actor,
             data={"session_id": report.session_id},
@@ -279,7 +280,7 @@ def record_refunds(order: Order, refunded_cents: int, *, source: str, actor: str
     full = refunded_cents >= received
     if order.status == OrderStatus.DISPUTED:
         # The dispute decides the state; the refund is still written down.
-        record_event(order, "refund", f"{amount} refunded in total during a dispute "
+        record_event(order, EventKind.REFUND, f"{amount} refunded in total during a dispute "
                      f"({source})", actor=actor, data={"refunded_cents": refunded_cents})
         return True
     return move(

@@ -16,6 +16,7 @@ from shop.orders.lifecycle import move
 from shop.orders.models import Order
 from shop.orders.side_effect_state import SideEffectKind
 from shop.orders.state import OPEN, OrderStatus, record_event
+from shop.orders.timeline import EventKind
 from shop.payments import client
 from shop.payments.client import CheckoutSession, Invoice, Subscription
 
@@ -170,5 +171,5 @@ def cancel_by_donor(plan: MonthlyGift) -> None:
     plan.record("cancelled", "The donor cancelled the monthly gift", actor="donor")
     for order in db.session.scalars(db.select(Order).where(Order.monthly_gift_id == plan.id)
                                     .order_by(Order.id.desc()).limit(1)):
-        record_event(order, "monthly_cancelled", "The donor cancelled the monthly gift",
+        record_event(order, EventKind.MONTHLY_CANCELLED, "The donor cancelled the monthly gift",
                      actor="donor")

@@ -15,6 +15,7 @@ from shop.extensions import db, utcnow
 from shop.orders.models import Order
 from shop.orders.service import flag_for_review, lock_order_where
 from shop.orders.state import OPEN, OrderStatus, record_event
+from shop.orders.timeline import EventKind
 from shop.payments import client, monthly
 from shop.payments.client import CheckoutSession, Invoice, Subscription
 from shop.payments.event_state import EventStatus
@@ -67,7 +68,7 @@ class Report:
 
 
 def _note(order: Order, report: Report, what: str) -> None:
-    record_event(order, "reconciliation", f"Reconciliation: {what}", actor="reconciliation")
+    record_event(order, EventKind.RECONCILIATION, f"Reconciliation: {what}", actor="reconciliation")
     report.repaired.append(f"{order.number}: {what}")
 
 
