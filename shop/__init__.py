@@ -25,8 +25,17 @@ from shop.extensions import (
 )
 
 
+def shipped_folder(name: str) -> Path:
+    """`templates` or `migrations`: inside the package when installed from the wheel
+    (pyproject.toml puts them there), else the top-level folder of the repository."""
+    package = Path(__file__).resolve().parent
+    inside = package / name
+    return inside if inside.is_dir() else package.parent / name
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
+    app = Flask(__name__, template_folder=shipped_folder("templates"),
+                instance_relative_config=True)
     clean_the_edge(app)
     app.config.update(load_config())
     if config:
@@ -90,7 +99,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _serialize_sqlite_writers(db.engine)
-    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    migrate.init_app(app, db, directory=str(shipped_folder("migrations")))
     # Before CSRFProtect's check: a viewer's action post is a 403, with or without a token.
     from shop.staff.auth import refuse_forbidden_roles
 
