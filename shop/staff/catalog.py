@@ -38,6 +38,10 @@ def _block(name: str) -> str | None:
     return clean_block(request.form.get(name))
 
 
+def _packages(count: int) -> str:
+    return f"{count} package" if count == 1 else f"{count} packages"
+
+
 def _checked(name: str) -> bool:
     return request.form.get(name) in ("y", "on", "yes", "1", "true")
 
@@ -125,15 +129,38 @@ def add_bundle(product_id: int) -> ResponseReturnValue:
         return _page(str(exc), f"new-bundle-{product_id}", 400)
     log_action("catalog.bundle", target=bundle.slug,
                message=f"Added {bundle.name} at {format_money(bundle.price_cents, bundle.currency)}"
-                       f" ({bundle.packages} packages)")
+                       f" ({_packages(bundle.packages)})")
     db.session.commit()
     flash(f"{bundle.name} is for sale now.", "success")
+    return redirect(url_for("staff.catalog_page"), code=303)
+
+
+@manager_required
+def add_product() -> ResponseReturnValue:
+    if not _valid_form():
+        return _page("The form expired; please try again.", "new-product", 400)
+    try:
+        product = catalog.add_product(
+            name=_line("name"), summary=_block("summary"), contents=_block("contents"),
+            bundle_name=_line("bundle_name"), price=_line("price"),
+            packages=_line("packages"), currency=current_app.config["CURRENCY"])
+    except catalog.CatalogError as exc:
+        db.session.rollback()
+        return _page(str(exc), "new-product", 400)
+    bundle = product.bundles[0]
+    log_action("catalog.product", target=product.slug,
+               message=f"Added {product.name} with {bundle.name} at "
+                       f"{format_money(bundle.price_cents, bundle.currency)}"
+                       f" ({_packages(bundle.packages)})")
+    db.session.commit()
+    flash(f"{product.name} is for sale now.", "success")
     return redirect(url_for("staff.catalog_page"), code=303)
 
 
 def register(bp: Blueprint) -> None:
     """Add the pages of this module to the staff blueprint."""
     bp.add_url_rule("/catalog", view_func=catalog_page, methods=["GET"])
+    bp.add_url_rule("/catalog/products", view_func=add_product, methods=["POST"])
     bp.add_url_rule("/catalog/products/<int:product_id>", view_func=save_product, methods=["POST"])
     bp.add_url_rule("/catalog/bundles/<int:bundle_id>", view_func=save_bundle, methods=["POST"])
     bp.add_url_rule("/catalog/products/<int:product_id>/bundles", view_func=add_bundle,
