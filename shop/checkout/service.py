@@ -45,10 +45,11 @@ class CheckoutUrls:
 
 
 def lock_cart(cart_id: int) -> Cart | None:
-    return db.session.scalar(
+    found: Cart | None = db.session.scalar(
         db.select(Cart).where(Cart.id == cart_id).with_for_update()
         .execution_options(populate_existing=True)
     )
+    return found
 
 
 
@@ -178,13 +179,14 @@ def reusable_gift_order(gift: Gift) -> Order | None:
     """A direct gift just like this one, started minutes ago and still waiting: reuse it."""
     since = utcnow() - timedelta(minutes=30)
     fingerprint = gift_fingerprint(gift)
-    return db.session.scalar(
+    found: Order | None = db.session.scalar(
         db.select(Order).where(
             Order.cart_id.is_(None), Order.cart_fingerprint == fingerprint,
             Order.status == OrderStatus.PENDING, Order.created_at >= since,
             Order.stripe_checkout_url.is_not(None),
         ).order_by(Order.id.desc()).limit(1)
     )
+    return found
 
 
 def gift_fingerprint(gift: Gift) -> str:
@@ -207,7 +209,7 @@ def place_gift_order(gift: Gift) -> Order:
 def reusable_plan(gift: Gift) -> MonthlyGift | None:
     """A monthly plan just like this one, started minutes ago and still pending: reuse it."""
     since = utcnow() - timedelta(minutes=30)
-    return db.session.scalar(
+    found: MonthlyGift | None = db.session.scalar(
         db.select(MonthlyGift).where(
             MonthlyGift.email == gift.email, MonthlyGift.amount_cents == gift.amount_cents,
             MonthlyGift.fee_cents == gift.fee_cents, MonthlyGift.status == PlanStatus.PENDING,
@@ -216,3 +218,4 @@ def reusable_plan(gift: Gift) -> MonthlyGift | None:
             MonthlyGift.stripe_checkout_url.is_not(None),
         ).order_by(MonthlyGift.id.desc()).limit(1)
     )
+    return found

@@ -44,7 +44,7 @@ def new_order_token() -> str:
 
 def find_reusable_order(cart: Cart, fingerprint: str) -> Order | None:
     """A pending order made from this very cart content, still waiting for payment."""
-    return db.session.scalar(
+    found: Order | None = db.session.scalar(
         db.select(Order)
         .where(
             Order.cart_id == cart.id,
@@ -54,6 +54,7 @@ def find_reusable_order(cart: Cart, fingerprint: str) -> Order | None:
         .order_by(Order.id.desc())
         .limit(1)
     )
+    return found
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,8 @@ def place_order(
 def get_order_by_token(token: str) -> Order | None:
     if not token or len(token) > 64:
         return None
-    return db.session.scalar(db.select(Order).where(Order.token == token))
+    found: Order | None = db.session.scalar(db.select(Order).where(Order.token == token))
+    return found
 
 
 def lock_order(order_id: int) -> Order | None:

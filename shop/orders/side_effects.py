@@ -149,7 +149,7 @@ def request_for_unit(unit: Unit) -> SideEffect:
     Only shop.units.service calls this (through its one request_unit_packing_order), so
     any rule about when a unit may be packed lives there.
     """
-    effect = db.session.scalar(
+    effect: SideEffect | None = db.session.scalar(
         db.select(SideEffect).where(SideEffect.unit_id == unit.id,
                                     SideEffect.kind == K.UNIT_PACKING_ORDER)
     )
@@ -174,7 +174,8 @@ def unit_effect(unit: Unit, *, lock: bool = False) -> SideEffect | None:
                                         SideEffect.kind == K.UNIT_PACKING_ORDER)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
-    return db.session.scalar(query)
+    found: SideEffect | None = db.session.scalar(query)
+    return found
 
 
 def _unit_of(effect: SideEffect) -> Unit:
@@ -225,10 +226,11 @@ def lock(effect_id: int) -> SideEffect | None:
         db.session.execute(
             db.select(Unit.id).where(Unit.id == unit_id).with_for_update(key_share=True)
         )
-    return db.session.scalar(
+    found: SideEffect | None = db.session.scalar(
         db.select(SideEffect).where(SideEffect.id == effect_id).with_for_update()
         .execution_options(populate_existing=True)
     )
+    return found
 
 
 def mark_done(effect: SideEffect, reference: str | None, message: str) -> None:

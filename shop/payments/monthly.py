@@ -26,15 +26,16 @@ ACTOR = "stripe"
 
 
 def lock_plan(plan_id: int) -> MonthlyGift | None:
-    return db.session.scalar(
+    found: MonthlyGift | None = db.session.scalar(
         db.select(MonthlyGift).where(MonthlyGift.id == plan_id).with_for_update()
     )
+    return found
 
 
 def find_plan(subscription_id: str | None, plan_id: int | None) -> MonthlyGift | None:
     """The plan by its subscription, or by the id the subscription's metadata carries."""
     if subscription_id:
-        plan = db.session.scalar(
+        plan: MonthlyGift | None = db.session.scalar(
             db.select(MonthlyGift)
             .where(MonthlyGift.stripe_subscription_id == subscription_id)
             .with_for_update()

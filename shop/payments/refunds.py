@@ -66,11 +66,12 @@ def refund_requests(order: Order) -> Sequence[RefundRequest]:
 
 def unanswered(order: Order) -> RefundRequest | None:
     """A refund Stripe has not answered (it timed out): it must be asked again first."""
-    return db.session.scalar(
+    found: RefundRequest | None = db.session.scalar(
         db.select(RefundRequest).where(RefundRequest.order_id == order.id,
                                        RefundRequest.status == RefundStatus.REQUESTED)
         .order_by(RefundRequest.id).limit(1)
     )
+    return found
 
 
 def marker(order: Order) -> str:

@@ -54,7 +54,8 @@ def require_login() -> ResponseReturnValue | None:
         if token and sessions.touch(token):
             db.session.commit()  # the session's last activity, at most once a minute
         return None
-    return login_manager.unauthorized()
+    found: ResponseReturnValue = login_manager.unauthorized()
+    return found
 
 
 def never_cache(response: Response) -> Response:

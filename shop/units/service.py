@@ -53,7 +53,7 @@ def funded_count(unit: Unit) -> int:
 
 def _lock_unit(unit_id: int) -> Unit:
     # FOR NO KEY UPDATE: inserting a place (a foreign key to the unit) does not wait on it.
-    unit = db.session.scalar(
+    unit: Unit | None = db.session.scalar(
         db.select(Unit).where(Unit.id == unit_id).with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
@@ -70,7 +70,7 @@ def _lock_open_unit() -> Unit:
     open_units = (db.select(Unit).where(Unit.status == UnitStatus.OPEN).order_by(Unit.number)
                   .limit(1))
     for _ in range(20):
-        unit = db.session.scalar(
+        unit: Unit | None = db.session.scalar(
             open_units.with_for_update(key_share=True).execution_options(populate_existing=True)
         )
         if unit is not None:
