@@ -172,7 +172,7 @@ def status_assignments(modules: dict[str, Module]) -> list[str]:
             for target in targets:
                 flat.extend(target.elts if isinstance(target, ast.Tuple) else [target])
             if any(isinstance(t, ast.Attribute) and t.attr == "status" for t in flat):
-                found.append(f"{module.path.relative_to(ROOT)}:{node.lineno}")
+                found.append(f"{module.path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}")
     return sorted(found)
 
 
