@@ -17,9 +17,9 @@ from shop.orders.lifecycle import move
 from shop.orders.models import Order, OrderLine
 from shop.orders.note_state import NoteReview
 from shop.orders.state import (
+    CLOSED,
     MONEY_RECEIVED,
     MONEY_RETURNED,
-    OPEN,
     OrderStatus,
     record_event,
 )
@@ -217,11 +217,13 @@ def mark_paid(order: Order, report: PaymentReport, *, actor: str) -> bool:
         order.review_reason = f"Stripe reported {got}, the order is for {expected}"
         return move(order, OrderStatus.NEEDS_REVIEW,
                     reason=order.review_reason + f" ({report.source})", actor=actor)
-    if order.status not in OPEN:
+    if order.status in CLOSED:
         # Money for an order we had closed (failed or expired): keep it, and ask staff.
-        order.review_reason = f"Payment received while the order was {order.status}"
+        order.review_reason = (f"Payment of {expected} received while the order was "
+                               f"{order.status}")
         return move(order, OrderStatus.NEEDS_REVIEW,
-                    reason=order.review_reason + f" ({report.source})", actor=actor)
+                    reason=order.review_reason + f" ({report.source})", actor=actor,
+                    data={"amount_received_cents": report.amount_cents})
     return move(order, OrderStatus.PAID,
                 reason=f"Payment of {expected} confirmed ({report.source})", actor=actor)
 
