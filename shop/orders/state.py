@@ -58,7 +58,7 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.NEEDS_REVIEW: frozenset({S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED}),
     S.FULFILLED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED}),
     S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED,
-                                     S.FULFILLED}),
+                                     S.FULFILLED, S.NEEDS_REVIEW}),
     S.DISPUTED: frozenset({S.PAID, S.FULFILLED, S.PARTIALLY_REFUNDED, S.REFUNDED,
                            S.NEEDS_REVIEW, S.DISPUTE_LOST}),
     # Closed without money: the only way out is money that still arrives, for staff to see.
@@ -86,6 +86,9 @@ MONEY_RETURNED = frozenset({S.REFUNDED, S.DISPUTE_LOST})
 COUNTED_IN_CAMPAIGN = frozenset({S.PAID, S.FULFILLED, S.PARTIALLY_REFUNDED})
 # Orders whose join-a-unit packages hold places in units (shop.units).
 HOLDS_UNIT_PLACES = frozenset({S.PAID, S.FULFILLED, S.PARTIALLY_REFUNDED})
+# The status says refunds went back: a refund that fails after succeeding makes it untrue,
+# so the order goes to staff (needs_review).
+SAYS_REFUNDED = frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED})
 # Staff may ask Stripe to refund these.
 REFUNDABLE = frozenset({S.PAID, S.FULFILLED, S.PARTIALLY_REFUNDED, S.NEEDS_REVIEW})
 

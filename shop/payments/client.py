@@ -310,6 +310,12 @@ def recent_disputes(since: int, limit: int = 5000) -> list[Dispute]:
     return [dispute_from_object(obj) for obj in objects]
 
 
+def refunds_of_charge(charge_id: str, limit: int = 1000) -> list[Refund]:
+    """Every refund of a charge as Stripe holds it now, whatever its status, newest first."""
+    objects = _paged(_client().v1.refunds.list, {"charge": charge_id}, limit)
+    return [refund_from_object(obj) for obj in objects]
+
+
 def create_refund(
     *, payment_intent_id: str, amount_cents: int | None, reason: str,
     metadata: dict[str, str], idempotency_key: str,
@@ -322,6 +328,12 @@ def create_refund(
     refund = _call(_client().v1.refunds.create, params=params,
                    options={"idempotency_key": idempotency_key})
     return refund_from_object(refund)
+
+
+def retrieve_refund(refund_id: str) -> Refund | None:
+    """The refund as Stripe holds it now; None when Stripe has no such refund."""
+    found = retrieve_object("refund", refund_id)
+    return refund_from_object(found) if found is not None else None
 
 
 def retrieve_dispute(dispute_id: str) -> Dispute:

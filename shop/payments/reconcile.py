@@ -21,7 +21,7 @@ from shop.payments.event_state import EventStatus
 from shop.payments.events import Handler, process, refreshed, unmatched_events
 from shop.payments.service import (
     apply_dispute,
-    apply_refunded_charge,
+    apply_refund,
     apply_session,
     find_order_for_payment,
     find_order_for_session,
@@ -120,9 +120,9 @@ def reconcile(
         order = find_order_for_payment(refund.payment_intent_id).order
         if order is not None:
             was = order.status
-            charge = client.retrieve_charge(refund.charge_id)
-            if apply_refunded_charge(charge, order, source=SOURCE):
-                _note(order, report, f"refund {refund.id} applied ({was} -> {order.status})")
+            if apply_refund(refund, order, source=SOURCE):
+                _note(order, report, f"refund {refund.id} ({refund.status}) applied ({was} -> "
+                                     f"{order.status})")
         checkpoint()
 
     for dispute in client.recent_disputes(since_ts):
