@@ -58,6 +58,17 @@ class PaymentInProgress(PaymentOutcomeUnknown):
 class PaymentRequestRejected(PaymentError):
     message = "The payment service refused this payment."
 
+    def __init__(self, text: str = "", *, code: str | None = None,
+                 param: str | None = None) -> None:
+        super().__init__(text)
+        self.code = code  # Stripe's error code, e.g. amount_too_large
+        self.param = param  # the parameter Stripe names, e.g. line_items
+
+
+class PaymentRefused(PaymentRequestRejected):
+    """Stripe refused the request as it stands (400 invalid_request_error): asking again
+    cannot help; only a change to what is asked for can (a smaller amount, fewer items)."""
+
 
 class WebhookSignatureError(Exception):
     """The webhook's signature is missing, wrong, too old or in the future."""
@@ -100,7 +111,9 @@ def _translate(exc: stripe.StripeError) -> PaymentError:
         return PaymentServiceUnavailable(str(exc))
     if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
         return PaymentServiceUnavailable(str(exc))
-    return PaymentRequestRejected(str(exc))
+    if isinstance(exc, stripe.InvalidRequestError):
+        return PaymentRefused(str(exc), code=exc.code, param=exc.param)
+    return PaymentRequestRejected(str(exc), code=exc.code)
 
 
 def create_checkout_session(
