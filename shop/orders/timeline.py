@@ -33,6 +33,8 @@ class EventKind(StrEnum):
     REFUND_FAILED = "refund_failed"
     REFUND_UNANSWERED = "refund_unanswered"
     MONTHLY_CANCELLED = "monthly_cancelled"
+    REFUND_REVERSED = "refund_reversed"
+    REFUND_PENDING = "refund_pending"
     RECEIPT_DONE = "receipt_done"
     RECEIPT_RETRY = "receipt_retry"
     RECEIPT_FAILED = "receipt_failed"
@@ -63,6 +65,11 @@ class EventKind(StrEnum):
     UNIT_PACKING_ORDER_FAILED = "unit_packing_order_failed"
     UNIT_PACKING_ORDER_REQUESTED = "unit_packing_order_requested"
     UNIT_PACKING_ORDER_CANCELLED = "unit_packing_order_cancelled"
+    REFUND_FAILED_ALERT_DONE = "refund_failed_alert_done"
+    REFUND_FAILED_ALERT_RETRY = "refund_failed_alert_retry"
+    REFUND_FAILED_ALERT_FAILED = "refund_failed_alert_failed"
+    REFUND_FAILED_ALERT_REQUESTED = "refund_failed_alert_requested"
+    REFUND_FAILED_ALERT_CANCELLED = "refund_failed_alert_cancelled"
     PACKING_ORDER_HELD = "packing_order_held"
 
 
@@ -92,6 +99,8 @@ LABELS: dict[EventKind, str] = {
     K.REFUND_FAILED: "Refund failed",
     K.REFUND_UNANSWERED: "Refund unanswered",
     K.MONTHLY_CANCELLED: "Monthly cancelled",
+    K.REFUND_REVERSED: "Refund reversed",
+    K.REFUND_PENDING: "Refund pending",
     K.RECEIPT_DONE: "Receipt sent",
     K.RECEIPT_RETRY: "Receipt retry",
     K.RECEIPT_FAILED: "Receipt failed",
@@ -122,6 +131,11 @@ LABELS: dict[EventKind, str] = {
     K.UNIT_PACKING_ORDER_FAILED: "Unit packing order failed",
     K.UNIT_PACKING_ORDER_REQUESTED: "Unit packing order requested again",
     K.UNIT_PACKING_ORDER_CANCELLED: "Unit packing order cancelled",
+    K.REFUND_FAILED_ALERT_DONE: "Refund failed alert done",
+    K.REFUND_FAILED_ALERT_RETRY: "Refund failed alert retry",
+    K.REFUND_FAILED_ALERT_FAILED: "Refund failed alert failed",
+    K.REFUND_FAILED_ALERT_REQUESTED: "Refund failed alert requested",
+    K.REFUND_FAILED_ALERT_CANCELLED: "Refund failed alert cancelled",
     K.PACKING_ORDER_HELD: "Packing order held",
 }
 
