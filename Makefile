@@ -9,8 +9,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run test lint bench faults screenshots translations clean
 
-# Exactly what uv.lock pins (the shop, its dev extra, the Stripe stand-in from stripe_emulator/);
-# --locked refuses a lock file that no longer matches pyproject.toml (README: updating it).
+# What uv.lock pins (the shop, its dev extra, the Stripe stand-in from stripe_emulator/);
+# --locked refuses a lock file that no longer matches pyproject.toml (README: updating it);
+# --inexact leaves uv itself in place.
 UV_VERSION ?= 0.13.9
 $(STAMP): pyproject.toml uv.lock stripe_emulator/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
