@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 
 from shop.extensions import db
 from shop.orders.models import Order, SideEffect
+from tests.integration.test_monthly_gifts import plan, subscribe
 from tests.integration.test_staff import manager  # noqa: F401  (fixture)
 from tests.integration.test_staff_refunds import refund
 from tests.servers import PartnerServer, SmtpSink
@@ -128,3 +129,21 @@ def test_an_appealed_loss_is_disputed_again_and_a_win_goes_to_staff(
     stripe_stand_in.deliver_all(client, seen)
     assert state(app)[0] == "needs_review"
     assert f"Dispute {dispute} won; back to needs_review" in timeline(app)
+
+
+def test_staff_refund_one_month_of_a_monthly_gift_like_any_order(
+    app: Flask, client: FlaskClient, manager: FlaskClient,  # noqa: F811
+    stripe_stand_in: StripeStandIn,
+) -> None:
+    subscribe(client, stripe_stand_in)
+    seen = len(stripe_stand_in.events())
+    page = manager.get("/staff/orders/CP-000001").get_data(as_text=True)
+    assert 'data-testid="staff-refund-form"' in page and "Monthly gift" in page
+    assert refund(manager, "CP-000001", "18.00").status_code == 303
+    [made] = stripe_get(stripe_stand_in, "refunds")["data"]
+    assert made["amount"] == 1800
+    stripe_stand_in.deliver_all(client, seen)
+    assert state(app)[:2] == ("refunded", 1800)
+    assert plan(app).status == "active"  # one month given back; the plan goes on
+    page = manager.get("/staff/orders/CP-000001").get_data(as_text=True)
+    assert 'data-testid="staff-refund-form"' not in page  # nothing left to refund
