@@ -138,6 +138,7 @@ def reconcile(
                                      f"{order.status})")
         checkpoint()
 
+    _reconcile_later_outcomes(since_ts, report, checkpoint)
     _reconcile_monthly(since_ts, report, checkpoint)
     _check_orders_we_think_paid(since, confirmed, report, checkpoint)
     _close_stale_pending(report, checkpoint)
@@ -195,6 +196,43 @@ def _close_stale_pending(report: Report, checkpoint: Callable[[], None]) -> None
         kind = {"complete": "completed", "expired": "expired"}.get(session.status or "")
         if kind and apply_session(session, locked, kind=kind, source=SOURCE):
             _note(locked, report, f"{before} -> {locked.status}")
+        checkpoint()
+
+
+# Refunds and disputes change after they were made (a refund fails, a dispute closes):
+# listed by their events, so an old refund or dispute whose last webhook was lost is seen.
+LATER_OUTCOMES = ["charge.refund.updated", "charge.dispute.updated", "charge.dispute.closed"]
+
+
+def _reconcile_later_outcomes(since_ts: int, report: Report,
+                              checkpoint: Callable[[], None]) -> None:
+    seen: set[str] = set()
+    for _type, kind, object_id in client.recent_event_objects(since_ts, LATER_OUTCOMES):
+        if object_id in seen:
+            continue
+        seen.add(object_id)
+        if kind == "refund":
+            report.refunds += 1
+            refund = client.retrieve_refund(object_id)
+            if refund is None or not refund.payment_intent_id:
+                continue
+            order = find_order_for_payment(refund.payment_intent_id).order
+            if order is not None:
+                was = order.status
+                if apply_refund(refund, order, source=SOURCE):
+                    _note(order, report, f"refund {refund.id} is {refund.status} ({was} -> "
+                                         f"{order.status}); the webhook never came")
+        elif kind == "dispute":
+            report.disputes += 1
+            dispute = client.retrieve_dispute(object_id)
+            if not dispute.payment_intent_id:
+                continue
+            order = find_order_for_payment(dispute.payment_intent_id).order
+            if order is not None:
+                was = order.status
+                if apply_dispute(dispute, order, source=SOURCE):
+                    _note(order, report, f"dispute {dispute.id} is {dispute.status} ({was} -> "
+                                         f"{order.status}); the webhook never came")
         checkpoint()
 
 
