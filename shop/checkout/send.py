@@ -12,7 +12,7 @@ from shop.checkout import abuse, service
 from shop.extensions import db
 from shop.orders import service as orders
 from shop.orders.models import Order
-from shop.payments.client import PaymentError, PaymentInProgress
+from shop.payments.client import PaymentError, PaymentInProgress, PaymentRefused
 
 log = logging.getLogger(__name__)
 
@@ -20,12 +20,15 @@ log = logging.getLogger(__name__)
 def send_to_checkout(
     order: Order, *, back_path: str, unavailable: Callable[[], ResponseReturnValue],
     refused: Callable[[str], ResponseReturnValue],
+    limited: Callable[[str], ResponseReturnValue],
 ) -> ResponseReturnValue:
     """Create the order's Checkout Session and 303 the donor to it (the order is committed).
 
-    When Stripe fails, the attempt is written on the order and `unavailable` answers. When
-    a card-testing limit refuses a new session (shop.checkout.abuse), `refused` answers
-    with the donor's message; the order stays pending, unsent.
+    When Stripe is away, the attempt is written on the order and `unavailable` answers.
+    When Stripe refuses the order as it stands (a retry cannot help), the order is closed
+    and `refused` answers with what the donor can change. When a card-testing limit
+    refuses a new session (shop.checkout.abuse), `limited` answers with the donor's
+    message; the order stays pending, unsent.
     """
     # One Stripe call per order at a time: a simultaneous click waits here for the first
     # one's session instead of asking Stripe with the same key while it is still working.
@@ -36,7 +39,7 @@ def send_to_checkout(
     refusal = abuse.allow_new_session(order.email, request.remote_addr)
     if refusal is not None:
         db.session.rollback()
-        return refused(refusal.message)
+        return limited(refusal.message)
     urls = service.CheckoutUrls(
         public_url=current_app.config["PUBLIC_URL"],
         order_path=url_for("orders.order_page", token=order.token),
@@ -48,6 +51,11 @@ def send_to_checkout(
         # The first click's request still runs: same order, same key next time.
         db.session.rollback()
         return unavailable()
+    except PaymentRefused as exc:
+        log.warning("order %s: Stripe refused the checkout session: %s", order.number, exc)
+        service.close_refused(order, exc)
+        db.session.commit()
+        return refused(service.refusal_message(exc, order))
     except PaymentError as exc:
         log.warning("order %s: checkout session not created: %s", order.number, exc)
         service.note_payment_unavailable(order, exc)

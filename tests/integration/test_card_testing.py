@@ -19,7 +19,8 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 GENEROUS = "1000 per minute"
 
 
-def limits(address: str = GENEROUS, email: str = GENEROUS, shop: str = GENEROUS) -> Any:
+def limits(address: str = GENEROUS, email: str = GENEROUS,
+           shop: str = GENEROUS) -> pytest.MarkDecorator:
     return pytest.mark.shop_config({
         "RATELIMIT_ENABLED": True, "CHECKOUT_LIMIT_PER_ADDRESS": address,
         "CHECKOUT_LIMIT_PER_EMAIL": email, "CHECKOUT_LIMIT_GLOBAL": shop,
