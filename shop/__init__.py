@@ -16,6 +16,7 @@ from shop.config import derived_settings, load_config
 from shop.config_checks import check_config
 from shop.extensions import (
     babel,
+    cache,
     celery_init_app,
     csrf,
     db,
@@ -95,12 +96,16 @@ def register_extensions(app: Flask) -> None:
     from shop.staff.auth import refuse_forbidden_roles
 
     app.before_request(refuse_forbidden_roles)
+    from shop.cookies import init_shared_tokens
+
+    init_shared_tokens(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, default_locale=app.config["LOCALE"],
                    locale_selector=lambda: app.config["LOCALE"])
     celery_init_app(app)
+    cache.init_app(app)
 
 
 def register_assets(app: Flask) -> None:
@@ -167,7 +172,7 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from shop.assets import image_url
-    from shop.campaign.service import bar_width, current_campaign
+    from shop.campaign.service import bar_width, displayed_campaign
     from shop.cart.session import cart_item_count
     from shop.catalog.service import impact_line
     from shop.forms import field_attrs
@@ -181,4 +186,4 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(cart_item_count=cart_item_count, bar_width=bar_width,
                                  impact_line=impact_line, field_attrs=field_attrs)
     # The campaign staff set in the back office (shop.campaign.service), for templates.
-    app.jinja_env.globals["unit_size"] = lambda: current_campaign().unit_size
+    app.jinja_env.globals["unit_size"] = lambda: displayed_campaign().unit_size

@@ -243,6 +243,9 @@ class Settings(BaseSettings):
     RECONCILE_WINDOW_HOURS: int = Field(48, ge=1)
     # --- Celery: without a broker, tasks run in-process right after the commit
     REDIS_URL: str | None = None
+    # Seconds donor pages keep the catalog and the campaign's and units' progress before
+    # reading them again (any change to them is seen at once); 0 reads them every time.
+    STOREFRONT_CACHE_SECONDS: int = Field(5, ge=0, le=300)
     CELERY_QUEUE: str = "shop"
     # Seconds before Redis hands a task a worker took but never acknowledged (the
     # worker died) to another worker. Kombu's default; the sweep usually comes first.
@@ -402,6 +405,10 @@ def load_config() -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
+        # The cookie is written when the session changes, not on every page: a cart's
+        # cookie lasts PERMANENT_SESSION_LIFETIME from its last change (staff sessions
+        # keep their own idle timeout on the server).
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "SESSION_COOKIE_SECURE": public_url.startswith("https://"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     })
@@ -449,4 +456,18 @@ def derived_settings(config: Mapping[str, Any]) -> dict[str, Any]:
         "CELERY": celery_settings(redis_url, config.get("CELERY_QUEUE") or "shop",
                                   config.get("CELERY_VISIBILITY_TIMEOUT", 3600)),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        **cache_settings(redis_url, int(config.get("STOREFRONT_CACHE_SECONDS", 5))),
     }
+
+
+def cache_settings(redis_url: str | None, seconds: int) -> dict[str, Any]:
+    """Flask-Caching's settings: Redis when REDIS_URL is set, else each process's memory."""
+    if seconds <= 0:  # Flask-Caching reads a timeout of 0 as "forever"
+        return {"CACHE_TYPE": "NullCache"}
+    settings: dict[str, Any] = {"CACHE_DEFAULT_TIMEOUT": seconds, "CACHE_KEY_PREFIX": "shop:"}
+    if redis_url:
+        settings |= {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url,
+                     "CACHE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
+    else:
+        settings |= {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 100}
+    return settings

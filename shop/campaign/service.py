@@ -16,6 +16,7 @@ from shop.extensions import db, utcnow
 from shop.money import InvalidAmount, parse_amount
 from shop.orders.models import Order
 from shop.orders.state import COUNTED_IN_CAMPAIGN
+from shop.storefront_cache import CAMPAIGN, cached
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,11 @@ def current_campaign() -> Campaign:
                     goal_packages=row.goal_packages, goal_cents=row.goal_cents,
                     currency=current_app.config["CURRENCY"], unit_size=row.unit_size,
                     partial_policy=row.partial_policy)
+
+
+def displayed_campaign() -> Campaign:
+    """current_campaign() from the storefront cache, for pages; rules use current_campaign()."""
+    return cached(CAMPAIGN, current_campaign)
 
 
 def _date(value: str | None, field: str) -> date:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
 from shop.campaign.views import storefront_campaign
 from shop.cart.forms import AddToCartForm
 from shop.cart.session import current_cart
-from shop.catalog.service import active_products, catalog_as_json, featured_bundle
+from shop.catalog.service import catalog_as_json, featured_bundle, storefront_catalog
 from shop.donations.forms import DonationForm
 from shop.donations.views import donation_form_context
+from shop.storefront_cache import cacheable_json
 
 bp = Blueprint("catalog", __name__)
 
@@ -19,7 +20,7 @@ def render_storefront(
     form: AddToCartForm | None = None, failed_variant: str | None = None, status: int = 200
 ) -> ResponseReturnValue:
     """The storefront; after a refused add, the failing bundle's form shows the errors."""
-    products = active_products()
+    products = storefront_catalog()
     slugs = {bundle.slug for product in products for bundle in product.active_bundles}
     campaign, units = storefront_campaign()
     return (
@@ -48,4 +49,4 @@ def storefront() -> ResponseReturnValue:
 
 @bp.get("/api/catalog")
 def catalog_api() -> ResponseReturnValue:
-    return jsonify(catalog_as_json(active_products()))
+    return cacheable_json(catalog_as_json(storefront_catalog()))

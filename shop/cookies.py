@@ -1,0 +1,109 @@
+"""Cookies only where needed: form tokens without a session, `Vary: Cookie` only where read.
+
+Flask-WTF keeps a random token in the session and puts a signed copy in every form,
+so merely showing a page with a form used to write a session cookie (and made every
+donor page different per visitor). A visitor without a session has no cookie an
+attacker could ride on, so their pages carry one token shared by all such visitors,
+and their posts are accepted only when the browser says they come from this site
+(the `Origin` and `Sec-Fetch-Site` headers; OWASP's CSRF cheat sheet, "Verifying
+origin with standard headers"). Once a session exists it gets a random token of its
+own at the next page with a form, and from then on only that token is accepted.
+
+Flask adds `Vary: Cookie` whenever anything looked at the session, and Flask-Login looks
+at it after every request; a view whose answer is the same for everyone says so with
+`reads_no_cookie()`, so shared caches may keep one copy for all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, request, session
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.wrappers import Response
+from itsdangerous import URLSafeTimedSerializer
+
+# Flask-WTF's own names: the session key and form field, and the token's signing salt.
+FIELD = "csrf_token"
+SALT = "wtf-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+def shared_raw_token(secret_key: str) -> str:
+    """The session-side value shared by visitors without a session (derived, not stored)."""
+    return hashlib.sha256(f"shop-shared-csrf:{secret_key}".encode()).hexdigest()
+
+
+def _shared_tokens(app: Flask) -> tuple[str, str]:
+    """(raw, signed) for this app; signed once per process, so every page carries the same."""
+    tokens: tuple[str, str] | None = app.extensions.get("shop_shared_csrf")
+    if tokens is None:
+        secret = str(app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key)
+        raw = shared_raw_token(secret)
+        tokens = (raw, URLSafeTimedSerializer(secret, salt=SALT).dumps(raw))
+        app.extensions["shop_shared_csrf"] = tokens
+    return tokens
+
+
+def _own_origins() -> set[str]:
+    origins = {request.host_url.rstrip("/")}
+    public = current_app.config.get("PUBLIC_URL")
+    if public:
+        parts = urlsplit(public)
+        origins.add(f"{parts.scheme}://{parts.netloc}")
+    return origins
+
+
+def from_this_site() -> bool:
+    """False when the browser says the request was sent by another site's page."""
+    if request.headers.get("Sec-Fetch-Site", "").lower() in ("cross-site", "same-site"):
+        return False
+    origin = request.headers.get("Origin")
+    return origin is None or origin.rstrip("/") in _own_origins()
+
+
+def _before_request() -> None:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if request.method in SAFE_METHODS:
+        # Read the cookie, not the session: touching the session would add `Vary: Cookie`
+        # to responses (the JSON endpoints) that do not depend on it.
+        if not request.cookies.get(app.config["SESSION_COOKIE_NAME"]):
+            setattr(g, FIELD, _shared_tokens(app)[1])  # Flask-WTF's generate_csrf reads g
+        return
+    if FIELD not in session and from_this_site():
+        session[FIELD] = _shared_tokens(app)[0]
+
+
+def _after_request(response: Response) -> Response:
+    # The shared value never stays in a cookie: the next page with a form mints a private one.
+    if request.method not in SAFE_METHODS and session.get(FIELD) == _shared_tokens(
+        current_app._get_current_object()  # type: ignore[attr-defined]
+    )[0]:
+        session.pop(FIELD)
+    return response
+
+
+_READS_NO_COOKIE = "shop_reads_no_cookie"
+
+
+def reads_no_cookie() -> None:
+    """This request's response is the same with or without the visitor's cookie."""
+    setattr(g, _READS_NO_COOKIE, True)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, without `Vary: Cookie` on answers that ignore it."""
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Any) -> None:
+        super().save_session(app, session, response)
+        if g.get(_READS_NO_COOKIE) and not session.modified:
+            response.vary.discard("cookie")  # lower case: HeaderSet.remove compares so
+
+
+def init_shared_tokens(app: Flask) -> None:
+    """Register the hooks; call before CSRFProtect.init_app so they run before its check."""
+    app.session_interface = SessionInterface()
+    app.before_request(_before_request)
+    app.after_request(_after_request)

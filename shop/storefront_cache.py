@@ -1,0 +1,137 @@
+"""What donor pages show (catalog, campaign and unit progress): cached briefly, busted on change.
+
+The cache is Flask-Caching's: Redis when REDIS_URL is set (shared by every worker, so a
+bust reaches them all), a dictionary in each process otherwise (a bust reaches that
+process; the others catch up within STOREFRONT_CACHE_SECONDS). Values are plain frozen
+dataclasses, never ORM objects, so they survive pickling and outlive the session.
+
+A change to the catalog, the campaign's settings or totals, or a unit busts the cache
+by itself: any flush of those rows, or an UPDATE/DELETE statement on their tables,
+marks the session, and the keys are deleted right after the commit (and once at once,
+so this process never serves its own stale copy in between). `bust()` does the same
+for a change the ORM cannot see (raw SQL).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import current_app, has_app_context, jsonify, request
+from redis.exceptions import RedisError
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from werkzeug.wrappers import Response
+
+from shop.cookies import reads_no_cookie
+from shop.extensions import cache, db
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Every key this module writes: a bust deletes them all (they change together rarely
+# enough that being precise would cost more than it saves).
+CATALOG = "storefront:catalog"
+PROGRESS = "storefront:progress"
+STOREFRONT_UNITS = "storefront:units"
+VISIBLE_UNITS = "storefront:visible-units"
+CAMPAIGN = "storefront:campaign"
+KEYS = (CATALOG, PROGRESS, STOREFRONT_UNITS, VISIBLE_UNITS, CAMPAIGN)
+
+# The tables whose rows the cached values are made of.
+WATCHED_TABLES = frozenset({
+    "products", "bundles", "campaign_settings", "campaign_totals", "units", "unit_places",
+})
+
+_BUST = "shop_storefront_cache_bust"
+UNREACHABLE = (RedisError, OSError)
+
+
+def cached(key: str, build: Callable[[], T]) -> T:
+    """The value under `key`, built and stored for STOREFRONT_CACHE_SECONDS on a miss.
+
+    A cache that cannot be reached (Redis down) is skipped: the page is built from the
+    database, slower but right.
+    """
+    try:
+        value = cache.get(key)
+    except UNREACHABLE:  # pragma: no cover - a Redis outage
+        log.warning("storefront cache unreachable; building %s from the database", key)
+        value = None
+    if value is not None:
+        return value
+    value = build()
+    try:
+        cache.set(key, value)
+    except UNREACHABLE:  # pragma: no cover - as above
+        log.warning("storefront cache unreachable; %s not stored", key)
+    return value
+
+
+def cacheable_json(data: object) -> Response:
+    """JSON for anyone to cache for STOREFRONT_CACHE_SECONDS, with an ETag; 304 when unchanged.
+
+    Public: the same for every visitor (it reads no cookie, so no `Vary: Cookie`).
+    """
+    reads_no_cookie()
+    response = jsonify(data)
+    response.add_etag()
+    response.cache_control.public = True
+    response.cache_control.max_age = int(current_app.config.get("STOREFRONT_CACHE_SECONDS", 5))
+    return response.make_conditional(request)
+
+
+def bust(session: Session | None = None) -> None:
+    """Forget the cached donor-page data now and again right after this transaction commits.
+
+    Call it after changing what the storefront shows without going through the ORM's
+    unit of work (raw SQL); ORM changes and UPDATE statements on the watched tables
+    already call it.
+    """
+    _delete_keys()
+    (session or db.session()).info[_BUST] = True
+
+
+def _delete_keys() -> None:
+    if not has_app_context() or "cache" not in current_app.extensions:
+        return
+    try:
+        cache.delete_many(*KEYS)
+    except UNREACHABLE:  # pragma: no cover - the keys expire by themselves
+        log.warning("storefront cache unreachable; it expires within seconds by itself")
+
+
+def _touches_watched(objects: Any) -> bool:
+    return any(getattr(obj, "__tablename__", None) in WATCHED_TABLES for obj in objects)
+
+
+@event.listens_for(Session, "after_flush")
+def _bust_after_flush(session: Session, _flush: UOWTransaction) -> None:
+    if session.info.get(_BUST):
+        return
+    if (_touches_watched(session.new) or _touches_watched(session.dirty)
+            or _touches_watched(session.deleted)):
+        bust(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bust_on_statement(state: ORMExecuteState) -> None:
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) in WATCHED_TABLES:
+        bust(state.session)
+
+
+@event.listens_for(Session, "after_commit")
+def _bust_after_commit(session: Session) -> None:
+    if session.info.pop(_BUST, False):
+        _delete_keys()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, _previous: object) -> None:
+    if not session.in_transaction():
+        session.info.pop(_BUST, None)

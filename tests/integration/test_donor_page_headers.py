@@ -1,0 +1,116 @@
+"""What browsers and caches see on donor pages: cookies only when needed, ETags, fresh data."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from shop.catalog.models import Bundle
+from shop.extensions import db
+from shop.storefront_cache import bust
+from tests.support import CSRF, add_to_cart, csrf_token
+
+
+def set_cookies(response: object) -> list[str]:
+    return response.headers.getlist("Set-Cookie")  # type: ignore[attr-defined]
+
+
+def vary(response: object) -> str:
+    return response.headers.get("Vary", "")  # type: ignore[attr-defined]
+
+
+def test_a_new_visitor_reads_donor_pages_without_getting_a_cookie(client: FlaskClient) -> None:
+    for path in ("/", "/donate", "/cart", "/api/catalog", "/api/campaign"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert set_cookies(response) == [], path
+    # The forms still carry a token, and it is the same for every visitor without a session.
+    first = CSRF.findall(client.get("/").get_data(as_text=True))
+    other = CSRF.findall(client.application.test_client().get("/donate").get_data(as_text=True))
+    assert first and set(first) == set(other)
+
+
+def test_the_cart_cookie_is_written_when_the_cart_changes_not_on_every_view(
+    client: FlaskClient,
+) -> None:
+    added = add_to_cart(client, "single-package", 1)
+    assert added.status_code == 302 and any(c.startswith("session=") for c in set_cookies(added))
+    client.get("/cart")  # the first page with a form gives this session its own token
+    for _ in range(2):
+        response = client.get("/cart")
+        assert 'data-testid="cart-line"' in response.get_data(as_text=True)
+        assert set_cookies(response) == []
+        assert "Cookie" in vary(response)
+
+
+def test_a_cross_site_post_with_the_shared_token_is_refused_and_changes_nothing(
+    app: Flask, client: FlaskClient,
+) -> None:
+    token = csrf_token(client)
+    data = {"variant": "single-package", "quantity": 1, "note": "", "csrf_token": token}
+    forged = client.post("/cart/add", data=data, headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 400
+    forged = client.post("/cart/add", data=data, headers={"Sec-Fetch-Site": "cross-site"})
+    assert forged.status_code == 400
+    assert 'data-testid="cart-line"' not in client.get("/cart").get_data(as_text=True)
+    ours = client.post("/cart/add", data=data, headers={"Origin": "http://localhost"})
+    assert ours.status_code == 302
+    assert 'data-testid="cart-line"' in client.get("/cart").get_data(as_text=True)
+
+
+def test_once_a_visitor_has_their_own_token_the_shared_one_is_refused(
+    client: FlaskClient,
+) -> None:
+    shared = csrf_token(client)
+    add_to_cart(client, "single-package", 1)
+    own = csrf_token(client, "/cart")
+    assert own != shared
+    data = {"variant": "single-package", "quantity": 1, "note": "", "csrf_token": shared}
+    assert client.post("/cart/add", data=data).status_code == 400
+    assert client.post("/cart/add", data=data | {"csrf_token": own}).status_code == 302
+
+
+def test_the_json_endpoints_are_public_with_an_etag_and_answer_304_when_unchanged(
+    client: FlaskClient,
+) -> None:
+    for path in ("/api/catalog", "/api/campaign"):
+        response = client.get(path)
+        etag = response.headers["ETag"]
+        assert "public" in response.headers["Cache-Control"]
+        assert "max-age=5" in response.headers["Cache-Control"]
+        assert "Cookie" not in vary(response), path
+        again = client.get(path, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.get_data() == b""
+        assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_the_storefront_shows_a_staff_price_change_at_once_and_the_api_etag_changes(
+    app: Flask, client: FlaskClient,
+) -> None:
+    etag = client.get("/api/catalog").headers["ETag"]
+    assert "$65.00" in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        bundle = db.session.scalar(db.select(Bundle).where(Bundle.slug == "single-package"))
+        assert bundle is not None
+        bundle.price_cents = 7000
+        db.session.commit()
+    assert "$70.00" in client.get("/").get_data(as_text=True)
+    response = client.get("/api/catalog", headers={"If-None-Match": etag})
+    assert response.status_code == 200 and response.headers["ETag"] != etag
+
+
+def test_a_change_made_in_raw_sql_shows_once_the_cache_is_busted(
+    app: Flask, client: FlaskClient,
+) -> None:
+    client.get("/")  # the very first view makes the campaign's totals row
+    assert "$65.00" in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        db.session.connection().exec_driver_sql(
+            "UPDATE bundles SET price_cents = 7100 WHERE slug = 'single-package'")
+        db.session.commit()
+        assert "$71.00" not in client.get("/").get_data(as_text=True)  # cached for seconds
+        db.session.execute(text("SELECT 1"))
+        bust()
+        db.session.commit()
+    assert "$71.00" in client.get("/").get_data(as_text=True)
