@@ -17,6 +17,7 @@ at it after every request; a view whose answer is the same for everyone says so 
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,15 +37,20 @@ def shared_raw_token(secret_key: str) -> str:
     return hashlib.sha256(f"shop-shared-csrf:{secret_key}".encode()).hexdigest()
 
 
+# The signed token is made again this often, so it stays young for WTF_CSRF_TIME_LIMIT.
+RESIGN_EVERY = 60.0
+
+
 def _shared_tokens(app: Flask) -> tuple[str, str]:
-    """(raw, signed) for this app; signed once per process, so every page carries the same."""
-    tokens: tuple[str, str] | None = app.extensions.get("shop_shared_csrf")
-    if tokens is None:
+    """(raw, signed) for this app; signed once a minute, so pages can be cached."""
+    made: tuple[float, str, str] | None = app.extensions.get("shop_shared_csrf")
+    now = time.monotonic()
+    if made is None or now - made[0] > RESIGN_EVERY:
         secret = str(app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key)
         raw = shared_raw_token(secret)
-        tokens = (raw, URLSafeTimedSerializer(secret, salt=SALT).dumps(raw))
-        app.extensions["shop_shared_csrf"] = tokens
-    return tokens
+        made = (now, raw, URLSafeTimedSerializer(secret, salt=SALT).dumps(raw))
+        app.extensions["shop_shared_csrf"] = made
+    return made[1], made[2]
 
 
 def _own_origins() -> set[str]:

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from flask import current_app, has_app_context, jsonify, request
+from flask import current_app, has_app_context, jsonify, request, session
 from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
@@ -30,6 +30,7 @@ from shop.extensions import cache, db
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 # Every key this module writes: a bust deletes them all (they change together rarely
 # enough that being precise would cost more than it saves).
@@ -38,7 +39,11 @@ PROGRESS = "storefront:progress"
 STOREFRONT_UNITS = "storefront:units"
 VISIBLE_UNITS = "storefront:visible-units"
 CAMPAIGN = "storefront:campaign"
-KEYS = (CATALOG, PROGRESS, STOREFRONT_UNITS, VISIBLE_UNITS, CAMPAIGN)
+# Whole pages as a visitor without a session sees them (the same for all such visitors).
+PAGE = "storefront:page:"
+PAGE_PATHS = ("/", "/donate", "/cart")
+KEYS = (CATALOG, PROGRESS, STOREFRONT_UNITS, VISIBLE_UNITS, CAMPAIGN,
+        *(PAGE + path for path in PAGE_PATHS))
 
 # The tables whose rows the cached values are made of.
 WATCHED_TABLES = frozenset({
@@ -68,6 +73,29 @@ def cached(key: str, build: Callable[[], T]) -> T:
     except UNREACHABLE:  # pragma: no cover - as above
         log.warning("storefront cache unreachable; %s not stored", key)
     return value
+
+
+def _not_for_everyone() -> bool:
+    """A request whose page may differ from the one every newcomer sees."""
+    return (request.method not in ("GET", "HEAD") or bool(request.args)
+            or bool(request.cookies.get(current_app.config["SESSION_COOKIE_NAME"])))
+
+
+def _same_for_everyone(rv: Any) -> bool:
+    status = rv[1] if isinstance(rv, tuple) and len(rv) > 1 else 200
+    return isinstance(rv, str | tuple) and status == 200 and not session.modified
+
+
+def page_for_newcomers(view: F) -> F:
+    """Keep the page a visitor without a session gets, for STOREFRONT_CACHE_SECONDS.
+
+    Such a visitor has no cart, no messages and the shared form token, so every one of
+    them sees the same page: it is rendered once and then served from the cache. The
+    path must be in PAGE_PATHS (a bust deletes those keys).
+    """
+    return cast(F, cache.cached(key_prefix=lambda: PAGE + request.path,
+                                unless=_not_for_everyone,
+                                response_filter=_same_for_everyone)(view))
 
 
 def cacheable_json(data: object) -> Response:

@@ -15,6 +15,7 @@ from shop.catalog.views import render_storefront
 from shop.checkout.forms import CheckoutForm
 from shop.extensions import db, limiter, utcnow
 from shop.orders.note_state import NoteReview
+from shop.storefront_cache import page_for_newcomers
 
 bp = Blueprint("cart", __name__)
 
@@ -61,6 +62,7 @@ CHECKOUT_CANCELLED = ("You left the payment page, so nothing was charged. Your c
 
 
 @bp.get("/cart")
+@page_for_newcomers
 def view_cart() -> ResponseReturnValue:
     if request.args.get("checkout") == "cancelled":
         # Stripe's "back" link: say what happened once, then show the plain cart address.

@@ -11,7 +11,7 @@ from shop.cart.session import current_cart
 from shop.catalog.service import catalog_as_json, featured_bundle, storefront_catalog
 from shop.donations.forms import DonationForm
 from shop.donations.views import donation_form_context
-from shop.storefront_cache import cacheable_json
+from shop.storefront_cache import cacheable_json, page_for_newcomers
 
 bp = Blueprint("catalog", __name__)
 
@@ -43,6 +43,7 @@ def render_storefront(
 
 
 @bp.get("/")
+@page_for_newcomers
 def storefront() -> ResponseReturnValue:
     return render_storefront()
 
