@@ -7,7 +7,9 @@ attacker could ride on, so their pages carry one token shared by all such visito
 and their posts are accepted only when the browser says they come from this site
 (the `Origin` and `Sec-Fetch-Site` headers; OWASP's CSRF cheat sheet, "Verifying
 origin with standard headers"). Once a session exists it gets a random token of its
-own at the next page with a form, and from then on only that token is accepted.
+own at the next page with a form. A donor's session still accepts the shared token
+from this site (a second tab opened before the cart existed must keep working, and a
+cart is all such a session holds); a staff member's session accepts only its own.
 
 Flask adds `Vary: Cookie` whenever anything looked at the session, and Flask-Login looks
 at it after every request; a view whose answer is the same for everyone says so with
@@ -24,12 +26,16 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.wrappers import Response
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 # Flask-WTF's own names: the session key and form field, and the token's signing salt.
 FIELD = "csrf_token"
 SALT = "wtf-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+# Flask-Login's key: a session with a staff member logged in takes only its own token.
+STAFF_KEY = "_user_id"
+_KEPT = "shop_kept_form_value"  # on g: the session's own value while the shared one stands in
 
 
 def shared_raw_token(secret_key: str) -> str:
@@ -78,16 +84,41 @@ def _before_request() -> None:
         if not request.cookies.get(app.config["SESSION_COOKIE_NAME"]):
             setattr(g, FIELD, _shared_tokens(app)[1])  # Flask-WTF's generate_csrf reads g
         return
-    if FIELD not in session and from_this_site():
-        session[FIELD] = _shared_tokens(app)[0]
+    raw = _shared_tokens(app)[0]
+    if not from_this_site() or STAFF_KEY in session:
+        return
+    if not _is_shared(app, _submitted_token(), raw):
+        return
+    # Flask-WTF compares the form's token with the session's: for this request only,
+    # the session holds the shared value (its own token is put back afterwards).
+    setattr(g, _KEPT, session.get(FIELD))
+    session[FIELD] = raw
+
+
+def _submitted_token() -> str:
+    token = request.form.get(FIELD) if request.mimetype in FORM_TYPES else None
+    return token or request.headers.get("X-CSRFToken") or request.headers.get("X-CSRF-Token") or ""
+
+
+def _is_shared(app: Flask, token: str, raw: str) -> bool:
+    secret = str(app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key)
+    try:
+        return bool(token) and URLSafeTimedSerializer(secret, salt=SALT).loads(token) == raw
+    except BadData:
+        return False
 
 
 def _after_request(response: Response) -> Response:
-    # The shared value never stays in a cookie: the next page with a form mints a private one.
-    if request.method not in SAFE_METHODS and session.get(FIELD) == _shared_tokens(
-        current_app._get_current_object()  # type: ignore[attr-defined]
-    )[0]:
-        session.pop(FIELD)
+    # The shared value never stays in a cookie: the session keeps (or later mints) its own.
+    if request.method in SAFE_METHODS or not hasattr(g, _KEPT):
+        return response
+    own = getattr(g, _KEPT)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if session.get(FIELD) == _shared_tokens(app)[0]:
+        if own is None:
+            session.pop(FIELD)
+        else:
+            session[FIELD] = own
     return response
 
 

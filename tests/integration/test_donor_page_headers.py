@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
 
 from shop.catalog.models import Bundle
 from shop.extensions import db
 from shop.storefront_cache import bust
+from tests.integration.test_staff import staff_client
 from tests.support import CSRF, add_to_cart, csrf_token
 
 
@@ -59,16 +60,31 @@ def test_a_cross_site_post_with_the_shared_token_is_refused_and_changes_nothing(
     assert 'data-testid="cart-line"' in client.get("/cart").get_data(as_text=True)
 
 
-def test_once_a_visitor_has_their_own_token_the_shared_one_is_refused(
+def test_a_second_tab_opened_before_the_cart_existed_still_adds_to_it(
     client: FlaskClient,
 ) -> None:
-    shared = csrf_token(client)
-    add_to_cart(client, "single-package", 1)
+    shared = csrf_token(client)  # both tabs opened before the first add
+    add_to_cart(client, "single-package", 1, "first tab")
     own = csrf_token(client, "/cart")
     assert own != shared
-    data = {"variant": "single-package", "quantity": 1, "note": "", "csrf_token": shared}
-    assert client.post("/cart/add", data=data).status_code == 400
+    data = {"variant": "unit-ten-pack", "quantity": 1, "note": "", "csrf_token": shared}
+    assert client.post("/cart/add", data=data, headers={"Origin": "http://localhost"}
+                       ).status_code == 302
+    assert client.post("/cart/add", data=data, headers={"Origin": "https://evil.example"}
+                       ).status_code == 400
+    html = client.get("/cart").get_data(as_text=True)
+    assert html.count('data-testid="cart-line"') == 2
+    # The session kept its own token: the page's form still works.
     assert client.post("/cart/add", data=data | {"csrf_token": own}).status_code == 302
+
+
+def test_a_logged_in_staff_member_takes_only_their_own_token(
+    app: Flask, runner: FlaskCliRunner,
+) -> None:
+    staff = staff_client(app, runner, "manager@example.org", "manager")
+    shared = csrf_token(app.test_client())
+    assert staff.post("/staff/logout", data={"csrf_token": shared}).status_code == 400
+    assert staff.get("/staff/orders").status_code == 200  # still logged in
 
 
 def test_the_json_endpoints_are_public_with_an_etag_and_answer_304_when_unchanged(
