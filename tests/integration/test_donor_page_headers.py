@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
@@ -130,3 +133,25 @@ def test_a_change_made_in_raw_sql_shows_once_the_cache_is_busted(
         bust()
         db.session.commit()
     assert "$71.00" in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.shop_config({"REDIS_URL": os.environ.get("TEST_REDIS_URL")})
+def test_with_redis_a_price_change_shows_at_once_and_a_newcomers_page_is_shared(
+    app: Flask, client: FlaskClient,
+) -> None:
+    if not app.config["REDIS_URL"]:
+        pytest.skip("TEST_REDIS_URL not set")
+    assert app.config["CACHE_TYPE"] == "RedisCache"
+    with app.app_context():
+        bust()
+        db.session.commit()
+    client.get("/")
+    first = client.get("/").get_data(as_text=True)
+    assert "$65.00" in first
+    assert app.test_client().get("/").get_data(as_text=True) == first
+    with app.app_context():
+        bundle = db.session.scalar(db.select(Bundle).where(Bundle.slug == "single-package"))
+        assert bundle is not None
+        bundle.price_cents = 7200
+        db.session.commit()
+    assert "$72.00" in client.get("/").get_data(as_text=True)
