@@ -5,29 +5,10 @@ from __future__ import annotations
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
-from shop.campaign.service import Progress, progress
-from shop.extensions import db, utcnow
-from shop.storefront_cache import PROGRESS, STOREFRONT_UNITS, VISIBLE_UNITS, cacheable_json, cached
-from shop.units.service import UnitProgress, storefront_units, visible_units
+from shop.campaign.presenters import current_progress, shown_units
+from shop.storefront_cache import cacheable_json
 
 bp = Blueprint("campaign", __name__)
-
-
-def _progress_now() -> Progress:
-    """The progress from the totals row; the first request ever makes the row and keeps it."""
-    result, created = progress()
-    if created:
-        db.session.commit()
-    return result
-
-
-def current_progress() -> Progress:
-    """The campaign's progress as donors see it, from the storefront cache."""
-    return cached(PROGRESS, _progress_now)
-
-
-def storefront_campaign() -> tuple[Progress, list[UnitProgress]]:
-    return current_progress(), cached(STOREFRONT_UNITS, lambda: storefront_units(utcnow()))
 
 
 @bp.get("/api/campaign")
@@ -43,6 +24,6 @@ def campaign_api() -> ResponseReturnValue:
         "units": [
             {"number": unit.number, "packages_funded": unit.packages_funded,
              "packages": unit.packages}
-            for unit in cached(VISIBLE_UNITS, lambda: visible_units(utcnow()))
+            for unit in shown_units()
         ],
     })

@@ -23,10 +23,11 @@ def find_cart(token: str | None) -> Cart | None:
     """The cart under this token with its lines and their bundles (two queries in all)."""
     if not token:
         return None
-    return db.session.scalar(
+    found: Cart | None = db.session.scalar(
         db.select(Cart).where(Cart.token == token)
         .options(selectinload(Cart.lines).joinedload(CartLine.bundle))
     )
+    return found
 
 
 def create_cart(currency: str) -> Cart:

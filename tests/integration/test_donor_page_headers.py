@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
+from werkzeug.test import TestResponse
 
 from shop.catalog.models import Bundle
 from shop.extensions import db
@@ -16,12 +17,12 @@ from tests.integration.test_staff import staff_client
 from tests.support import CSRF, add_to_cart, csrf_token
 
 
-def set_cookies(response: object) -> list[str]:
-    return response.headers.getlist("Set-Cookie")  # type: ignore[attr-defined]
+def set_cookies(response: TestResponse) -> list[str]:
+    return response.headers.getlist("Set-Cookie")
 
 
-def vary(response: object) -> str:
-    return response.headers.get("Vary", "")  # type: ignore[attr-defined]
+def vary(response: TestResponse) -> str:
+    return response.headers.get("Vary", "")
 
 
 def test_a_new_visitor_reads_donor_pages_without_getting_a_cookie(client: FlaskClient) -> None:
