@@ -194,6 +194,10 @@ class Settings(BaseSettings):
     # With mail on the console, each message's attachments (receipt PDFs) are also written
     # to this folder and their paths printed (`make run` sets instance/mail); unset: not kept.
     MAIL_SAVE_DIR: str | None = None
+    # The mail server's log of accepted messages, asked after an interrupted attempt:
+    # GET MAIL_LOG_URL?message_id=<Message-ID> answers {"accepted": true|false}. Unset:
+    # an interrupted receipt is sent again under the same Message-ID (see the README).
+    MAIL_LOG_URL: str | None = None
     # Where alerts for staff go (disputes); without it, the console.
     STAFF_ALERT_EMAIL: str | None = None
     # --- the packing partner: a signed JSON API, or a printable slip by email
