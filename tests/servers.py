@@ -96,7 +96,7 @@ class MailLog:
         log = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+            def do_GET(self) -> None:
                 [message_id] = parse_qs(urlsplit(self.path).query).get("message_id", [""])
                 log.asked.append(message_id)
                 body = json.dumps({"accepted": log.sink.accepted(message_id)}).encode()
