@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from celery import Celery
@@ -53,7 +55,8 @@ def _drop_after_rollback(session: Session, previous_transaction: Any) -> None:
 
 
 def send_now(name: str, *args: Any) -> bool:
-    """Hand the task to Celery. Without a broker it runs here and now, in-process.
+    """Hand the task to Celery. Without a broker it runs in this process: on the
+    background thread (TASKS_IN_PROCESS=thread), or here and now (inline).
 
     A broker that is down is logged, not raised: the row that asked for the task is
     still pending in the database, and the sweep sends it again later.
@@ -62,10 +65,35 @@ def send_now(name: str, *args: Any) -> bool:
     try:
         if celery.conf.task_always_eager:
             celery.loader.import_default_modules()
-            celery.tasks[name].apply(args=args)
+            if current_app.config.get("TASKS_IN_PROCESS") == "thread":
+                _background().submit(_run, celery, name, args)
+            else:
+                celery.tasks[name].apply(args=args)
         else:
             celery.send_task(name, args=args)
     except Exception:
         log.exception("task %s%s not sent; the sweep will send it again", name, args)
         return False
     return True
+
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _background() -> ThreadPoolExecutor:
+    """The process's one task thread (created on first use; joined when the process exits,
+    so `flask sweep` finishes what it started)."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shop-tasks")
+        return _executor
+
+
+def _run(celery: Celery, name: str, args: tuple[Any, ...]) -> None:
+    # The task pushes its own app context (celery_init_app); a failure is logged there
+    # and its row stays pending for the sweep.
+    result = celery.tasks[name].apply(args=args)
+    if result.failed():
+        log.error("task %s%s failed in-process: %r", name, args, result.result)
