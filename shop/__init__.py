@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Mapping
@@ -142,10 +143,9 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def _on_end(connection: Any) -> None:
-        try:
+        # RuntimeError: ended by another thread than began it (never the shop's own code).
+        with contextlib.suppress(RuntimeError):
             writer.release()
-        except RuntimeError:
-            pass  # ended by another thread than began it (never by the shop's own code)
 
 
 def register_blueprints(app: Flask) -> None:
