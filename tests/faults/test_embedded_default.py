@@ -56,8 +56,8 @@ def test_20_donors_paying_at_once_on_sqlite_each_get_their_page_receipt_and_pack
 ) -> None:
     run = scenario(f"{DONORS} donors paying at once on SQLite",
                    f"{DONORS} browsers from storefront to order page at the same moment; "
-                   "SQLite file, tasks on one in-process thread, a threaded server (as `make run`); "
-                   "every request given 30 s")
+                   "SQLite file, tasks on one in-process thread, a threaded server "
+                   "(as `make run`); every request given 30 s")
     with serve(app, stripe_stand_in) as shop:
         pages = all_at_once([donor(shop, n) for n in range(DONORS)])
         run.sent = DONORS * 5
