@@ -450,8 +450,7 @@ def celery_settings(
                                      "visibility_timeout": visibility_timeout},
         "task_publish_retry": True,
         "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0.1,
-                                      "interval_step": 0.2, "interval_max": 0.5,
-                                      "timeout": redis_timeout},
+                                      "interval_step": 0.2, "interval_max": 0.5},
         "timezone": "UTC",
         "beat_schedule": {
             "send-pending-side-effects": {"task": "sweeps.pending", "schedule": 60.0},

@@ -323,6 +323,7 @@ def broker_app(app: Flask) -> Iterator[Callable[..., Flask]]:
         config = dict(app.config) | {"REDIS_URL": redis_url} | overrides
         config.pop("CELERY", None)
         config.pop("RATELIMIT_STORAGE_URI", None)
+        config.pop("RATELIMIT_STORAGE_OPTIONS", None)
         made.append(create_app(config))
         return made[-1]
 
