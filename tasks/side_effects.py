@@ -92,7 +92,9 @@ def perform_recorded(task: Task, effect_id: int, kind: SideEffectKind,
     that trace: once the attempt's time is up, the next run asks the mail log
     (`mailer.was_accepted`) and records the message as sent without sending it again.
     When no log can say, it sends again under the same Message-ID (at least once; see
-    the README). A run that finds an attempt still in its time waits for it to end.
+    the README). A transient failure keeps the Message-ID too (the server may have taken
+    the message before the answer was lost), so its retry does the same. A run that
+    finds an attempt still in its time waits for it to end.
     """
     effect = side_effects.lock(effect_id)
     if effect is None or effect.kind != kind:
@@ -113,14 +115,14 @@ def perform_recorded(task: Task, effect_id: int, kind: SideEffectKind,
     message_id = effect.attempt_ref
     if message_id is not None:
         accepted = mailer.was_accepted(message_id)
-        log.warning("%s: %s attempt %s was interrupted; the mail log says %s", number, kind,
+        log.warning("%s: %s %s did not end known; the mail log says %s", number, kind,
                     message_id, {True: "accepted", False: "not accepted", None: "nothing"}
                     [accepted])
         if accepted:
             _end_attempt(effect)
             side_effects.mark_done(effect, message_id, f"{side_effects.describe(effect)} "
-                                   "was accepted by the mail server before an interrupted "
-                                   "attempt ended; not sent again")
+                                   "found accepted in the mail server's log after an "
+                                   "attempt that did not end; not sent again")
             db.session.commit()
             return "done"
     else:
@@ -133,7 +135,9 @@ def perform_recorded(task: Task, effect_id: int, kind: SideEffectKind,
         db.session.commit()  # end the read: nothing is held while the mail server works
         send_mail(message)
     except (TransientError, PermanentError) as exc:
-        effect = _relock(effect_id)
+        # A transient failure may come after the server took the message (a "250" lost to
+        # a timeout): its Message-ID is kept, so the retry asks the log and resends under it.
+        effect = _relock(effect_id, keep_ref=isinstance(exc, TransientError))
         if effect is None:
             return "no longer pending"
         retry_in = _retry_delay(effect.attempts + 1) if isinstance(exc, TransientError) else None
@@ -161,12 +165,15 @@ def perform_recorded(task: Task, effect_id: int, kind: SideEffectKind,
     return "done"
 
 
-def _relock(effect_id: int) -> SideEffect | None:
+def _relock(effect_id: int, *, keep_ref: bool = False) -> SideEffect | None:
     """The row again after an attempt, its attempt ended; None (committed) when it is no
     longer pending (a refund cancelled it meanwhile: the message still went out)."""
     effect = side_effects.lock(effect_id)
     assert effect is not None
+    ref = effect.attempt_ref
     _end_attempt(effect)
+    if keep_ref:
+        effect.attempt_ref = ref
     if effect.status != SideEffectStatus.PENDING:
         db.session.commit()
         return None
