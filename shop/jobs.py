@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from celery import Celery
-from flask import current_app
+from flask import current_app, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -55,8 +55,8 @@ def _drop_after_rollback(session: Session, previous_transaction: Any) -> None:
 
 
 def send_now(name: str, *args: Any) -> bool:
-    """Hand the task to Celery. Without a broker it runs in this process: on the
-    background thread (TASKS_IN_PROCESS=thread), or here and now (inline).
+    """Hand the task to Celery. Without a broker it runs in this process: asked for by a
+    request, on the background thread (TASKS_IN_PROCESS=thread); else here and now.
 
     A broker that is down is logged, not raised: the row that asked for the task is
     still pending in the database, and the sweep sends it again later.
@@ -65,7 +65,9 @@ def send_now(name: str, *args: Any) -> bool:
     try:
         if celery.conf.task_always_eager:
             celery.loader.import_default_modules()
-            if current_app.config.get("TASKS_IN_PROCESS") == "thread":
+            # Off the request only: a command (`flask sweep`) or a task already on the
+            # thread runs what it asks for itself, and ends only when it is done.
+            if current_app.config.get("TASKS_IN_PROCESS") == "thread" and has_request_context():
                 _background().submit(_run, celery, name, args)
             else:
                 celery.tasks[name].apply(args=args)
@@ -82,8 +84,7 @@ _executor_lock = threading.Lock()
 
 
 def _background() -> ThreadPoolExecutor:
-    """The process's one task thread (created on first use; joined when the process exits,
-    so `flask sweep` finishes what it started)."""
+    """The process's one task thread, created on first use."""
     global _executor
     with _executor_lock:
         if _executor is None:
