@@ -1,7 +1,7 @@
 """side effects: the attempt in flight (its Message-ID and until when it may still be running)
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-11-30 14:15:00.000000
 
 A receipt's attempt is written (and committed) before the message goes to the mail server,
@@ -14,7 +14,7 @@ from shop.extensions import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '0018'
-down_revision = '0016'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

@@ -18,7 +18,7 @@ def _new_token() -> str:
     return secrets.token_urlsafe(24)  # 192 bits, like an order's token
 
 
-class MonthlyGift(db.Model):  # type: ignore[name-defined]
+class MonthlyGift(db.Model):  # type: ignore[name-defined, misc]
     __tablename__ = "monthly_gifts"
     __table_args__ = (
         check_in("status", PlanStatus),
@@ -66,7 +66,7 @@ class MonthlyGift(db.Model):  # type: ignore[name-defined]
         return event
 
 
-class MonthlyGiftEvent(db.Model):  # type: ignore[name-defined]
+class MonthlyGiftEvent(db.Model):  # type: ignore[name-defined, misc]
     """One entry on a monthly plan's timeline: what Stripe, the donor or staff did, when."""
 
     __tablename__ = "monthly_gift_events"

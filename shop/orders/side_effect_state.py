@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from shop.orders.state import record_event
+from shop.orders.timeline import EventKind
 from shop.statuses import check_move
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ class SideEffectKind(StrEnum):
     DEDICATION_NOTICE = "dedication_notice"
     PAYMENT_FAILED_NOTICE = "payment_failed_notice"
     UNIT_PACKING_ORDER = "unit_packing_order"
+    REFUND_FAILED_ALERT = "refund_failed_alert"  # a refund failed after it succeeded
 
 
 class SideEffectStatus(StrEnum):
@@ -43,6 +45,7 @@ LABELS: dict[SideEffectKind, str] = {
     K.DEDICATION_NOTICE: "Dedication notice",
     K.PAYMENT_FAILED_NOTICE: "Failed payment notice",
     K.UNIT_PACKING_ORDER: "Unit packing order",
+    K.REFUND_FAILED_ALERT: "Failed refund alert",
 }
 
 TRANSITIONS: dict[SideEffectStatus, frozenset[SideEffectStatus]] = {
@@ -64,7 +67,7 @@ CANCELLED_BY_REFUND = frozenset({K.RECEIPT, K.PACKING_ORDER})
 
 
 def set_status(effect: SideEffect, new: SideEffectStatus, *, timeline: Iterable[Order] = (),
-               event: str | None = None, message: str = "", actor: str = "system",
+               event: EventKind | None = None, message: str = "", actor: str = "system",
                data: dict[str, Any] | None = None) -> None:
     """Move the side effect to `new`, or raise IllegalMove. The only writer of its status.
 

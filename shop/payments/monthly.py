@@ -16,6 +16,7 @@ from shop.orders.lifecycle import move
 from shop.orders.models import Order
 from shop.orders.side_effect_state import SideEffectKind
 from shop.orders.state import OPEN, OrderStatus, record_event
+from shop.orders.timeline import EventKind
 from shop.payments import client
 from shop.payments.client import CheckoutSession, Invoice, Subscription
 
@@ -25,15 +26,16 @@ ACTOR = "stripe"
 
 
 def lock_plan(plan_id: int) -> MonthlyGift | None:
-    return db.session.scalar(
+    found: MonthlyGift | None = db.session.scalar(
         db.select(MonthlyGift).where(MonthlyGift.id == plan_id).with_for_update()
     )
+    return found
 
 
 def find_plan(subscription_id: str | None, plan_id: int | None) -> MonthlyGift | None:
     """The plan by its subscription, or by the id the subscription's metadata carries."""
     if subscription_id:
-        plan = db.session.scalar(
+        plan: MonthlyGift | None = db.session.scalar(
             db.select(MonthlyGift)
             .where(MonthlyGift.stripe_subscription_id == subscription_id)
             .with_for_update()
@@ -170,5 +172,5 @@ def cancel_by_donor(plan: MonthlyGift) -> None:
     plan.record("cancelled", "The donor cancelled the monthly gift", actor="donor")
     for order in db.session.scalars(db.select(Order).where(Order.monthly_gift_id == plan.id)
                                     .order_by(Order.id.desc()).limit(1)):
-        record_event(order, "monthly_cancelled", "The donor cancelled the monthly gift",
+        record_event(order, EventKind.MONTHLY_CANCELLED, "The donor cancelled the monthly gift",
                      actor="donor")

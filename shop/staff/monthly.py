@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import Blueprint, abort, render_template
 from flask.typing import ResponseReturnValue
 
 from shop.donations.models import MonthlyGift
 from shop.extensions import db
 from shop.orders.models import Order
 from shop.orders.state import STATUS_LABELS
-from shop.staff.views import bp
 
 
-@bp.get("/monthly")
 def monthly_donors() -> ResponseReturnValue:
     plans = db.session.scalars(
         db.select(MonthlyGift).order_by(MonthlyGift.created_at.desc()).limit(500)
@@ -20,7 +18,6 @@ def monthly_donors() -> ResponseReturnValue:
     return render_template("staff/monthly.html", plans=plans)
 
 
-@bp.get("/monthly/<int:plan_id>")
 def monthly_donor(plan_id: int) -> ResponseReturnValue:
     plan = db.session.get(MonthlyGift, plan_id)
     if plan is None:
@@ -32,3 +29,7 @@ def monthly_donor(plan_id: int) -> ResponseReturnValue:
                            status_labels=STATUS_LABELS)
 
 
+def register(bp: Blueprint) -> None:
+    """Add the pages of this module to the staff blueprint."""
+    bp.add_url_rule("/monthly", view_func=monthly_donors, methods=["GET"])
+    bp.add_url_rule("/monthly/<int:plan_id>", view_func=monthly_donor, methods=["GET"])
