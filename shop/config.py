@@ -250,11 +250,10 @@ class Settings(BaseSettings):
     RECONCILE_WINDOW_HOURS: int = Field(48, ge=1)
     # --- Celery: without a broker, tasks run in-process right after the commit
     REDIS_URL: str | None = None
-    # Without REDIS_URL, tasks a request asks for run in this process after the commit: on
-    # one background thread, one at a time, so a donor's page never waits for a receipt's
-    # PDF or the mail server ("thread"), or in the request itself ("inline", what the test
-    # suite uses). Commands such as `flask sweep` always run them before they exit.
-    TASKS_IN_PROCESS: Literal["thread", "inline"] = "thread"
+    # Without a broker, tasks a request asks for run on a background thread of the web
+    # process once the transaction commits, so a webhook never waits for a receipt's PDF.
+    # Off: they run before the response (the test suite, for answers it can check at once).
+    TASKS_IN_BACKGROUND: bool = True
     CELERY_QUEUE: str = "shop"
     # Seconds before Redis hands a task a worker took but never acknowledged (the
     # worker died) to another worker. Kombu's default; the sweep usually comes first.

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from celery import Celery
@@ -55,8 +56,9 @@ def _drop_after_rollback(session: Session, previous_transaction: Any) -> None:
 
 
 def send_now(name: str, *args: Any) -> bool:
-    """Hand the task to Celery. Without a broker it runs in this process: asked for by a
-    request, on the background thread (TASKS_IN_PROCESS=thread); else here and now.
+    """Hand the task to Celery. Without a broker it runs in-process: during a request on
+    the process's background thread (TASKS_IN_BACKGROUND), so the response never waits
+    for a receipt's PDF or an email; elsewhere (the CLI, a task) here and now.
 
     A broker that is down is logged, not raised: the row that asked for the task is
     still pending in the database, and the sweep sends it again later.
@@ -64,13 +66,10 @@ def send_now(name: str, *args: Any) -> bool:
     celery: Celery = current_app.extensions["celery"]
     try:
         if celery.conf.task_always_eager:
-            celery.loader.import_default_modules()
-            # Off the request only: a command (`flask sweep`) or a task already on the
-            # thread runs what it asks for itself, and ends only when it is done.
-            if current_app.config.get("TASKS_IN_PROCESS") == "thread" and has_request_context():
-                _background().submit(_run, celery, name, args)
+            if has_request_context() and current_app.config.get("TASKS_IN_BACKGROUND"):
+                _background().submit(_run_logged, celery, name, args)
             else:
-                celery.tasks[name].apply(args=args)
+                _run(celery, name, args)
         else:
             celery.send_task(name, args=args)
     except Exception:
@@ -79,22 +78,42 @@ def send_now(name: str, *args: Any) -> bool:
     return True
 
 
+def _run(celery: Celery, name: str, args: tuple[Any, ...]) -> None:
+    """Run a task in this thread (it pushes its own app context and database session)."""
+    celery.loader.import_default_modules()
+    celery.tasks[name].apply(args=args)  # a failure is on the task's result, not raised
+
+
+def _run_logged(celery: Celery, name: str, args: tuple[Any, ...]) -> None:
+    try:
+        _run(celery, name, args)
+    except Exception:  # nobody waits for this thread's result: say so in the log
+        log.exception("task %s%s failed in the background; the sweep will send it again",
+                      name, args)
+
+
+# One thread per process runs the in-process tasks in the order they were asked for.
+# Tasks are idempotent and their rows stay pending until done, so one lost with the
+# process (killed before the queue drained) is sent again by the sweep; a normal exit
+# waits for the queue (the executor's thread is joined at interpreter exit).
 _executor: ThreadPoolExecutor | None = None
+_executor_pid = 0
 _executor_lock = threading.Lock()
 
 
 def _background() -> ThreadPoolExecutor:
-    """The process's one task thread, created on first use."""
-    global _executor
+    global _executor, _executor_pid
     with _executor_lock:
-        if _executor is None:
+        if _executor is None or _executor_pid != os.getpid():  # new, or forked (gunicorn)
             _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shop-tasks")
+            _executor_pid = os.getpid()
         return _executor
 
 
-def _run(celery: Celery, name: str, args: tuple[Any, ...]) -> None:
-    # The task pushes its own app context (celery_init_app); a failure is logged there
-    # and its row stays pending for the sweep.
-    result = celery.tasks[name].apply(args=args)
-    if result.failed():
-        log.error("task %s%s failed in-process: %r", name, args, result.result)
+def wait_for_background(timeout: float = 30.0) -> None:
+    """Block until every in-process task asked for so far has run (tests, shutdown).
+
+    Raises TimeoutError when they take longer than `timeout` seconds.
+    """
+    marker: Future[None] = _background().submit(lambda: None)
+    marker.result(timeout=timeout)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.donations.state import PlanStatus
 from shop.extensions import Cents, UTCDateTime, db, utcnow
+from shop.orders.timeline import PlanEventKind
 from shop.statuses import StatusType, check_in
 
 
@@ -59,7 +60,7 @@ class MonthlyGift(db.Model):  # type: ignore[name-defined, misc]
     def monthly_cents(self) -> int:
         return self.amount_cents + self.fee_cents
 
-    def record(self, kind: str, message: str, *, actor: str) -> MonthlyGiftEvent:
+    def record(self, kind: PlanEventKind, message: str, *, actor: str) -> MonthlyGiftEvent:
         """Append an entry to the plan's timeline (flushed with the caller's transaction)."""
         event = MonthlyGiftEvent(kind=kind, message=message, actor=actor)
         self.events.append(event)

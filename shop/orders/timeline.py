@@ -1,7 +1,8 @@
-"""The kinds of entry on an order's timeline, and the words staff see for each.
+"""The kinds of entry on an order's and a monthly plan's timeline, and staff's words for each.
 
-Every `shop.orders.state.record_event` call names one of these; a side effect's outcome
-is `effect_event(kind, outcome)`, so it is one of them too.
+Every `shop.orders.state.record_event` call names an `EventKind`; a side effect's outcome
+is `effect_event(kind, outcome)`, so it is one of them too. Every `MonthlyGift.record`
+call names a `PlanEventKind`.
 """
 
 from __future__ import annotations
@@ -140,6 +141,32 @@ LABELS: dict[EventKind, str] = {
 }
 
 Outcome = Literal["done", "retry", "failed", "requested", "cancelled"]
+
+
+class PlanEventKind(StrEnum):
+    ACTIVE = "active"
+    GIFT_PAID = "gift_paid"
+    PAST_DUE = "past_due"
+    CANCELLED = "cancelled"
+    RECONCILIATION = "reconciliation"
+
+
+PLAN_LABELS: dict[PlanEventKind, str] = {
+    PlanEventKind.ACTIVE: "Active",
+    PlanEventKind.GIFT_PAID: "Gift paid",
+    PlanEventKind.PAST_DUE: "Past due",
+    PlanEventKind.CANCELLED: "Cancelled",
+    PlanEventKind.RECONCILIATION: "Reconciliation",
+}
+
+
+def plan_event_label(kind: str) -> str:
+    """Staff's words for an entry on a monthly plan's timeline."""
+    try:
+        return PLAN_LABELS[PlanEventKind(kind)]
+    except ValueError:
+        # An entry written under a kind since renamed or retired.
+        return kind.replace("_", " ").capitalize()
 
 
 def effect_event(kind: str, outcome: Outcome) -> EventKind:

@@ -15,7 +15,7 @@ from shop.extensions import db, utcnow
 from shop.orders.models import Order
 from shop.orders.service import flag_for_review, lock_order_where
 from shop.orders.state import CLOSED, OPEN, OrderStatus, record_event
-from shop.orders.timeline import EventKind
+from shop.orders.timeline import EventKind, PlanEventKind
 from shop.payments import client, monthly
 from shop.payments.client import CheckoutSession, Invoice, Subscription
 from shop.payments.event_state import EventStatus
@@ -73,7 +73,7 @@ def _note(order: Order, report: Report, what: str) -> None:
 
 
 def _note_plan(plan: MonthlyGift, report: Report, what: str) -> None:
-    plan.record("reconciliation", f"Reconciliation: {what}", actor="reconciliation")
+    plan.record(PlanEventKind.RECONCILIATION, f"Reconciliation: {what}", actor="reconciliation")
     report.repaired.append(f"monthly gift {plan.id}: {what}")
 
 
@@ -293,7 +293,7 @@ def _repair_paid_invoice(invoice: Invoice, report: Report) -> None:
     else:
         return
     _note(order, report, what)
-    plan.record("reconciliation", f"Reconciliation: {order.number}: {what}",
+    plan.record(PlanEventKind.RECONCILIATION, f"Reconciliation: {order.number}: {what}",
                 actor="reconciliation")
 
 
@@ -304,7 +304,7 @@ def _repair_failed_invoice(invoice: Invoice, report: Report) -> None:
     order = monthly.apply_invoice_failed(invoice, plan, source=SOURCE)
     what = f"the charge for invoice {invoice.id} failed; the webhook never came"
     _note(order, report, what)
-    plan.record("reconciliation", f"Reconciliation: {order.number}: {what}",
+    plan.record(PlanEventKind.RECONCILIATION, f"Reconciliation: {order.number}: {what}",
                 actor="reconciliation")
 
 

@@ -9,6 +9,7 @@ from shop.donations.models import MonthlyGift
 from shop.extensions import db
 from shop.orders.models import Order
 from shop.orders.state import STATUS_LABELS
+from shop.orders.timeline import plan_event_label
 
 
 def monthly_donors() -> ResponseReturnValue:
@@ -26,7 +27,7 @@ def monthly_donor(plan_id: int) -> ResponseReturnValue:
         db.select(Order).where(Order.monthly_gift_id == plan.id).order_by(Order.id.desc())
     ).all()
     return render_template("staff/monthly_plan.html", plan=plan, gifts=gifts,
-                           status_labels=STATUS_LABELS)
+                           status_labels=STATUS_LABELS, event_label=plan_event_label)
 
 
 def register(bp: Blueprint) -> None:

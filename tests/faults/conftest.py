@@ -278,7 +278,7 @@ def gunicorn_shop(app: Flask, stripe_stand_in: StripeStandIn,
     its webhooks there. The test app (`client`) shares the database."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = worker_env(app, PUBLIC_URL=url, TASKS_IN_PROCESS="thread",
+    env = worker_env(app, PUBLIC_URL=url, TASKS_IN_BACKGROUND="true",
                      RATELIMIT_ENABLED="false")
     server = Gunicorn(env, tmp_path / "gunicorn.log", workers=GUNICORN_WORKERS, port=port)
     try:

@@ -49,7 +49,7 @@ def donor(shop: LiveShop, number: int) -> Callable[[], requests.Response]:
     return journey
 
 
-@pytest.mark.shop_config({"TASKS_IN_PROCESS": "thread"})  # as `make run`
+@pytest.mark.shop_config({"TASKS_IN_BACKGROUND": True})  # as `make run`
 def test_20_donors_paying_at_once_on_sqlite_each_get_their_page_receipt_and_packing_order(
     app: Flask, stripe_stand_in: StripeStandIn, mailbox: SmtpSink, partner: PartnerServer,
     scenario: Callable[[str, str], Scenario],
