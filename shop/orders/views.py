@@ -109,7 +109,9 @@ def order_page(token: str) -> ResponseReturnValue:
     session_id = request.args.get("session_id", "")
     if order.status in OPEN and session_id.startswith("cs_"):
         try:
-            if confirm_on_return(order, session_id):
+            # The page's read ends before Stripe is asked: on SQLite an open transaction
+            # holds the database's one write lock, and every other donor would wait too.
+            if confirm_on_return(order, session_id, before_asking=db.session.rollback):
                 db.session.commit()
             else:
                 db.session.rollback()
