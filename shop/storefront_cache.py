@@ -150,6 +150,11 @@ def bust(session: Session | None = None) -> None:
     (session or db.session()).info[_BUST] = True
 
 
+def forget_now() -> None:
+    """Drop the cached donor-page data at once (after a commit that changed it)."""
+    _delete_keys()
+
+
 def _delete_keys() -> None:
     if not has_app_context() or "cache" not in current_app.extensions:
         return
