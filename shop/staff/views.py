@@ -217,8 +217,12 @@ def orders() -> ResponseReturnValue:
         return render_template("staff/orders.html", filters=filters, problems=problems,
                                result=None, kinds=service.KINDS,
                                attention_labels=service.ATTENTION), 400
-    page = request.args.get("page", 1, type=int) or 1
-    result = service.order_page(filters, page)
+    after, before, cursor_problem = service.parse_cursor(request.args)
+    if cursor_problem:
+        return render_template("staff/orders.html", filters=filters, problems=[cursor_problem],
+                               result=None, kinds=service.KINDS,
+                               attention_labels=service.ATTENTION), 400
+    result = service.order_page(filters, after=after, before=before)
     return render_template("staff/orders.html", filters=filters, problems=[], result=result,
                            kinds=service.KINDS, attention_labels=service.ATTENTION)
 
