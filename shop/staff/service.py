@@ -576,13 +576,25 @@ def _iso(value: datetime | None) -> str:
     return value.astimezone(UTC).isoformat() if value is not None else ""
 
 
-def csv_rows(filters: OrderFilters, batch_size: int = CSV_BATCH) -> Iterator[list[Any]]:
-    """The export's rows (no header), fetched from the database in batches.
+def csv_rows(filters: OrderFilters, batch_size: int = CSV_BATCH, *,
+             at_most: int | None = None) -> Iterator[list[Any]]:
+    """The export's rows (no header), newest first, fetched in batches of `batch_size`.
+
+    Each batch is its own query, continuing after the last order of the one before
+    (keyset), so no cursor or transaction stays open between batches and the cost of a
+    batch does not grow with how far the export has got. `at_most`: the caller counted no
+    more matches than that (the streamed export), so the dedicated orders are asked once
+    and the search uses its indexes.
 
     Amounts are in the currency's major unit with its decimals ("80.08"); goods and gift
     split the net amount by shop.orders.accounting's rule (a refund comes off the gift
     first), so goods + gift == net.
     """
+    plain = _plain_conditions(filters)
+    dedicated = None
+    if filters.q and at_most is not None:
+        dedicated = dedicated_orders(filters.q, *plain, limit=at_most + 1)
+    conditions = plain + ([_search(filters.q, dedicated)] if filters.q else [])
     receipt = aliased(SideEffect, name="receipt")
     packing = aliased(SideEffect, name="packing")
 
@@ -607,46 +619,58 @@ def csv_rows(filters: OrderFilters, batch_size: int = CSV_BATCH) -> Iterator[lis
             MonthlyGift.stripe_subscription_id, Order.monthly_gift_id,
             Order.stripe_payment_intent_id, Order.created_at, Order.kind, Order.packages,
             Order.stripe_session_id, receipt.done_at, packing.status, packing.reference,
+            Order.id.label("order_key"),
         )
         .outerjoin(MonthlyGift, MonthlyGift.id == Order.monthly_gift_id)
         .outerjoin(receipt, and_(receipt.order_id == Order.id,
                                  receipt.kind == SideEffectKind.RECEIPT))
         .outerjoin(packing, and_(packing.order_id == Order.id,
                                  packing.kind == SideEffectKind.PACKING_ORDER))
-        .where(*_conditions(filters))
         .order_by(*NEWEST_FIRST)
-        .execution_options(yield_per=batch_size)
+        .limit(batch_size)
     )
-    for row in db.session.execute(stmt):
-        (number, paid_at, status, email, name, total, refunded, goods, gift, fee, currency,
-         dedication_type, dedication_name, anonymous, subscription, plan_id, intent,
-         created_at, kind, packages, session_id, receipt_sent_at, packing_status,
-         packing_ref) = row
-        goods_kept, gift_kept = kept(int(goods or 0), int(gift or 0), int(refunded or 0))
-
-        def money(cents: int, currency: str = currency) -> str:
-            return format_plain(cents, currency)
-
-        dedication = ""
-        if dedication_name:
-            words = "In memory of" if dedication_type == "memory" else "In honour of"
-            dedication = f"{words} {dedication_name}"
-        plan = subscription or (f"plan-{plan_id}" if plan_id else "")
-        yield [neutralise(value) for value in (
-            number, _iso(paid_at), status, email, name, money(total), money(refunded),
-            money(total - refunded), money(goods_kept), money(gift_kept), money(int(fee or 0)),
-            currency, dedication, "yes" if anonymous else "no", plan, intent or "",
-            _iso(created_at), kind, packages, session_id or "", _iso(receipt_sent_at),
-            packing_status or "", packing_ref or "",
-        )]
+    last: tuple[datetime, int] | None = None
+    while True:
+        after = [tuple_(Order.created_at, Order.id) < tuple_(*last)] if last else []
+        batch = db.session.execute(stmt.where(*conditions, *after)).all()
+        yield from (_csv_row(row) for row in batch)
+        if len(batch) < batch_size:
+            return
+        last = (batch[-1].created_at, batch[-1].order_key)
 
 
-def csv_chunks(filters: OrderFilters, batch_size: int = CSV_BATCH) -> Iterator[str]:
+def _csv_row(row: Any) -> list[Any]:
+    (number, paid_at, status, email, name, total, refunded, goods, gift, fee, currency,
+     dedication_type, dedication_name, anonymous, subscription, plan_id, intent,
+     created_at, kind, packages, session_id, receipt_sent_at, packing_status,
+     packing_ref, _) = row
+    goods_kept, gift_kept = kept(int(goods or 0), int(gift or 0), int(refunded or 0))
+
+    def money(cents: int, currency: str = currency) -> str:
+        return format_plain(cents, currency)
+
+    dedication = ""
+    if dedication_name:
+        words = "In memory of" if dedication_type == "memory" else "In honour of"
+        dedication = f"{words} {dedication_name}"
+    plan = subscription or (f"plan-{plan_id}" if plan_id else "")
+    return [neutralise(value) for value in (
+        number, _iso(paid_at), status, email, name, money(total), money(refunded),
+        money(total - refunded), money(goods_kept), money(gift_kept), money(int(fee or 0)),
+        currency, dedication, "yes" if anonymous else "no", plan, intent or "",
+        _iso(created_at), kind, packages, session_id or "", _iso(receipt_sent_at),
+        packing_status or "", packing_ref or "",
+    )]
+
+
+def csv_chunks(filters: OrderFilters, batch_size: int = CSV_BATCH, *,
+               at_most: int | None = None) -> Iterator[str]:
     """The export as text: the header, then the rows a batch at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for count, row in enumerate(csv_rows(filters, batch_size=batch_size), start=1):
+    rows = csv_rows(filters, batch_size=batch_size, at_most=at_most)
+    for count, row in enumerate(rows, start=1):
         writer.writerow(row)
         if count % batch_size == 0:
             yield buffer.getvalue()
