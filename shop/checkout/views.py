@@ -57,4 +57,6 @@ def checkout() -> ResponseReturnValue:
         order, back_path=url_for("cart.view_cart", checkout="cancelled"),
         unavailable=lambda: (render_template("storefront/payment_unavailable.html",
                                              order=order), 503),
+        refused=lambda message: render_cart(cart, checkout_form=form, error=message,
+                                            status=422),
     )

@@ -114,10 +114,21 @@ def _start_one_off(gift: Gift) -> ResponseReturnValue:
     order = checkout.reusable_gift_order(gift)
     if order is not None and order.stripe_checkout_url:
         return redirect(order.stripe_checkout_url, code=303)
-    order = checkout.place_gift_order(gift)
+    try:
+        order = checkout.place_gift_order(gift)
+    except checkout.CheckoutError as exc:
+        db.session.rollback()
+        return _refused(str(exc))
     db.session.commit()  # the order exists before Stripe hears of it
     return send_to_checkout(order, back_path=url_for("donations.donate_page", checkout="cancelled"),
-                            unavailable=lambda: _unavailable(order))
+                            unavailable=lambda: _unavailable(order), refused=_refused)
+
+
+def _refused(message: str) -> ResponseReturnValue:
+    """Stripe could never take this gift as it is: the form again, with what to change."""
+    form = DonationForm()
+    form.form_errors.append(message)
+    return _render(form, status=422)
 
 
 def _start_monthly(gift: Gift) -> ResponseReturnValue:

@@ -23,6 +23,7 @@ class SideEffectKind(StrEnum):
     DEDICATION_NOTICE = "dedication_notice"
     PAYMENT_FAILED_NOTICE = "payment_failed_notice"
     UNIT_PACKING_ORDER = "unit_packing_order"
+    REFUND_FAILED_ALERT = "refund_failed_alert"  # a refund failed after it succeeded
 
 
 class SideEffectStatus(StrEnum):
@@ -43,6 +44,7 @@ LABELS: dict[SideEffectKind, str] = {
     K.DEDICATION_NOTICE: "Dedication notice",
     K.PAYMENT_FAILED_NOTICE: "Failed payment notice",
     K.UNIT_PACKING_ORDER: "Unit packing order",
+    K.REFUND_FAILED_ALERT: "Failed refund alert",
 }
 
 TRANSITIONS: dict[SideEffectStatus, frozenset[SideEffectStatus]] = {

@@ -34,6 +34,7 @@ TASKS = {
     K.DEDICATION_NOTICE: jobs.NOTICE_SEND,
     K.PAYMENT_FAILED_NOTICE: jobs.NOTICE_SEND,
     K.UNIT_PACKING_ORDER: jobs.UNIT_PACKING_ORDER_SUBMIT,
+    K.REFUND_FAILED_ALERT: jobs.STAFF_ALERT_SEND,
 }
 
 
@@ -111,6 +112,16 @@ def request_staff_alert(order: Order) -> None:
     """Email the staff about the order (a dispute), once."""
     if _request(order, K.DISPUTE_ALERT) is not None:
         record_event(order, "queued", "Staff alert queued", actor="system")
+
+
+def request_refund_failed_alert(order: Order, *, reason: str) -> None:
+    """Email the staff that a refund failed after it succeeded; again for a later one."""
+    effect = order.side_effect(K.REFUND_FAILED_ALERT)
+    if effect is None:
+        _request(order, K.REFUND_FAILED_ALERT)
+        record_event(order, "queued", "Staff alert queued: a refund failed", actor="system")
+    elif effect.status in (E.DONE, E.CANCELLED):
+        send_again(effect, actor="system", reason=reason)
 
 
 def cancel_unsent(order: Order, *, reason: str) -> None:

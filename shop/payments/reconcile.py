@@ -14,14 +14,14 @@ from shop.donations.state import PlanStatus
 from shop.extensions import db, utcnow
 from shop.orders.models import Order
 from shop.orders.service import flag_for_review, lock_order_where
-from shop.orders.state import OPEN, OrderStatus, record_event
+from shop.orders.state import CLOSED, OPEN, OrderStatus, record_event
 from shop.payments import client, monthly
 from shop.payments.client import CheckoutSession, Invoice, Subscription
 from shop.payments.event_state import EventStatus
 from shop.payments.events import Handler, process, refreshed, unmatched_events
 from shop.payments.service import (
     apply_dispute,
-    apply_refunded_charge,
+    apply_refund,
     apply_session,
     find_order_for_payment,
     find_order_for_session,
@@ -120,9 +120,9 @@ def reconcile(
         order = find_order_for_payment(refund.payment_intent_id).order
         if order is not None:
             was = order.status
-            charge = client.retrieve_charge(refund.charge_id)
-            if apply_refunded_charge(charge, order, source=SOURCE):
-                _note(order, report, f"refund {refund.id} applied ({was} -> {order.status})")
+            if apply_refund(refund, order, source=SOURCE):
+                _note(order, report, f"refund {refund.id} ({refund.status}) applied ({was} -> "
+                                     f"{order.status})")
         checkpoint()
 
     for dispute in client.recent_disputes(since_ts):
@@ -242,7 +242,7 @@ def _repair_paid_invoice(invoice: Invoice, report: Report) -> None:
     if plan is None:
         return  # not a monthly gift of the shop
     known = lock_order_where(Order.stripe_invoice_id == invoice.id)
-    if known is not None and known.status not in (*OPEN, OrderStatus.FAILED, OrderStatus.EXPIRED):
+    if known is not None and known.status not in OPEN | CLOSED:
         return
     before = known.status if known is not None else None
     order = monthly.apply_invoice_paid(invoice, plan, source=SOURCE)

@@ -21,6 +21,7 @@ from shop.orders.state import REFUNDABLE, record_event
 from shop.payments import client
 from shop.payments.models import RefundRequest
 from shop.payments.refund_state import RefundStatus, set_status
+from shop.payments.values import Refund
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,8 @@ def describe_request(order: Order, request: RefundRequest) -> str:
     """"$20.00 asked by ana@... at 2026-11-20 12:04 UTC, accepted by Stripe"."""
     state = {RefundStatus.REQUESTED: "Stripe has not answered yet",
              RefundStatus.SUBMITTED: "accepted by Stripe",
-             RefundStatus.FAILED: "refused by Stripe"}[request.status]
+             RefundStatus.FAILED: "refused by Stripe" if request.stripe_refund_id is None
+             else "failed at Stripe"}[request.status]
     return (f"{format_money(request.amount_cents, order.currency)} asked by "
             f"{request.requested_by} at {_when(request.created_at)}, {state}")
 
@@ -244,3 +246,21 @@ def send_refund(order: Order, refund: RefundRequest) -> None:
                        f"{format_money(result.amount, order.currency)} ({result.id}); the "
                        "order changes when Stripe confirms it",
                actor="stripe", data={"refund_id": result.id})
+
+
+def refund_failed_at_stripe(order: Order, refund: Refund) -> bool:
+    """A refund staff asked for failed or was canceled at Stripe after it was accepted:
+    it no longer counts as asked for, so what is left can be refunded again. True when a
+    request of the shop's changed."""
+    request = db.session.scalar(
+        db.select(RefundRequest).where(RefundRequest.order_id == order.id,
+                                       RefundRequest.stripe_refund_id == refund.id))
+    if request is None or request.status == RefundStatus.FAILED:
+        return False
+    request.error = f"{refund.status} at Stripe: {refund.failure_reason or 'no reason given'}"
+    set_status(request, RefundStatus.FAILED, order, event="refund_failed",
+               message=f"Refund {refund.id} of {format_money(refund.amount, order.currency)} "
+                       f"{refund.status} at Stripe ({refund.failure_reason or 'no reason given'})"
+                       "; it can be asked for again",
+               actor="stripe", data={"refund_request_id": request.id, "refund_id": refund.id})
+    return True
