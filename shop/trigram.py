@@ -19,7 +19,8 @@ DIALECT = "postgresql"
 
 # The extension must exist before any table with a trigram index is created.
 event.listen(db.metadata, "before_create",
-             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect=DIALECT))
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm")  # type: ignore[no-untyped-call]
+             .execute_if(dialect=DIALECT))
 
 
 def trigram_index(name: str, column: str) -> Index:

@@ -19,6 +19,7 @@ from shop.orders import service as orders
 from shop.orders.lifecycle import move
 from shop.orders.models import Order
 from shop.orders.state import OrderStatus, record_event
+from shop.orders.timeline import EventKind
 from shop.payments import client as payments
 
 log = logging.getLogger(__name__)
@@ -45,10 +46,11 @@ class CheckoutUrls:
 
 
 def lock_cart(cart_id: int) -> Cart | None:
-    return db.session.scalar(
+    found: Cart | None = db.session.scalar(
         db.select(Cart).where(Cart.id == cart_id).with_for_update()
         .execution_options(populate_existing=True)
     )
+    return found
 
 
 
@@ -191,7 +193,7 @@ def attach_session(order: Order, session: payments.CheckoutSession) -> None:
     order.stripe_checkout_url = session.url
     record_event(
         order,
-        "checkout",
+        EventKind.CHECKOUT,
         f"Sent to Stripe Checkout for {format_money(order.total_cents, order.currency)}",
         actor="donor",
         data={"session_id": session.id},
@@ -203,7 +205,7 @@ def note_payment_unavailable(order: Order, error: payments.PaymentError) -> None
         order.checkout_attempt += 1
     record_event(
         order,
-        "checkout_failed",
+        EventKind.CHECKOUT_FAILED,
         f"Stripe Checkout could not be started: {type(error).__name__}",
         actor="system",
         data={"error": str(error)[:500]},
@@ -236,13 +238,14 @@ def reusable_gift_order(gift: Gift) -> Order | None:
     """A direct gift just like this one, started minutes ago and still waiting: reuse it."""
     since = utcnow() - timedelta(minutes=30)
     fingerprint = gift_fingerprint(gift)
-    return db.session.scalar(
+    found: Order | None = db.session.scalar(
         db.select(Order).where(
             Order.cart_id.is_(None), Order.cart_fingerprint == fingerprint,
             Order.status == OrderStatus.PENDING, Order.created_at >= since,
             Order.stripe_checkout_url.is_not(None),
         ).order_by(Order.id.desc()).limit(1)
     )
+    return found
 
 
 def gift_fingerprint(gift: Gift) -> str:
@@ -268,7 +271,7 @@ def place_gift_order(gift: Gift) -> Order:
 def reusable_plan(gift: Gift) -> MonthlyGift | None:
     """A monthly plan just like this one, started minutes ago and still pending: reuse it."""
     since = utcnow() - timedelta(minutes=30)
-    return db.session.scalar(
+    found: MonthlyGift | None = db.session.scalar(
         db.select(MonthlyGift).where(
             MonthlyGift.email == gift.email, MonthlyGift.amount_cents == gift.amount_cents,
             MonthlyGift.fee_cents == gift.fee_cents, MonthlyGift.status == PlanStatus.PENDING,
@@ -277,3 +280,4 @@ def reusable_plan(gift: Gift) -> MonthlyGift | None:
             MonthlyGift.stripe_checkout_url.is_not(None),
         ).order_by(MonthlyGift.id.desc()).limit(1)
     )
+    return found

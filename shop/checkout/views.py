@@ -8,8 +8,8 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from shop.cart import service as cart_service
+from shop.cart.presenters import render_cart
 from shop.cart.session import current_cart
-from shop.cart.views import render_cart
 from shop.checkout import service
 from shop.checkout.forms import CheckoutForm
 from shop.checkout.send import send_to_checkout

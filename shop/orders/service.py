@@ -25,6 +25,7 @@ from shop.orders.state import (
     OrderStatus,
     record_event,
 )
+from shop.orders.timeline import EventKind
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def new_order_token() -> str:
 
 def find_reusable_order(cart: Cart, fingerprint: str) -> Order | None:
     """A pending order made from this very cart content, still waiting for payment."""
-    return db.session.scalar(
+    found: Order | None = db.session.scalar(
         db.select(Order)
         .where(
             Order.cart_id == cart.id,
@@ -55,6 +56,7 @@ def find_reusable_order(cart: Cart, fingerprint: str) -> Order | None:
         .order_by(Order.id.desc())
         .limit(1)
     )
+    return found
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ def place_order(
     order.number = f"CP-{order.id:06d}"
     record_event(
         order,
-        "created",
+        EventKind.CREATED,
         f"Order placed for {format_money(order.total_cents, order.currency)}",
         actor=actor,
     )
@@ -167,7 +169,8 @@ def place_order(
 def get_order_by_token(token: str) -> Order | None:
     if not token or len(token) > 64:
         return None
-    return db.session.scalar(db.select(Order).where(Order.token == token))
+    found: Order | None = db.session.scalar(db.select(Order).where(Order.token == token))
+    return found
 
 
 def lock_order(order_id: int) -> Order | None:
@@ -257,7 +260,7 @@ def mark_expired(order: Order, report: PaymentReport, *, actor: str) -> bool:
         # An abandoned earlier attempt of this order; its current session may still be paid.
         record_event(
             order,
-            "ignored",
+            EventKind.IGNORED,
             f"An earlier checkout session expired ({report.source})",
             actor=actor,
             data={"session_id": report.session_id},
@@ -291,7 +294,7 @@ def record_refunds(order: Order, refunded_cents: int, *, source: str, actor: str
     amount = format_money(refunded_cents, order.currency)
     full = refunded_cents >= received
     if order.status == OrderStatus.DISPUTED:
-        record_event(order, "refund", f"{amount} refunded in total during a dispute "
+        record_event(order, EventKind.REFUND, f"{amount} refunded in total during a dispute "
                      f"({source})", actor=actor, data={"refunded_cents": refunded_cents})
         return True
     return move(
@@ -311,7 +314,7 @@ def _refund_reversed(order: Order, refunded_cents: int, *, source: str, actor: s
             f"money is back with the charity; "
             f"{format_money(refunded_cents, order.currency)} refunded in total ({source})")
     data = {"refunded_cents": refunded_cents}
-    record_event(order, "refund_reversed", what, actor=actor, data=data)
+    record_event(order, EventKind.REFUND_REVERSED, what, actor=actor, data=data)
     side_effects.request_refund_failed_alert(order, reason=what)
     if order.status in SAYS_REFUNDED:
         order.review_reason = what
@@ -324,7 +327,7 @@ def pending_refund_noted(order: Order, refund_id: str, amount_cents: int, *, sou
     """Write once on the timeline that a refund waits at Stripe and is not counted yet."""
     if any((e.data or {}).get("pending_refund_id") == refund_id for e in order.events):
         return False
-    record_event(order, "refund_pending",
+    record_event(order, EventKind.REFUND_PENDING,
                  f"Refund {refund_id} of {format_money(amount_cents, order.currency)} is "
                  f"pending at Stripe; it counts once it succeeds ({source})",
                  actor=actor, data={"pending_refund_id": refund_id})

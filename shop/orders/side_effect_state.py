@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from shop.orders.state import record_event
+from shop.orders.timeline import EventKind
 from shop.statuses import check_move
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ CANCELLED_BY_REFUND = frozenset({K.RECEIPT, K.PACKING_ORDER})
 
 
 def set_status(effect: SideEffect, new: SideEffectStatus, *, timeline: Iterable[Order] = (),
-               event: str | None = None, message: str = "", actor: str = "system",
+               event: EventKind | None = None, message: str = "", actor: str = "system",
                data: dict[str, Any] | None = None) -> None:
     """Move the side effect to `new`, or raise IllegalMove. The only writer of its status.
 

@@ -20,6 +20,7 @@ from shop.orders.side_effect_state import (
     set_status,
 )
 from shop.orders.state import OrderStatus, record_event
+from shop.orders.timeline import EventKind, effect_event
 from shop.units.models import Unit, UnitPlace
 from shop.units.state import PlaceStatus
 
@@ -82,12 +83,12 @@ def request_after_payment(order: Order) -> list[SideEffect]:
     if queued:
         record_event(
             order,
-            "queued",
+            EventKind.QUEUED,
             " and ".join(LABELS[e.kind] for e in queued) + " queued",
             actor="system",
         )
     if len(queued) < len(created):
-        record_event(order, "packing_order_held", f"Packing order held: {NOTE_HOLD_REASON}",
+        record_event(order, EventKind.PACKING_ORDER_HELD, f"Packing order held: {NOTE_HOLD_REASON}",
                      actor="system")
     return created
 
@@ -105,13 +106,13 @@ def _request(order: Order, kind: SideEffectKind) -> SideEffect | None:
 def request_notice(order: Order, kind: SideEffectKind) -> None:
     """An email to the donor or to a family about this order, once."""
     if _request(order, kind) is not None:
-        record_event(order, "queued", f"{LABELS[kind]} queued", actor="system")
+        record_event(order, EventKind.QUEUED, f"{LABELS[kind]} queued", actor="system")
 
 
 def request_staff_alert(order: Order) -> None:
     """Email the staff about the order (a dispute), once."""
     if _request(order, K.DISPUTE_ALERT) is not None:
-        record_event(order, "queued", "Staff alert queued", actor="system")
+        record_event(order, EventKind.QUEUED, "Staff alert queued", actor="system")
 
 
 def request_refund_failed_alert(order: Order, *, reason: str) -> None:
@@ -119,7 +120,7 @@ def request_refund_failed_alert(order: Order, *, reason: str) -> None:
     effect = order.side_effect(K.REFUND_FAILED_ALERT)
     if effect is None:
         _request(order, K.REFUND_FAILED_ALERT)
-        record_event(order, "queued", "Staff alert queued: a refund failed", actor="system")
+        record_event(order, EventKind.QUEUED, "Staff alert queued: a refund failed", actor="system")
     elif effect.status in (E.DONE, E.CANCELLED):
         send_again(effect, actor="system", reason=reason)
 
@@ -128,7 +129,8 @@ def cancel_unsent(order: Order, *, reason: str) -> None:
     """The money went back: what has not gone out yet never will."""
     for effect in order.side_effects:
         if effect.kind in CANCELLED_BY_REFUND and effect.status in UNSENT:
-            set_status(effect, E.CANCELLED, timeline=[order], event=f"{effect.kind}_cancelled",
+            set_status(effect, E.CANCELLED, timeline=[order],
+                       event=effect_event(effect.kind, "cancelled"),
                        message=f"{LABELS[effect.kind]} cancelled: {reason}")
 
 
@@ -136,7 +138,7 @@ def hold_unsent(order: Order, *, reason: str) -> None:
     """Keep a packing order that has not gone out until staff or the dispute decide."""
     effect = order.side_effect(K.PACKING_ORDER)
     if effect is not None and effect.status in (E.PENDING, E.FAILED):
-        set_status(effect, E.HELD, timeline=[order], event="packing_order_held",
+        set_status(effect, E.HELD, timeline=[order], event=EventKind.PACKING_ORDER_HELD,
                    message=f"Packing order held: {reason}")
 
 
@@ -158,7 +160,7 @@ def request_for_unit(unit: Unit) -> SideEffect:
     Only shop.units.service calls this (through its one request_unit_packing_order), so
     any rule about when a unit may be packed lives there.
     """
-    effect = db.session.scalar(
+    effect: SideEffect | None = db.session.scalar(
         db.select(SideEffect).where(SideEffect.unit_id == unit.id,
                                     SideEffect.kind == K.UNIT_PACKING_ORDER)
     )
@@ -183,7 +185,8 @@ def unit_effect(unit: Unit, *, lock: bool = False) -> SideEffect | None:
                                         SideEffect.kind == K.UNIT_PACKING_ORDER)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
-    return db.session.scalar(query)
+    found: SideEffect | None = db.session.scalar(query)
+    return found
 
 
 def _unit_of(effect: SideEffect) -> Unit:
@@ -218,7 +221,7 @@ def timeline_orders(effect: SideEffect) -> list[Order]:
     ))
 
 
-def _record(effect: SideEffect, kind: str, message: str, *, actor: str) -> None:
+def _record(effect: SideEffect, kind: EventKind, message: str, *, actor: str) -> None:
     for order in timeline_orders(effect):
         record_event(order, kind, message, actor=actor)
 
@@ -234,10 +237,11 @@ def lock(effect_id: int) -> SideEffect | None:
         db.session.execute(
             db.select(Unit.id).where(Unit.id == unit_id).with_for_update(key_share=True)
         )
-    return db.session.scalar(
+    found: SideEffect | None = db.session.scalar(
         db.select(SideEffect).where(SideEffect.id == effect_id).with_for_update()
         .execution_options(populate_existing=True)
     )
+    return found
 
 
 def mark_done(effect: SideEffect, reference: str | None, message: str) -> None:
@@ -245,8 +249,8 @@ def mark_done(effect: SideEffect, reference: str | None, message: str) -> None:
     effect.reference = reference
     effect.last_error = None
     effect.attempts += 1
-    set_status(effect, E.DONE, timeline=timeline_orders(effect), event=f"{effect.kind}_done",
-               message=message, actor="worker",
+    set_status(effect, E.DONE, timeline=timeline_orders(effect),
+               event=effect_event(effect.kind, "done"), message=message, actor="worker",
                data={"reference": reference} if reference else None)
 
 
@@ -257,13 +261,13 @@ def note_failure(effect: SideEffect, error: str, *, retry_in: float | None) -> N
     label = describe(effect)
     if retry_in is None:
         set_status(effect, E.FAILED, timeline=timeline_orders(effect),
-                   event=f"{effect.kind}_failed",
+                   event=effect_event(effect.kind, "failed"),
                    message=f"{label} failed after {effect.attempts} attempts: {error[:300]}",
                    actor="worker")
         log.error("%s: %s failed for good: %s", subject(effect), effect.kind, error)
         return
     effect.due_at = utcnow() + timedelta(seconds=retry_in) + _deadline()
-    _record(effect, f"{effect.kind}_retry",
+    _record(effect, effect_event(effect.kind, "retry"),
             f"{label} attempt {effect.attempts} failed, retrying in {retry_in:.0f}s: "
             f"{error[:300]}", actor="worker")
 
@@ -289,7 +293,7 @@ def send_again(effect: SideEffect, *, actor: str, reason: str) -> None:
     effect.due_at = utcnow() + _deadline()
     effect.last_error = None
     set_status(effect, E.PENDING, timeline=timeline_orders(effect),
-               event=f"{effect.kind}_requested", message=f"{describe(effect)}: {reason}",
-               actor=actor)
+               event=effect_event(effect.kind, "requested"),
+               message=f"{describe(effect)}: {reason}", actor=actor)
     db.session.flush()
     jobs.enqueue(db.session(), TASKS[effect.kind], effect.id)

@@ -11,6 +11,7 @@ import logging
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from shop.orders.timeline import EventKind
 from shop.statuses import IllegalMove
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def label(status: str) -> str:
 
 def record_event(
     order: Order,
-    kind: str,
+    kind: EventKind,
     message: str,
     *,
     actor: str,
@@ -145,7 +146,7 @@ def set_status(
         raise IllegalTransition(order, target)
     order.status = target
     return record_event(
-        order, "status", reason, actor=actor, data=data, from_status=old, to_status=target
+        order, EventKind.STATUS, reason, actor=actor, data=data, from_status=old, to_status=target
     )
 
 
@@ -159,7 +160,7 @@ def move_or_record(
         log.warning("order %s: refused %s -> %s (%s)", order.number, order.status, new, reason)
         record_event(
             order,
-            "refused",
+            EventKind.REFUSED,
             f"Not applied: {order.status} -> {new} ({reason})",
             actor=actor,
             data=data,

@@ -30,6 +30,23 @@ from shop.payments.values import (
     webhook_endpoint_from_object,
 )
 
+# What the rest of the shop uses, the shapes of Stripe's objects (from values.py) included.
+__all__ = [
+    "Charge", "CheckoutSession", "Dispute", "Invoice", "LineItem", "PaymentError",
+    "PaymentInProgress", "PaymentOutcomeUnknown", "PaymentRequestRejected",
+    "PaymentServiceUnavailable", "Subscription", "WebhookLivemodeError", "WebhookSignatureError",
+    "cancel_subscription", "charge_from_object", "create_checkout_session", "create_refund",
+    "create_webhook_endpoint", "delete_webhook_endpoint", "dispute_from_object",
+    "invoice_for_payment_intent", "invoice_from_object", "key_is_live", "list_webhook_endpoints",
+    "payment_intent_for_invoice", "payment_intent_order_id", "recent_disputes",
+    "recent_event_objects", "recent_invoices", "recent_refunds", "recent_sessions",
+    "refund_from_object",
+    "retrieve_charge", "retrieve_checkout_session", "retrieve_dispute", "retrieve_event",
+    "retrieve_invoice", "retrieve_object", "retrieve_subscription", "session_from_object",
+    "sessions_for_payment_intent", "subscription_from_object", "subscription_plan_id",
+    "update_webhook_endpoint", "verify_webhook",
+]
+
 log = logging.getLogger(__name__)
 
 

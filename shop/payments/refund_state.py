@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from shop.orders.state import record_event
+from shop.orders.timeline import EventKind
 from shop.statuses import check_move
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ RETURNED = frozenset({StripeRefundStatus.SUCCEEDED})
 NEVER_RETURNED = frozenset({StripeRefundStatus.FAILED, StripeRefundStatus.CANCELED})
 
 
-def set_status(refund: RefundRequest, new: RefundStatus, order: Order, *, event: str,
+def set_status(refund: RefundRequest, new: RefundStatus, order: Order, *, event: EventKind,
                message: str, actor: str, data: dict[str, Any] | None = None) -> None:
     """Move the request to `new` and write `event` on the order's timeline; IllegalMove if
     the table does not allow it."""

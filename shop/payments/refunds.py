@@ -18,6 +18,7 @@ from shop.extensions import db
 from shop.money import InvalidAmount, format_money, parse_amount
 from shop.orders.models import Order
 from shop.orders.state import REFUNDABLE, record_event
+from shop.orders.timeline import EventKind
 from shop.payments import client
 from shop.payments.models import RefundRequest
 from shop.payments.refund_state import RefundStatus, set_status
@@ -66,11 +67,12 @@ def refund_requests(order: Order) -> Sequence[RefundRequest]:
 
 def unanswered(order: Order) -> RefundRequest | None:
     """A refund Stripe has not answered (it timed out): it must be asked again first."""
-    return db.session.scalar(
+    found: RefundRequest | None = db.session.scalar(
         db.select(RefundRequest).where(RefundRequest.order_id == order.id,
                                        RefundRequest.status == RefundStatus.REQUESTED)
         .order_by(RefundRequest.id).limit(1)
     )
+    return found
 
 
 def marker(order: Order) -> str:
@@ -196,7 +198,7 @@ def request_refund(
                            form_token=form_token, requested_by=actor)
     db.session.add(refund)
     db.session.flush()
-    record_event(order, "refund_requested",
+    record_event(order, EventKind.REFUND_REQUESTED,
                  f"Refund of {format_money(amount_cents, order.currency)} requested "
                  f"({reason})", actor=actor, data={"refund_request_id": refund.id})
     return refund, True
@@ -229,19 +231,19 @@ def send_refund(order: Order, refund: RefundRequest) -> None:
         )
     except client.PaymentOutcomeUnknown as exc:
         refund.error = str(exc)[:1000]
-        record_event(order, "refund_unanswered",
+        record_event(order, EventKind.REFUND_UNANSWERED,
                      "Stripe did not answer the refund request; it is asked again with the "
                      "same key, so it cannot be made twice", actor="stripe",
                      data={"refund_request_id": refund.id})
         raise
     except client.PaymentError as exc:
         refund.error = str(exc)[:1000]
-        set_status(refund, RefundStatus.FAILED, order, event="refund_failed",
+        set_status(refund, RefundStatus.FAILED, order, event=EventKind.REFUND_FAILED,
                    message=f"Stripe refused the refund: {exc}"[:500], actor="stripe",
                    data={"refund_request_id": refund.id})
         raise
     refund.stripe_refund_id = result.id
-    set_status(refund, RefundStatus.SUBMITTED, order, event="refund_submitted",
+    set_status(refund, RefundStatus.SUBMITTED, order, event=EventKind.REFUND_SUBMITTED,
                message=f"Stripe accepted the refund of "
                        f"{format_money(result.amount, order.currency)} ({result.id}); the "
                        "order changes when Stripe confirms it",
@@ -258,7 +260,7 @@ def refund_failed_at_stripe(order: Order, refund: Refund) -> bool:
     if request is None or request.status == RefundStatus.FAILED:
         return False
     request.error = f"{refund.status} at Stripe: {refund.failure_reason or 'no reason given'}"
-    set_status(request, RefundStatus.FAILED, order, event="refund_failed",
+    set_status(request, RefundStatus.FAILED, order, event=EventKind.REFUND_FAILED,
                message=f"Refund {refund.id} of {format_money(refund.amount, order.currency)} "
                        f"{refund.status} at Stripe ({refund.failure_reason or 'no reason given'})"
                        "; it can be asked for again",

@@ -159,14 +159,16 @@ def apply_dispute(dispute: Dispute, order: Order, *, source: str) -> bool:
     if dispute.payment_intent_id:
         confirm_payment_first(order, dispute.payment_intent_id, source=source)
     end = ending(current.status)
-    if end is not Ending.LOST and orders.reopen_dispute(
-            order, dispute_id=dispute.id, status=current.status, source=source, actor=ACTOR):
-        changed = True
-    else:
+    changed = False
+    if end is not Ending.LOST:  # an appeal of a lost dispute (open, or already won)
+        changed = orders.reopen_dispute(order, dispute_id=dispute.id, status=current.status,
+                                        source=source, actor=ACTOR)
+    if end in (Ending.OPEN, Ending.LOST):
+        # A closed dispute that was won or prevented is not opened again: applied twice (a
+        # repeated event, a reconciliation), it must change nothing.
         changed = orders.mark_disputed(
             order, amount_cents=dispute.amount, reason=dispute.reason, dispute_id=dispute.id,
-            source=source, actor=ACTOR,
-        )
+            source=source, actor=ACTOR) or changed
     if end is Ending.WON:
         changed = orders.close_dispute(
             order, won=True, dispute_id=dispute.id, reason=current.status.replace("_", " "),

@@ -19,7 +19,7 @@ ROLES = ("admin", "manager", "viewer")
 ACTING_ROLES = frozenset({"admin", "manager"})
 
 
-class StaffUser(UserMixin, db.Model):  # type: ignore[name-defined]
+class StaffUser(UserMixin, db.Model):  # type: ignore[name-defined, misc]
     __tablename__ = "staff_users"
     __table_args__ = (CheckConstraint("role in ('admin', 'manager', 'viewer')", name="role"),)
 
@@ -73,7 +73,7 @@ class StaffUser(UserMixin, db.Model):  # type: ignore[name-defined]
         return f"<StaffUser {self.email} ({self.role})>"
 
 
-class StaffSession(db.Model):  # type: ignore[name-defined]
+class StaffSession(db.Model):  # type: ignore[name-defined, misc]
     """One login: the cookie carries a random token, the database only its SHA-256.
 
     Logging out, deactivating the account or idling past the limit ends it here, so a
@@ -96,7 +96,7 @@ class StaffSession(db.Model):  # type: ignore[name-defined]
     user_agent: Mapped[str] = mapped_column(String(200), default="")
 
 
-class LoginThrottle(db.Model):  # type: ignore[name-defined]
+class LoginThrottle(db.Model):  # type: ignore[name-defined, misc]
     """Failed logins of one account (by email) or one address, and its lockout."""
 
     __tablename__ = "login_throttles"
@@ -113,7 +113,7 @@ class LoginThrottle(db.Model):  # type: ignore[name-defined]
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
-class Export(db.Model):  # type: ignore[name-defined]
+class Export(db.Model):  # type: ignore[name-defined, misc]
     """A large CSV export of orders, built by a task into a file (shop.staff.exports)."""
 
     __tablename__ = "exports"

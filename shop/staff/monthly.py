@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import Blueprint, abort, render_template
 from flask.typing import ResponseReturnValue
 
 from shop.donations.models import MonthlyGift
 from shop.extensions import db
 from shop.orders.models import Order
 from shop.orders.state import STATUS_LABELS
-from shop.staff.views import bp
+from shop.orders.timeline import plan_event_label
 
 
-@bp.get("/monthly")
 def monthly_donors() -> ResponseReturnValue:
     plans = db.session.scalars(
         db.select(MonthlyGift).order_by(MonthlyGift.created_at.desc()).limit(500)
@@ -20,7 +19,6 @@ def monthly_donors() -> ResponseReturnValue:
     return render_template("staff/monthly.html", plans=plans)
 
 
-@bp.get("/monthly/<int:plan_id>")
 def monthly_donor(plan_id: int) -> ResponseReturnValue:
     plan = db.session.get(MonthlyGift, plan_id)
     if plan is None:
@@ -29,6 +27,10 @@ def monthly_donor(plan_id: int) -> ResponseReturnValue:
         db.select(Order).where(Order.monthly_gift_id == plan.id).order_by(Order.id.desc())
     ).all()
     return render_template("staff/monthly_plan.html", plan=plan, gifts=gifts,
-                           status_labels=STATUS_LABELS)
+                           status_labels=STATUS_LABELS, event_label=plan_event_label)
 
 
+def register(bp: Blueprint) -> None:
+    """Add the pages of this module to the staff blueprint."""
+    bp.add_url_rule("/monthly", view_func=monthly_donors, methods=["GET"])
+    bp.add_url_rule("/monthly/<int:plan_id>", view_func=monthly_donor, methods=["GET"])

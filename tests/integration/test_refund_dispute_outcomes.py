@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 
 from shop.extensions import db
 from shop.orders.models import Order, SideEffect
+from tests.integration.test_monthly_gifts import plan, subscribe
 from tests.integration.test_staff import manager  # noqa: F401  (fixture)
 from tests.integration.test_staff_refunds import refund
 from tests.servers import PartnerServer, SmtpSink
@@ -128,3 +129,47 @@ def test_an_appealed_loss_is_disputed_again_and_a_win_goes_to_staff(
     stripe_stand_in.deliver_all(client, seen)
     assert state(app)[0] == "needs_review"
     assert f"Dispute {dispute} won; back to needs_review" in timeline(app)
+
+
+def test_staff_refund_one_month_of_a_monthly_gift_like_any_order(
+    app: Flask, client: FlaskClient, manager: FlaskClient,  # noqa: F811
+    stripe_stand_in: StripeStandIn,
+) -> None:
+    subscribe(client, stripe_stand_in)
+    seen = len(stripe_stand_in.events())
+    page = manager.get("/staff/orders/CP-000001").get_data(as_text=True)
+    assert 'data-testid="staff-refund-form"' in page and "Monthly gift" in page
+    assert refund(manager, "CP-000001", "18.00").status_code == 303
+    [made] = stripe_get(stripe_stand_in, "refunds")["data"]
+    assert made["amount"] == 1800
+    stripe_stand_in.deliver_all(client, seen)
+    assert state(app)[:2] == ("refunded", 1800)
+    assert plan(app).status == "active"  # one month given back; the plan goes on
+    page = manager.get("/staff/orders/CP-000001").get_data(as_text=True)
+    assert 'data-testid="staff-refund-form"' not in page  # nothing left to refund
+
+
+def test_reconciliation_applies_a_closed_dispute_and_a_failed_refund_whose_webhooks_were_lost(
+    app: Flask, client: FlaskClient, runner: FlaskCliRunner, stripe_stand_in: StripeStandIn,
+    partner: PartnerServer,
+) -> None:
+    partner.fail_next = 1
+    charge, seen = paid(client, stripe_stand_in)
+    dispute = stripe_stand_in.dispute(charge)["id"]
+    seen = stripe_stand_in.deliver_all(client, seen)
+    stripe_stand_in.close_dispute(dispute, "won")  # charge.dispute.closed never delivered
+    result = runner.invoke(args=["reconcile", "--since", "2d"])
+    assert f"dispute {dispute}" in result.output and "-> paid" in result.output, result.output
+    assert state(app) == ("paid", 0, "done")
+
+    intent = stripe_get(stripe_stand_in, f"charges/{charge}")["payment_intent"]
+    seen = len(stripe_stand_in.events())
+    refund_at_stripe(stripe_stand_in, {"data": {"object": {"payment_intent": intent}}}, 5000)
+    stripe_stand_in.deliver_all(client, seen)
+    assert state(app)[:2] == ("partially_refunded", 5000)
+    refund_id = stripe_get(stripe_stand_in, "refunds", charge=charge)["data"][0]["id"]
+    stripe_stand_in.refund_status(refund_id, "failed")  # its webhooks never delivered
+    result = runner.invoke(args=["reconcile", "--since", "2d"])
+    assert f"refund {refund_id} (failed) applied" in result.output, result.output
+    assert state(app)[:2] == ("needs_review", 0)
+    assert "repaired" not in runner.invoke(args=["reconcile", "--since", "2d"]).output

@@ -106,7 +106,7 @@ def test_an_export_waiting_for_a_worker_shows_its_progress_and_then_its_file(
 
     with app.app_context():  # the worker, writing two rows a batch
         assert exports.build(export_id, batch_size=2) is True
-        export = db.session.get(Export, export_id)
-        assert export is not None and export.status == ExportStatus.READY
-        assert export.rows_written == 5
-        assert len(rows_of(exports.file_of(export).read_text())) == 6
+        built = db.session.get(Export, export_id)
+        assert built is not None and built.status == ExportStatus.READY
+        assert built.rows_written == 5
+        assert len(rows_of(exports.file_of(built).read_text())) == 6
