@@ -69,9 +69,12 @@ class SmtpSink:
             self.refuse_next = 0
             self.attempts = 0
 
-    def to(self, address: str) -> list[EmailMessage]:
+    def to(self, address: str, kind: str | None = None) -> list[EmailMessage]:
+        """Messages to `address`; with `kind`, only those whose X-Shop-Message is `kind`
+        (a "receipt", or one of the messages a donor gets, such as "refund")."""
         with self._lock:
-            return [m for m in self.messages if address in str(m["To"])]
+            return [m for m in self.messages if address in str(m["To"])
+                    and (kind is None or m["X-Shop-Message"] == kind)]
 
 
 def text_of(message: EmailMessage) -> str:

@@ -96,4 +96,5 @@ def receipt_message(order: Order, *, attempt: int) -> EmailMessage:
         # The same id on a retry lets mail systems drop a duplicate of the same attempt.
         message_id=f"<receipt-{order.number}-{attempt}@{domain}>",
         attachments=[(f"receipt-{order.number}.pdf", "application/pdf", receipt_pdf(order))],
+        shop_message="receipt",
     )
