@@ -17,9 +17,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The embedded default: SQLite, tasks in-process, the local Stripe stand-in, mail to the console.
+# The embedded default: SQLite, tasks in-process, the local Stripe stand-in, mail and packing
+# orders to the console (receipt PDFs into instance/mail/), a demo admin, a demo review word.
 run: export STRIPE_API_BASE ?= http://127.0.0.1:$(STRIPE_PORT)
 run: export PUBLIC_URL ?= http://127.0.0.1:$(PORT)
+run: export MAIL_SAVE_DIR ?= instance/mail
+run: export NOTE_REVIEW_TERMS ?= review
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed
@@ -29,9 +32,13 @@ run: install
 	trap 'kill $$emulator 2>/dev/null' EXIT INT TERM; \
 	for i in $$(seq 50); do $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $(STRIPE_PORT)), 0.2)" 2>/dev/null && break; sleep 0.1; done; \
 	$(FLASK) stripe-webhook-setup --url http://127.0.0.1:$(PORT)/stripe/webhook; \
+	login=$$($(FLASK) demo-staff) || exit 1; \
 	$(FLASK) sweep --every 60 & sweeper=$$!; \
 	trap 'kill $$emulator $$sweeper 2>/dev/null' EXIT INT TERM; \
 	echo ""; echo "  The shop is at http://127.0.0.1:$(PORT)/  (Stripe stand-in on :$(STRIPE_PORT))"; \
+	echo "  $$login  (at http://127.0.0.1:$(PORT)/staff/login; a new password each run)"; \
+	echo "  A note of support with the word \"$$NOTE_REVIEW_TERMS\" waits for staff in /staff/notes."; \
+	echo "  Receipt PDFs are written to $$MAIL_SAVE_DIR/; mail and packing orders print here."; \
 	echo ""; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 

@@ -191,6 +191,9 @@ class Settings(BaseSettings):
     MAIL_USE_SSL: bool = False
     MAIL_DEFAULT_SENDER: str = "receipts@localhost"
     MAIL_TIMEOUT: Seconds = 10.0
+    # With mail on the console, each message's attachments (receipt PDFs) are also written
+    # to this folder and their paths printed (`make run` sets instance/mail); unset: not kept.
+    MAIL_SAVE_DIR: str | None = None
     # Where alerts for staff go (disputes); without it, the console.
     STAFF_ALERT_EMAIL: str | None = None
     # --- the packing partner: a signed JSON API, or a printable slip by email

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Response, redirect, render_template_string, request
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -14,6 +16,9 @@ from .store import JSON
 
 bp = Blueprint("stripe_emulator_hosted", __name__)
 DECLINED = "Your card was declined."
+# The buttons a processing bank transfer offers, and the outcome each one settles with.
+SETTLE_ACTIONS = {"settle": "succeeded", "settle_fail": "failed"}
+log = logging.getLogger(__name__)
 
 
 def _interval(session: JSON, lines: list[JSON]) -> str | None:
@@ -42,7 +47,11 @@ def _render(session: JSON, status: int = 200, error: str | None = None,
              for li in raw]
     total = format_amount(session["amount_total"], session["currency"])
     message = None
-    if session["status"] == "complete":
+    settling = _settling(session)
+    if settling:
+        message = ("The bank transfer has not arrived yet. In this stand-in you can settle "
+                   "it now, as the bank would in a few days, or make it fail.")
+    elif session["status"] == "complete":
         message = "This payment has already been completed. Thank you!"
     elif session["status"] == "expired":
         message = "This Checkout Session has expired. Please return to the shop and start again."
@@ -53,11 +62,19 @@ def _render(session: JSON, status: int = 200, error: str | None = None,
         state=session["status"], message=message, lines=lines, total=total,
         interval=_interval(session, raw), pay_label=_pay_label(session, total), error=error,
         email=form.get("email", session["customer_email"] or ""), name=form.get("name", ""),
-        cancel_url=session["cancel_url"], countries=countries,
+        cancel_url=session["cancel_url"], countries=countries, settling=settling,
         form={"line1": form.get("line1", ""), "city": form.get("city", ""),
               "postal_code": form.get("postal_code", ""),
               "country": form.get("country", countries[0] if countries else "")})
     return Response(html, status=status, mimetype="text/html")
+
+
+def _settling(session: JSON) -> bool:
+    """A completed session whose bank transfer is still processing: it can be settled."""
+    if session["status"] != "complete" or session["payment_status"] != "unpaid":
+        return False
+    pi = current().store.snapshot(session["payment_intent"] or "")
+    return pi is not None and pi.get("status") == "processing"
 
 
 def _not_found(session_id: str) -> Response:
@@ -89,11 +106,17 @@ def submit(session_id: str) -> BaseResponse:
     if session is None or session.get("object") != "checkout.session":
         return _not_found(session_id)
     form = {k: v.strip() for k, v in request.form.items()}
+    action = form.get("action", "pay")
+    if action in SETTLE_ACTIONS and _settling(session):
+        try:
+            settled = payments.settle_session(store, session_id, SETTLE_ACTIONS[action])
+        except ApiError:
+            settled = store.snapshot(session_id) or session  # settled meanwhile
+        return success_redirect(settled)
     if session["status"] == "complete":
         return success_redirect(session)  # double submit: no second payment
     if session["status"] != "open":
         return _render(session, 410)
-    action = form.get("action", "pay")
     if action == "decline":
         return _render(session, 402, DECLINED, form)
     if action not in ("pay", "delayed"):
@@ -107,4 +130,7 @@ def submit(session_id: str) -> BaseResponse:
         if latest["status"] == "complete":
             return success_redirect(latest)
         return _render(latest, 400, exc.body["error"]["message"], form)
+    if action == "delayed":
+        log.info("bank transfer for %s is processing: settle it (or make it fail) at %s",
+                 session_id, request.url)
     return success_redirect(paid)

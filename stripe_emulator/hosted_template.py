@@ -38,6 +38,14 @@ PAGE = """\
   <h1>{{ title }}</h1>
   {% if message %}
   <div class="card"><p data-testid="emulator-status">{{ message }}</p></div>
+  {% if settling %}
+  <form method="post" class="card">
+    <button class="primary" type="submit" name="action" value="settle"
+            data-testid="emulator-settle">Settle the bank transfer now</button>
+    <button class="secondary" type="submit" name="action" value="settle_fail"
+            data-testid="emulator-settle-fail">Make the bank transfer fail</button>
+  </form>
+  {% endif %}
   {% else %}
   <div class="card">
     <table>

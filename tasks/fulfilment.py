@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import logging
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -127,6 +128,18 @@ def _email_slip(order: Order, to: str) -> tuple[str | None, str]:
     return message_id, f"Packing slip emailed to {to}"
 
 
+def _to_console(body: dict[str, Any]) -> tuple[str | None, str]:
+    """No partner configured: in development the packing order is printed, as mail is
+    without MAIL_SERVER; in production it fails, for staff to see."""
+    if current_app.config.get("APP_ENV") == "production":
+        raise PermanentError("neither FULFILMENT_URL nor FULFILMENT_EMAIL is set")
+    text = json.dumps(body, ensure_ascii=False, indent=2)
+    sys.stdout.write(f"\n----- packing order (console) -----\n{text}\n"
+                     "----- end of packing order -----\n")
+    sys.stdout.flush()
+    return None, "Packing order written to the console (no partner is set up)"
+
+
 def _submit(effect: SideEffect) -> tuple[str | None, str]:
     order = effect.order
     assert order is not None  # a packing order belongs to an order
@@ -137,7 +150,7 @@ def _submit(effect: SideEffect) -> tuple[str | None, str]:
         return _post_to_partner(packing_order_body(order), config["FULFILMENT_URL"])
     if config.get("FULFILMENT_EMAIL"):
         return _email_slip(order, config["FULFILMENT_EMAIL"])
-    raise PermanentError("neither FULFILMENT_URL nor FULFILMENT_EMAIL is set")
+    return _to_console(packing_order_body(order))
 
 
 def _submit_unit(effect: SideEffect) -> tuple[str | None, str]:
@@ -153,7 +166,7 @@ def _submit_unit(effect: SideEffect) -> tuple[str | None, str]:
     elif config.get("FULFILMENT_EMAIL"):
         reference, message = _email_unit_slip(unit, body, config["FULFILMENT_EMAIL"])
     else:
-        raise PermanentError("neither FULFILMENT_URL nor FULFILMENT_EMAIL is set")
+        reference, message = _to_console(body)
     # Same transaction as the effect's "done": the unit and its packing order agree.
     units.mark_shipped(unit)
     return reference, f"Unit {unit.number}'s " + message[0].lower() + message[1:]

@@ -136,10 +136,11 @@ def update_bundle(bundle: Bundle, *, name: str | None, price: str | None,
     return changes
 
 
-def slug_for(name: str) -> str:
-    base = SLUG.sub("-", name.lower()).strip("-")[:60] or "bundle"
+def slug_for(name: str, model: type[Bundle] | type[Product] = Bundle) -> str:
+    """A unique slug for a new bundle (or product) named `name`: "winter-kit", "winter-kit-2"."""
+    base = SLUG.sub("-", name.lower()).strip("-")[:60] or model.__tablename__.rstrip("s")
     slug, n = base, 2
-    while db.session.scalar(select(Bundle.id).where(Bundle.slug == slug)) is not None:
+    while db.session.scalar(select(model.id).where(model.slug == slug)) is not None:
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -157,3 +158,28 @@ def add_bundle(product: Product, *, name: str | None, price: str | None,
     db.session.add(bundle)
     db.session.flush()
     return bundle
+
+
+def add_product(*, name: str | None, summary: str | None, contents: str | None,
+                bundle_name: str | None, price: str | None, packages: str | None,
+                currency: str) -> Product:
+    """A new package product with its first bundle, both for sale at once.
+
+    A product with no bundle could not be bought, so the first bundle's name, price
+    (major unit) and number of packages come with it. Raises CatalogError, nothing added.
+    """
+    new_name = _text(name, "name")
+    product = Product(
+        slug=slug_for(new_name, Product), name=new_name, kind="package",
+        summary=_text(summary, "description", required=False, limit=2000),
+        contents=_text(contents, "list of what is inside", required=False, limit=2000),
+        position=1 + max((p.position for p in all_products()), default=0), active=True)
+    first = _text(bundle_name, "first bundle's name")
+    cents = parse_price(price, currency)
+    count = _whole(packages, "number of packages", low=1, high=MAX_PACKAGES)
+    db.session.add(product)
+    db.session.flush()
+    db.session.add(Bundle(product=product, slug=slug_for(first), name=first, price_cents=cents,
+                          packages=count, currency=currency, position=0, active=True))
+    db.session.flush()
+    return product

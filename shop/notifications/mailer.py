@@ -7,10 +7,12 @@ connections without a timeout, and a hung mail server must not hang a worker.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import sys
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
+from pathlib import Path
 
 from flask import current_app
 
@@ -108,12 +110,35 @@ def send(message: EmailMessage) -> str:
 def _to_console(message: EmailMessage) -> None:
     body = message.get_body(preferencelist=("plain",))
     text = body.get_content() if body is not None else ""
-    attachments = [part.get_filename() for part in message.iter_attachments()]
+    attachments = [str(part.get_filename()) for part in message.iter_attachments()]
+    saved = _save_attachments(message, current_app.config.get("MAIL_SAVE_DIR"))
     sys.stdout.write(
         f"\n----- mail (console) -----\nTo: {message['To']}\nSubject: {message['Subject']}\n"
         f"Message-ID: {message['Message-ID']}\n"
-        + (f"Attachments: {', '.join(str(a) for a in attachments)}\n" if attachments else "")
+        + (f"Attachments: {', '.join(attachments)}\n" if attachments else "")
+        + "".join(f"Attachment written to {path}\n" for path in saved)
         + f"\n{text}\n----- end of mail -----\n"
     )
     sys.stdout.flush()
     log.info("mail %s to %s written to the console", message["Message-ID"], message["To"])
+
+
+def _save_attachments(message: EmailMessage, folder: str | None) -> list[Path]:
+    """Write the message's attachments to `folder/<message id>/`, so a console run's PDFs
+    can be opened; the paths written. Nothing when `folder` is unset."""
+    if not folder:
+        return []
+    # The Message-ID's local part names the folder: a resent receipt keeps its first PDF.
+    local = str(message["Message-ID"] or "message").strip("<>").partition("@")[0]
+    target = Path(folder) / (re.sub(r"[^A-Za-z0-9._-]", "_", local) or "message")
+    saved = []
+    for part in message.iter_attachments():
+        name = Path(str(part.get_filename() or "attachment")).name  # never a path of its own
+        content = part.get_payload(decode=True)
+        if not isinstance(content, bytes):
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        path = target / name
+        path.write_bytes(content)
+        saved.append(path)
+    return saved

@@ -39,6 +39,10 @@ def _block(name: str) -> str | None:
     return clean_block(request.form.get(name))
 
 
+def _packages(count: int) -> str:
+    return f"{count} package" if count == 1 else f"{count} packages"
+
+
 def _checked(name: str) -> bool:
     return request.form.get(name) in ("y", "on", "yes", "1", "true")
 
@@ -130,7 +134,30 @@ def add_bundle(product_id: int) -> ResponseReturnValue:
         return _page(str(exc), f"new-bundle-{product_id}", 400)
     log_action("catalog.bundle", target=bundle.slug,
                message=f"Added {bundle.name} at {format_money(bundle.price_cents, bundle.currency)}"
-                       f" ({bundle.packages} packages)")
+                       f" ({_packages(bundle.packages)})")
     db.session.commit()
     flash(f"{bundle.name} is for sale now.", "success")
+    return redirect(url_for("staff.catalog_page"), code=303)
+
+
+@bp.post("/catalog/products")
+@manager_required
+def add_product() -> ResponseReturnValue:
+    if not _valid_form():
+        return _page("The form expired; please try again.", "new-product", 400)
+    try:
+        product = catalog.add_product(
+            name=_line("name"), summary=_block("summary"), contents=_block("contents"),
+            bundle_name=_line("bundle_name"), price=_line("price"),
+            packages=_line("packages"), currency=current_app.config["CURRENCY"])
+    except catalog.CatalogError as exc:
+        db.session.rollback()
+        return _page(str(exc), "new-product", 400)
+    bundle = product.bundles[0]
+    log_action("catalog.product", target=product.slug,
+               message=f"Added {product.name} with {bundle.name} at "
+                       f"{format_money(bundle.price_cents, bundle.currency)}"
+                       f" ({_packages(bundle.packages)})")
+    db.session.commit()
+    flash(f"{product.name} is for sale now.", "success")
     return redirect(url_for("staff.catalog_page"), code=303)

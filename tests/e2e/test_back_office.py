@@ -12,6 +12,7 @@ import pytest
 from flask.testing import FlaskCliRunner
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from bench.pagecheck import axe_violations
 from tests.conftest import LiveShop
 from tests.pdfs import pdf_text
 from tests.servers import SmtpSink, text_of
@@ -179,3 +180,25 @@ def test_a_viewer_has_no_actions_and_a_deactivated_user_is_logged_out(
     expect(viewer).to_have_url(re.compile(re.escape(live_shop.url + "/staff/login")))
     viewer_context.close()
     admin_context.close()
+
+
+def test_every_staff_page_passes_axe_on_a_phone_and_a_laptop(
+    page: Page, browser: Browser, live_shop: LiveShop, stripe_stand_in: StripeStandIn,
+    runner: FlaskCliRunner,
+) -> None:
+    number = buy_single(page, live_shop, "erin@example.org")
+    staff(runner, "admin@example.org", "admin")
+    context, admin = new_page(browser)
+    log_in(admin, live_shop, "admin@example.org")
+    problems: dict[str, object] = {}
+    for path in ["/staff/dashboard", "/staff/orders", f"/staff/orders/{number}",
+                 "/staff/orders?q=erin", "/staff/notes", "/staff/monthly", "/staff/units",
+                 "/staff/catalog", "/staff/campaign", "/staff/users", "/staff/audit"]:
+        for viewport in ({"width": 360, "height": 740}, {"width": 1280, "height": 900}):
+            admin.set_viewport_size(viewport)
+            admin.goto(live_shop.url + path)
+            assert admin.title(), path
+            if found := axe_violations(admin):
+                problems[f"{path} at {viewport['width']}px: axe-core"] = found
+    context.close()
+    assert problems == {}

@@ -87,8 +87,14 @@ def test_delayed_payment_then_settle(client: stripe.StripeClient,
     assert (pending.status, pending.payment_status) == ("complete", "unpaid")
     assert isinstance(pending.payment_intent, str)
     assert client.v1.payment_intents.retrieve(pending.payment_intent).status == "processing"
-    ctl("POST", f"/checkout/sessions/{session.id}/settle", {"outcome": "succeeded"})
+    # The hosted page offers to settle the transfer now (the demo's button).
+    page = requests.get(session.url, timeout=5).text
+    assert 'data-testid="emulator-settle"' in page and "not arrived yet" in page
+    resp = requests.post(session.url, data={"action": "settle"}, allow_redirects=False,
+                         timeout=5)
+    assert resp.headers["Location"] == f"https://shop.example/success?session_id={session.id}"
     settled = client.v1.checkout.sessions.retrieve(session.id)
+    assert "emulator-settle" not in requests.get(session.url, timeout=5).text
     assert settled.payment_status == "paid"
     types = [e.type for e in client.v1.events.list().data]
     assert types[0] == "checkout.session.async_payment_succeeded"

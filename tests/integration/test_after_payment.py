@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import time
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -12,6 +14,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from shop import jobs
 from shop.extensions import db
 from shop.orders.models import Order, OrderEvent, SideEffect
+from shop.orders.side_effect_state import SideEffectKind
 from tests.servers import PartnerServer, SmtpSink, html_of, text_of
 from tests.support import StripeStandIn, buy_and_pay, post_event
 
@@ -200,6 +203,35 @@ def test_a_donation_only_order_sends_a_receipt_but_no_packing_order(
     assert "GIFTS" in text and "CARE PACKAGES" not in text
     api = client.get(f"/api/orders/{token}").get_json()
     assert api["fulfilment_status"] == "not_required" and api["receipt_sent"] is True
+
+
+@pytest.mark.shop_config({"FULFILMENT_URL": None, "MAIL_SERVER": None})
+def test_without_a_partner_or_mail_server_a_local_run_prints_both_and_keeps_the_pdf(
+    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn, partner: PartnerServer,
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    app.config["MAIL_SAVE_DIR"] = str(tmp_path / "mail")
+    _, event = buy_and_pay(client, stripe_stand_in)
+    post_event(client, event)
+    printed = capsys.readouterr().out
+    assert {e.status for e in effects(app).values()} == {"done"} and not partner.requests
+    number = re.search(r"Subject: Your receipt .*\(order (CP-\d+)\)", printed)
+    assert number is not None and "----- packing order (console) -----" in printed
+    assert f'"order_number": "{number[1]}"' in printed
+    [pdf] = (tmp_path / "mail").glob("*/receipt-*.pdf")
+    assert f"Attachment written to {pdf}" in printed
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+    # In production, no partner means the packing order waits for staff instead.
+    app.config["APP_ENV"] = "production"
+    _, event = buy_and_pay(client, stripe_stand_in)
+    post_event(client, event)
+    with app.app_context():
+        last = db.session.scalars(db.select(Order).order_by(Order.id.desc())).first()
+        assert last is not None
+        packing = last.side_effect(SideEffectKind.PACKING_ORDER)
+        assert packing is not None and packing.status == "failed"
+        assert "neither FULFILMENT_URL nor FULFILMENT_EMAIL" in (packing.last_error or "")
 
 
 @pytest.mark.shop_config({"FULFILMENT_URL": None, "FULFILMENT_EMAIL": "packing@partner.test"})

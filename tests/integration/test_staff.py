@@ -222,6 +222,24 @@ def test_create_staff_creates_updates_and_refuses_bad_input(
     assert log_in(client, "OPS@charity.example", "a new long password").status_code == 303
 
 
+def test_demo_staff_prints_a_login_that_works_and_never_makes_a_second_admin(
+    app: Flask, client: FlaskClient, runner: FlaskCliRunner
+) -> None:
+    first = runner.invoke(args=["demo-staff"])
+    second = runner.invoke(args=["demo-staff"])
+    logins = [re.fullmatch(r"Staff login: (\S+) / (\S+)\n", r.output) for r in (first, second)]
+    assert all(logins), (first.output, second.output)
+    (email, old), (same_email, new) = (m.groups() for m in logins if m)
+    assert email == same_email and old != new and len(new) >= 16
+    with app.app_context():
+        assert db.session.scalars(db.select(StaffUser.role)).all() == ["admin"]
+    assert log_in(client, email, old).status_code == 401
+    assert log_in(client, email, new).status_code == 303
+    app.config["APP_ENV"] = "production"
+    refused = runner.invoke(args=["demo-staff"])
+    assert refused.exit_code != 0 and "create-staff" in refused.output
+
+
 def test_login_goes_to_the_page_asked_for_and_logout_ends_the_session(
     app: Flask, client: FlaskClient, runner: FlaskCliRunner
 ) -> None:

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from shop.audit.models import AuditEntry
 from shop.campaign.service import current_campaign
 from shop.catalog.models import Bundle
 from shop.extensions import db
@@ -100,6 +101,35 @@ def test_staff_edit_products_and_add_bundles_and_viewers_cannot(
     with app.app_context():
         assert db.session.scalars(db.select(Bundle.price_cents).where(
             Bundle.slug == "single-package")).one() == 6500
+
+
+def test_staff_add_a_new_care_package_that_donors_can_buy(
+    app: Flask, client: FlaskClient, manager: FlaskClient, viewer: FlaskClient,  # noqa: F811
+) -> None:
+    form = {"csrf_token": csrf_token(manager, "/staff/catalog"), "name": "Sleeping bag kit",
+            "summary": "A four-season sleeping bag", "contents": "Sleeping bag\nLiner",
+            "bundle_name": "One sleeping bag kit", "price": "120.50", "packages": "1"}
+    # A kit with no price, or a price that is no price, adds nothing.
+    for bad, message in [({"price": ""}, "Please give the price"),
+                         ({"price": "-3"}, "cannot be negative"),
+                         ({"bundle_name": ""}, "first bundle"),
+                         ({"packages": "+-5"}, "number of packages")]:
+        refused = manager.post("/staff/catalog/products", data=form | bad)
+        assert refused.status_code == 400
+        assert message in refused.get_data(as_text=True)
+        assert "Sleeping bag kit" not in client.get("/").get_data(as_text=True)
+    assert viewer.post("/staff/catalog/products", data=form).status_code == 403
+
+    assert manager.post("/staff/catalog/products", data=form).status_code == 303
+    store = client.get("/").get_data(as_text=True)
+    assert "Sleeping bag kit" in store and "Sleeping bag" in store and "$120.50" in store
+    add_to_cart(client, "one-sleeping-bag-kit", 2)
+    assert "$241.00" in client.get("/cart").get_data(as_text=True)
+    with app.app_context():
+        logged = db.session.execute(db.select(AuditEntry.actor, AuditEntry.message).where(
+            AuditEntry.action == "catalog.product")).all()
+    assert logged == [("manager@charity.example",
+                       "Added Sleeping bag kit with One sleeping bag kit at $120.50 (1 package)")]
 
 
 def campaign_form(staff: FlaskClient, **values: str) -> dict[str, str]:
