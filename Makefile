@@ -9,10 +9,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run test lint bench faults screenshots translations clean
 
-$(STAMP): pyproject.toml
+# What uv.lock pins (the shop, its dev extra, the Stripe stand-in from stripe_emulator/);
+# --locked refuses a lock file that no longer matches pyproject.toml (README: updating it);
+# --inexact leaves uv itself in place.
+UV_VERSION ?= 0.13.9
+$(STAMP): pyproject.toml uv.lock stripe_emulator/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --quiet --locked --inexact --extra dev
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -25,8 +25,17 @@ from shop.extensions import (
 )
 
 
+def shipped_folder(name: str) -> Path:
+    """`templates` or `migrations`: inside the package when installed from the wheel
+    (pyproject.toml puts them there), else the top-level folder of the repository."""
+    package = Path(__file__).resolve().parent
+    inside = package / name
+    return inside if inside.is_dir() else package.parent / name
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
+    app = Flask(__name__, template_folder=shipped_folder("templates"),
+                instance_relative_config=True)
     clean_the_edge(app)
     app.config.update(load_config())
     if config:
@@ -90,7 +99,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _serialize_sqlite_writers(db.engine)
-    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    migrate.init_app(app, db, directory=str(shipped_folder("migrations")))
     # Before CSRFProtect's check: a viewer's action post is a 403, with or without a token.
     from shop.staff.auth import refuse_forbidden_roles
 
@@ -126,15 +135,6 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    # These modules add their pages to the staff blueprint.
-    import shop.staff.audit
-    import shop.staff.campaign
-    import shop.staff.catalog
-    import shop.staff.dashboard
-    import shop.staff.monthly
-    import shop.staff.notes
-    import shop.staff.units
-    import shop.staff.users  # noqa: F401
     from shop.campaign.views import bp as campaign_bp
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
@@ -144,11 +144,11 @@ def register_blueprints(app: Flask) -> None:
     from shop.orders.views import bp as orders_bp
     from shop.pages.views import bp as pages_bp
     from shop.payments.views import bp as payments_bp
-    from shop.staff.views import bp as staff_bp
+    from shop.staff.blueprint import create_blueprint as staff_blueprint
 
     for blueprint in (
         catalog_bp, cart_bp, donations_bp, checkout_bp, orders_bp, payments_bp, health_bp,
-        staff_bp, campaign_bp, pages_bp,
+        staff_blueprint(), campaign_bp, pages_bp,
     ):
         app.register_blueprint(blueprint)
 

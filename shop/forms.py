@@ -39,7 +39,7 @@ def text_filter(field_class: type) -> Any:
     return None
 
 
-class ShopForm(FlaskForm):
+class ShopForm(FlaskForm):  # type: ignore[misc]
     """Cleans every text field first; refuses a form that carries a price field."""
 
     allowed_money_fields: frozenset[str] = frozenset()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 # ISO 4217 currencies Stripe treats as having no minor unit.
@@ -19,15 +18,6 @@ _AMOUNT = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$", re.ASCII)
 
 class InvalidAmount(ValueError):
     """The text is not an amount of money we accept; the message is for the donor."""
-
-
-@dataclass(frozen=True)
-class Money:
-    cents: int
-    currency: str
-
-    def __str__(self) -> str:
-        return format_money(self.cents, self.currency)
 
 
 def decimals(currency: str) -> int:

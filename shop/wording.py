@@ -12,9 +12,12 @@ from flask_babel import get_locale, gettext
 
 def dedication_words(kind: str | None, *, start: bool = True) -> str:
     """"In honor of" / "In memory of" ("in ..." when `start` is false) for a dedication kind."""
+    words: str
     if kind == "memory":
-        return gettext("In memory of") if start else gettext("in memory of")
-    return gettext("In honor of") if start else gettext("in honor of")
+        words = gettext("In memory of") if start else gettext("in memory of")
+    else:
+        words = gettext("In honor of") if start else gettext("in honor of")
+    return words
 
 
 def html_lang() -> str:

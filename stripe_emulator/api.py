@@ -89,7 +89,8 @@ def _execute(ctx: Ctx, method: str, path: str, handler: Handler,
             time.sleep(fault.delay)
         if fault.status:
             message = fault.message or "An unknown error occurred (injected by the emulator)."
-            return fault.status, error_body(message, type_=fault.error_type)
+            return fault.status, error_body(message, type_=fault.error_type, code=fault.code,
+                                            param=fault.param)
     try:
         return 200, handler(ctx, **kwargs)
     except ApiError as exc:

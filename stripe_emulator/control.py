@@ -107,7 +107,8 @@ def add_fault() -> Response:
                 status=int(body["status"]) if body.get("status") else None,
                 count=int(body.get("count", 1)), delay=float(body.get("delay", 0.0)),
                 error_type=str(body.get("error_type", "api_error")),
-                message=_opt_str(body, "message"))
+                message=_opt_str(body, "message"), code=_opt_str(body, "code"),
+                param=_opt_str(body, "param"))
             store.faults.append(fault)
         return json_response({"faults": [asdict(f) for f in store.faults],
                               "webhook_drop": store.webhook_drop})

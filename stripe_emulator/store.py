@@ -55,6 +55,8 @@ class Fault:
     delay: float = 0.0
     error_type: str = "api_error"
     message: str | None = None
+    code: str | None = None  # e.g. amount_too_large
+    param: str | None = None
 
     def matches(self, method: str, path: str) -> bool:
         return self.method in ("*", method) and path.startswith(self.path_prefix)

@@ -6,7 +6,8 @@ from celery import Task, shared_task
 
 from shop.jobs import RECEIPT_SEND
 from shop.money import format_money
-from shop.notifications.receipts import amended, receipt_message
+from shop.notifications.context import amended
+from shop.notifications.receipts import receipt_message
 from shop.orders.models import SideEffect
 from shop.orders.side_effect_state import SideEffectKind
 from tasks.side_effects import perform, send_mail

@@ -90,8 +90,12 @@ def is_state_module(module: Module) -> bool:
 
 
 def is_view_module(module: Module) -> bool:
-    """A module that registers routes on a blueprint (`@bp.get(...)`, `@bp.route(...)`)."""
+    """A module that adds routes to a blueprint: `bp.add_url_rule(...)`, or a decorator
+    such as `@bp.get(...)` or `@bp.route(...)`."""
     for node in ast.walk(module.tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "add_url_rule"):
+            return True
         if isinstance(node, ast.FunctionDef):
             for decorator in node.decorator_list:
                 call = decorator.func if isinstance(decorator, ast.Call) else decorator
@@ -168,7 +172,7 @@ def status_assignments(modules: dict[str, Module]) -> list[str]:
             for target in targets:
                 flat.extend(target.elts if isinstance(target, ast.Tuple) else [target])
             if any(isinstance(t, ast.Attribute) and t.attr == "status" for t in flat):
-                found.append(f"{module.path.relative_to(ROOT)}:{node.lineno}")
+                found.append(f"{module.path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}")
     return sorted(found)
 
 

@@ -48,9 +48,10 @@ def session_id_from(location: str) -> str:
 
 def sign(payload: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
     ts = int(time.time()) if timestamp is None else timestamp
-    return stripe.WebhookSignature.generate_signature_header(
+    header: str = stripe.WebhookSignature.generate_signature_header(
         payload.decode(), secret, timestamp=ts
     )
+    return header
 
 
 def post_event(client: FlaskClient, event: dict[str, Any], **sign_args: Any) -> Any:
@@ -80,10 +81,11 @@ class StripeStandIn:
     def __init__(self, url: str) -> None:
         self.url = url
 
-    def _post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+    def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         response = requests.post(f"{self.url}/_emulator{path}", json=body or {}, timeout=30)
         response.raise_for_status()
-        return response.json()
+        answer: dict[str, Any] = response.json()
+        return answer
 
     def reset(self) -> None:
         self._post("/reset")

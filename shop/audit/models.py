@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shop.extensions import UTCDateTime, db, utcnow
 
 
-class AuditEntry(db.Model):  # type: ignore[name-defined]
+class AuditEntry(db.Model):  # type: ignore[name-defined, misc]
     __tablename__ = "audit_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)

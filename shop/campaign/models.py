@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shop.extensions import Cents, UTCDateTime, db, utcnow
 
 
-class CampaignTotals(db.Model):  # type: ignore[name-defined]
+class CampaignTotals(db.Model):  # type: ignore[name-defined, misc]
     """One row per campaign name, rewritten whenever an order's money state changes."""
 
     __tablename__ = "campaign_totals"
@@ -26,7 +26,7 @@ class CampaignTotals(db.Model):  # type: ignore[name-defined]
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class CampaignSettings(db.Model):  # type: ignore[name-defined]
+class CampaignSettings(db.Model):  # type: ignore[name-defined, misc]
     """The campaign as staff set it on /staff/campaign. One row (id 1); until staff save it
     the settings (CAMPAIGN_*, UNIT_*) are the campaign."""
 

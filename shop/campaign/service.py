@@ -192,7 +192,8 @@ def _lock_totals_row(campaign: Campaign) -> CampaignTotals:
     cache can never be overwritten by a sum that missed it.
     """
     query = db.select(CampaignTotals).where(CampaignTotals.name == campaign.name)
-    row = db.session.scalar(query.with_for_update().execution_options(populate_existing=True))
+    row: CampaignTotals | None = db.session.scalar(
+        query.with_for_update().execution_options(populate_existing=True))
     if row is not None:
         return row
     try:
@@ -247,9 +248,10 @@ def _forget_after_rollback(session: Session, previous_transaction: object) -> No
 
 
 def cached_totals(campaign: Campaign) -> CampaignTotals | None:
-    return db.session.scalar(
+    found: CampaignTotals | None = db.session.scalar(
         db.select(CampaignTotals).where(CampaignTotals.name == campaign.name)
     )
+    return found
 
 
 # The narrowest a bar is drawn once anything is funded, in percent of its width, so the

@@ -5,23 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from shop.campaign.service import Progress, progress
-from shop.extensions import db, utcnow
-from shop.units.service import UnitProgress, storefront_units, visible_units
+from shop.campaign.presenters import current_progress
+from shop.extensions import utcnow
+from shop.units.service import visible_units
 
 bp = Blueprint("campaign", __name__)
-
-
-def current_progress() -> Progress:
-    """The cached progress; the first request ever makes the cache and keeps it."""
-    result, created = progress()
-    if created:
-        db.session.commit()
-    return result
-
-
-def storefront_campaign() -> tuple[Progress, list[UnitProgress]]:
-    return current_progress(), storefront_units(utcnow())
 
 
 @bp.get("/api/campaign")

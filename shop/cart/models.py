@@ -15,7 +15,7 @@ from shop.statuses import StatusType
 LINE_KINDS = ("package", "donation")
 
 
-class Cart(db.Model):  # type: ignore[name-defined]
+class Cart(db.Model):  # type: ignore[name-defined, misc]
     __tablename__ = "carts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,7 +38,7 @@ class Cart(db.Model):  # type: ignore[name-defined]
         return sum(line.total_packages for line in self.lines)
 
 
-class CartLine(db.Model):  # type: ignore[name-defined]
+class CartLine(db.Model):  # type: ignore[name-defined, misc]
     __tablename__ = "cart_lines"
     __table_args__ = (
         CheckConstraint("quantity >= 1", name="quantity_positive"),

@@ -20,7 +20,8 @@ class CartError(ValueError):
 def find_cart(token: str | None) -> Cart | None:
     if not token:
         return None
-    return db.session.scalar(db.select(Cart).where(Cart.token == token))
+    found: Cart | None = db.session.scalar(db.select(Cart).where(Cart.token == token))
+    return found
 
 
 def create_cart(currency: str) -> Cart:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from shop.campaign.service import current_campaign
 from shop.cart import service
 from shop.cart.forms import AddToCartForm, RemoveLineForm, UpdateLineForm
-from shop.cart.models import Cart
+from shop.cart.presenters import render_cart
 from shop.cart.session import current_cart
+from shop.catalog.presenters import render_storefront
 from shop.catalog.service import find_bundle
-from shop.catalog.views import render_storefront
-from shop.checkout.forms import CheckoutForm
 from shop.extensions import db, limiter, utcnow
 from shop.orders.note_state import NoteReview
 
@@ -29,31 +28,6 @@ def _flash_note_outcome(form: AddToCartForm | UpdateLineForm) -> None:
         flash(EMOJI_REMOVED, "info")
     if form.note_review == NoteReview.PENDING:
         flash(NOTE_HELD, "info")
-
-
-def render_cart(
-    cart: Cart | None,
-    *,
-    checkout_form: CheckoutForm | None = None,
-    line_form: UpdateLineForm | None = None,
-    line_id: int | None = None,
-    error: str | None = None,
-    status: int = 200,
-    price_changes: list[service.PriceChange] | None = None,
-) -> ResponseReturnValue:
-    """The cart; after a refused change, that line's form shows what the donor typed."""
-    return (
-        render_template(
-            "storefront/cart.html",
-            cart=cart,
-            checkout_form=checkout_form or CheckoutForm(),
-            line_form=line_form,
-            line_form_id=line_id,
-            error=error,
-            price_changes=price_changes or [],
-        ),
-        status,
-    )
 
 
 CHECKOUT_CANCELLED = ("You left the payment page, so nothing was charged. Your cart is kept: "

@@ -12,7 +12,7 @@ from shop.extensions import Cents, UTCDateTime, db, utcnow
 PRODUCT_KINDS = ("package", "donation")
 
 
-class Product(db.Model):  # type: ignore[name-defined]
+class Product(db.Model):  # type: ignore[name-defined, misc]
     __tablename__ = "products"
     __table_args__ = (CheckConstraint("kind in ('package', 'donation')", name="kind"),)
 
@@ -40,7 +40,7 @@ class Product(db.Model):  # type: ignore[name-defined]
         return [bundle for bundle in self.bundles if bundle.active]
 
 
-class Bundle(db.Model):  # type: ignore[name-defined]
+class Bundle(db.Model):  # type: ignore[name-defined, misc]
     """A way to buy a product: a single package, or a ten-pack for a whole unit."""
 
     __tablename__ = "bundles"

@@ -23,11 +23,14 @@ WARM_WINTER_CONTENTS = "\n".join(
 
 def impact_line(packages: int, unit_size: int) -> str:
     """What a bundle of this many packages does, in the donor's words."""
+    words: str
     if packages == 1:
-        return gettext("Keeps one soldier warm")
-    if packages == unit_size:
-        return gettext("Keeps a whole unit warm")
-    return gettext("Keeps %(num)s soldiers warm", num=packages)
+        words = gettext("Keeps one soldier warm")
+    elif packages == unit_size:
+        words = gettext("Keeps a whole unit warm")
+    else:
+        words = gettext("Keeps %(num)s soldiers warm", num=packages)
+    return words
 
 
 def active_products() -> list[Product]:
@@ -49,7 +52,7 @@ def featured_bundle(products: list[Product]) -> Bundle | None:
 
 def find_bundle(slug: str) -> Bundle | None:
     """The bundle for sale under this slug, or None when it is unknown or withdrawn."""
-    bundle = db.session.scalar(db.select(Bundle).where(Bundle.slug == slug))
+    bundle: Bundle | None = db.session.scalar(db.select(Bundle).where(Bundle.slug == slug))
     if bundle is None or not bundle.active or not bundle.product.active:
         return None
     return bundle
@@ -118,7 +121,7 @@ def _upsert_product(
     *, slug: str, name: str, kind: str, summary: str, contents: str, position: int,
     changes: list[str],
 ) -> Product:
-    product = db.session.scalar(db.select(Product).where(Product.slug == slug))
+    product: Product | None = db.session.scalar(db.select(Product).where(Product.slug == slug))
     if product is None:
         product = Product(slug=slug)
         db.session.add(product)
@@ -139,7 +142,7 @@ def _upsert_bundle(
     product: Product, slug: str, name: str, packages: int, price_cents: int, currency: str,
     position: int, changes: list[str],
 ) -> Bundle:
-    bundle = db.session.scalar(db.select(Bundle).where(Bundle.slug == slug))
+    bundle: Bundle | None = db.session.scalar(db.select(Bundle).where(Bundle.slug == slug))
     if bundle is None:
         bundle = Bundle(slug=slug, product=product)
         db.session.add(bundle)

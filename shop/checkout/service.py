@@ -16,8 +16,10 @@ from shop.donations.state import PlanStatus
 from shop.extensions import db, utcnow
 from shop.money import format_money
 from shop.orders import service as orders
+from shop.orders.lifecycle import move
 from shop.orders.models import Order
 from shop.orders.state import OrderStatus, record_event
+from shop.orders.timeline import EventKind
 from shop.payments import client as payments
 
 log = logging.getLogger(__name__)
@@ -44,17 +46,76 @@ class CheckoutUrls:
 
 
 def lock_cart(cart_id: int) -> Cart | None:
-    return db.session.scalar(
+    found: Cart | None = db.session.scalar(
         db.select(Cart).where(Cart.id == cart_id).with_for_update()
         .execution_options(populate_existing=True)
     )
+    return found
 
+
+
+# What one Checkout Session in payment mode can hold (docs.stripe.com/api/checkout/
+# sessions/create#create_checkout_session-line_items, and "amount ... supports up to eight
+# digits", docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).
+STRIPE_MAX_LINE_ITEMS = 100
+STRIPE_MAX_AMOUNT = 99_999_999  # minor units: $999,999.99
+
+
+def too_large(currency: str) -> str:
+    return (f"This order is over the {format_money(STRIPE_MAX_AMOUNT, currency)} a single card "
+            "payment can be; please split it into smaller orders.")
+
+
+def too_many_lines(count: int) -> str:
+    return (f"This order has {count} separate lines and a single card payment can hold at "
+            f"most {STRIPE_MAX_LINE_ITEMS}; please split it into smaller orders.")
+
+
+def check_payable(specs: list[orders.LineSpec], currency: str) -> None:
+    """Refuse, before anything is made, an order Stripe could never take in one payment.
+
+    Raises CheckoutError saying what to change. Each spec is one Stripe line item.
+    """
+    if len(specs) > STRIPE_MAX_LINE_ITEMS:
+        raise CheckoutError(too_many_lines(len(specs)))
+    if sum(spec.unit_price_cents * spec.quantity for spec in specs) > STRIPE_MAX_AMOUNT:
+        raise CheckoutError(too_large(currency))
+
+
+def refusal_message(error: payments.PaymentRefused, order: Order) -> str:
+    """What the donor can change when Stripe refused the checkout for good."""
+    if error.code == "amount_too_large":
+        return too_large(order.currency)
+    if error.code == "amount_too_small":
+        return (f"This order's total of {format_money(order.total_cents, order.currency)} is "
+                "under the smallest amount a card payment can be; please add to it.")
+    if error.param == "line_items" and len(order.lines) > STRIPE_MAX_LINE_ITEMS:
+        return too_many_lines(len(order.lines))
+    if error.param == "customer_email":
+        return (f"Stripe did not accept the email address {order.email}; please check it "
+                "and try again.")
+    return ("Stripe refused this order as it stands, so nothing was charged. Please change "
+            "your cart (fewer or smaller items) or contact us if it keeps happening.")
+
+
+def close_refused(order: Order, error: payments.PaymentRefused) -> None:
+    """Stripe refused the checkout for good: the order closes, no checkout stays half-made.
+
+    A changed cart is a new order (the cart is kept).
+    """
+    move(order, OrderStatus.FAILED,
+         reason=f"Stripe refused the checkout: {error.code or error.param or 'invalid request'}"
+                f" ({str(error)[:300]})", actor="system")
 
 
 def prepare_order(cart: Cart, email: str, name: str) -> Order:
-    """The pending order for this cart content: reused on a repeated click, else created."""
+    """The pending order for this cart content: reused on a repeated click, else created.
+
+    Raises CheckoutError for an empty cart, or one Stripe could never take (check_payable).
+    """
     if not cart.lines:
         raise CheckoutError("Your cart is empty. Add a care package or a gift first.")
+    check_payable(orders.lines_from_cart(cart), cart.currency)
     fingerprint = carts.fingerprint(cart, email, name)
     order = orders.find_reusable_order(cart, fingerprint)
     if order is None:
@@ -132,7 +193,7 @@ def attach_session(order: Order, session: payments.CheckoutSession) -> None:
     order.stripe_checkout_url = session.url
     record_event(
         order,
-        "checkout",
+        EventKind.CHECKOUT,
         f"Sent to Stripe Checkout for {format_money(order.total_cents, order.currency)}",
         actor="donor",
         data={"session_id": session.id},
@@ -144,7 +205,7 @@ def note_payment_unavailable(order: Order, error: payments.PaymentError) -> None
         order.checkout_attempt += 1
     record_event(
         order,
-        "checkout_failed",
+        EventKind.CHECKOUT_FAILED,
         f"Stripe Checkout could not be started: {type(error).__name__}",
         actor="system",
         data={"error": str(error)[:500]},
@@ -177,13 +238,14 @@ def reusable_gift_order(gift: Gift) -> Order | None:
     """A direct gift just like this one, started minutes ago and still waiting: reuse it."""
     since = utcnow() - timedelta(minutes=30)
     fingerprint = gift_fingerprint(gift)
-    return db.session.scalar(
+    found: Order | None = db.session.scalar(
         db.select(Order).where(
             Order.cart_id.is_(None), Order.cart_fingerprint == fingerprint,
             Order.status == OrderStatus.PENDING, Order.created_at >= since,
             Order.stripe_checkout_url.is_not(None),
         ).order_by(Order.id.desc()).limit(1)
     )
+    return found
 
 
 def gift_fingerprint(gift: Gift) -> str:
@@ -193,11 +255,14 @@ def gift_fingerprint(gift: Gift) -> str:
 
 
 def place_gift_order(gift: Gift) -> Order:
-    """A one-off gift that goes straight to Checkout, without the cart."""
+    """A one-off gift that goes straight to Checkout, without the cart. Raises
+    CheckoutError for a gift Stripe could never take (check_payable)."""
     assert gift.email
+    specs = orders.gift_lines(gift.amount_cents, gift.fee_cents,
+                              dedication=gift.dedication.as_tuple)
+    check_payable(specs, gift.currency)
     return orders.place_order(
-        orders.gift_lines(gift.amount_cents, gift.fee_cents,
-                          dedication=gift.dedication.as_tuple),
+        specs,
         email=gift.email, name=gift.name, currency=gift.currency, anonymous=gift.anonymous,
         fingerprint=gift_fingerprint(gift),
     )
@@ -206,7 +271,7 @@ def place_gift_order(gift: Gift) -> Order:
 def reusable_plan(gift: Gift) -> MonthlyGift | None:
     """A monthly plan just like this one, started minutes ago and still pending: reuse it."""
     since = utcnow() - timedelta(minutes=30)
-    return db.session.scalar(
+    found: MonthlyGift | None = db.session.scalar(
         db.select(MonthlyGift).where(
             MonthlyGift.email == gift.email, MonthlyGift.amount_cents == gift.amount_cents,
             MonthlyGift.fee_cents == gift.fee_cents, MonthlyGift.status == PlanStatus.PENDING,
@@ -215,3 +280,4 @@ def reusable_plan(gift: Gift) -> MonthlyGift | None:
             MonthlyGift.stripe_checkout_url.is_not(None),
         ).order_by(MonthlyGift.id.desc()).limit(1)
     )
+    return found

@@ -8,8 +8,8 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from shop.cart import service as cart_service
+from shop.cart.presenters import render_cart
 from shop.cart.session import current_cart
-from shop.cart.views import render_cart
 from shop.checkout import service
 from shop.checkout.forms import CheckoutForm
 from shop.checkout.send import send_to_checkout
@@ -57,4 +57,6 @@ def checkout() -> ResponseReturnValue:
         order, back_path=url_for("cart.view_cart", checkout="cancelled"),
         unavailable=lambda: (render_template("storefront/payment_unavailable.html",
                                              order=order), 503),
+        refused=lambda message: render_cart(cart, checkout_form=form, error=message,
+                                            status=422),
     )

@@ -29,7 +29,9 @@ def plan_from_token(token: str) -> MonthlyGift | None:
     """The plan whose link carries this token, or None."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    return db.session.scalar(db.select(MonthlyGift).where(MonthlyGift.manage_token == token))
+    found: MonthlyGift | None = db.session.scalar(
+        db.select(MonthlyGift).where(MonthlyGift.manage_token == token))
+    return found
 
 
 def plan_from_signed_link(token: str) -> MonthlyGift | None:

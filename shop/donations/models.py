@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.donations.state import PlanStatus
 from shop.extensions import Cents, UTCDateTime, db, utcnow
+from shop.orders.timeline import PlanEventKind
 from shop.statuses import StatusType, check_in
 
 
@@ -18,7 +19,7 @@ def _new_token() -> str:
     return secrets.token_urlsafe(24)  # 192 bits, like an order's token
 
 
-class MonthlyGift(db.Model):  # type: ignore[name-defined]
+class MonthlyGift(db.Model):  # type: ignore[name-defined, misc]
     __tablename__ = "monthly_gifts"
     __table_args__ = (
         check_in("status", PlanStatus),
@@ -59,14 +60,14 @@ class MonthlyGift(db.Model):  # type: ignore[name-defined]
     def monthly_cents(self) -> int:
         return self.amount_cents + self.fee_cents
 
-    def record(self, kind: str, message: str, *, actor: str) -> MonthlyGiftEvent:
+    def record(self, kind: PlanEventKind, message: str, *, actor: str) -> MonthlyGiftEvent:
         """Append an entry to the plan's timeline (flushed with the caller's transaction)."""
         event = MonthlyGiftEvent(kind=kind, message=message, actor=actor)
         self.events.append(event)
         return event
 
 
-class MonthlyGiftEvent(db.Model):  # type: ignore[name-defined]
+class MonthlyGiftEvent(db.Model):  # type: ignore[name-defined, misc]
     """One entry on a monthly plan's timeline: what Stripe, the donor or staff did, when."""
 
     __tablename__ = "monthly_gift_events"

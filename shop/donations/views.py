@@ -24,11 +24,12 @@ from shop.checkout.send import send_to_checkout
 from shop.donations.forms import DonationForm
 from shop.donations.links import plan_from_signed_link, plan_from_token, plan_token
 from shop.donations.models import MonthlyGift
-from shop.donations.service import Gift, create_monthly_gift, fee_to_cover
+from shop.donations.presenters import donation_form_context
+from shop.donations.service import Gift, create_monthly_gift
 from shop.donations.state import CANCELLABLE, PlanStatus
 from shop.extensions import db, limiter, utcnow
 from shop.forms import ShopForm
-from shop.money import decimals, format_money, to_minor
+from shop.money import format_money
 from shop.orders.models import Order
 from shop.orders.state import MONEY_RECEIVED
 from shop.payments import client as payments
@@ -37,31 +38,6 @@ from shop.payments import monthly
 log = logging.getLogger(__name__)
 
 bp = Blueprint("donations", __name__)
-
-
-def donation_form_context() -> dict[str, object]:
-    """What the donation form shows: presets with the fee each would add, the limits."""
-    config = current_app.config
-    currency = config["CURRENCY"]
-    presets = []
-    impacts = config["DONATION_IMPACT"]
-    for major in config["DONATION_PRESETS"]:
-        cents = to_minor(major, currency)
-        fee = fee_to_cover(cents, config["FEE_PERCENT"], config["FEE_FIXED_CENTS"])
-        label = format_money(cents, currency)
-        presets.append({"value": f"{major}", "label": label,
-                        # "$36" on a tile; "$36.50" keeps its cents.
-                        "short": label.removesuffix(".00"),
-                        "fee": format_money(fee, currency), "impact": impacts.get(major, "")})
-    return {
-        "presets": presets,
-        "donation_min": config["DONATION_MIN"],
-        "donation_max": config["DONATION_MAX"],
-        "fee_percent": config["FEE_PERCENT"],
-        "fee_fixed": format_money(config["FEE_FIXED_CENTS"], currency),
-        "fee_fixed_cents": config["FEE_FIXED_CENTS"],
-        "decimals": decimals(currency),
-    }
 
 
 def _render(form: DonationForm, status: int = 200) -> ResponseReturnValue:
@@ -114,10 +90,21 @@ def _start_one_off(gift: Gift) -> ResponseReturnValue:
     order = checkout.reusable_gift_order(gift)
     if order is not None and order.stripe_checkout_url:
         return redirect(order.stripe_checkout_url, code=303)
-    order = checkout.place_gift_order(gift)
+    try:
+        order = checkout.place_gift_order(gift)
+    except checkout.CheckoutError as exc:
+        db.session.rollback()
+        return _refused(str(exc))
     db.session.commit()  # the order exists before Stripe hears of it
     return send_to_checkout(order, back_path=url_for("donations.donate_page", checkout="cancelled"),
-                            unavailable=lambda: _unavailable(order))
+                            unavailable=lambda: _unavailable(order), refused=_refused)
+
+
+def _refused(message: str) -> ResponseReturnValue:
+    """Stripe could never take this gift as it is: the form again, with what to change."""
+    form = DonationForm()
+    form.form_errors.append(message)
+    return _render(form, status=422)
 
 
 def _start_monthly(gift: Gift) -> ResponseReturnValue:

@@ -10,8 +10,9 @@ from flask import current_app, render_template
 
 from shop.donations.models import MonthlyGift
 from shop.donations.state import CANCELLED_BY_DONOR
+from shop.notifications.context import amendment_context, receipt_number
 from shop.notifications.mailer import build_message
-from shop.notifications.receipts import amendment_context, receipt_number
+from shop.notifications.pdf import receipt_pdf
 from shop.orders.models import Order, SideEffect
 from shop.orders.note_state import NoteReview
 from shop.orders.side_effect_state import SideEffectKind, SideEffectStatus
@@ -57,8 +58,6 @@ def bank_transfer_message(order: Order) -> EmailMessage:
 
 def refund_message(order: Order) -> EmailMessage:
     """How much went back, and the amended receipt (as a PDF) that replaces the first."""
-    from shop.notifications.pdf import receipt_pdf  # pdf.py imports receipts.py
-
     context = _common(order) | amendment_context(order) | {
         "receipt_number": receipt_number(order),
     }

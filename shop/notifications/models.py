@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shop.extensions import Cents, UTCDateTime, db, utcnow
 
 
-class YearEndStatement(db.Model):  # type: ignore[name-defined]
+class YearEndStatement(db.Model):  # type: ignore[name-defined, misc]
     """One statement emailed to one donor for one year (and currency): never sent twice."""
 
     __tablename__ = "year_end_statements"

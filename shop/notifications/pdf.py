@@ -25,7 +25,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from shop.money import format_money
-from shop.notifications.receipts import charity_context, receipt_context
+from shop.notifications.context import charity_context, receipt_context
 from shop.orders.models import Order
 from shop.text import clean_line
 from shop.wording import dedication_words

@@ -14,10 +14,10 @@ from sqlalchemy.orm import selectinload
 
 from shop.extensions import db, utcnow
 from shop.money import format_money
+from shop.notifications.context import charity_context
 from shop.notifications.mailer import build_message
 from shop.notifications.models import YearEndStatement
 from shop.notifications.pdf import statement_pdf
-from shop.notifications.receipts import charity_context
 from shop.orders.models import Order
 from shop.orders.state import MONEY_RECEIVED
 

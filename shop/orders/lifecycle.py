@@ -24,6 +24,7 @@ from shop.orders.models import Order, OrderEvent
 from shop.orders.side_effect_state import SideEffectKind
 from shop.orders.state import (
     COUNTED_IN_CAMPAIGN,
+    MONEY_RETURNED,
     OPEN,
     OrderStatus,
     move_or_record,
@@ -77,8 +78,9 @@ def request_receipt_and_packing_order(move: Move) -> None:
 
 
 def release_after_dispute(move: Move) -> None:
-    """A won dispute sends the packing order the dispute held (unless a note still holds it)."""
-    if move.old is S.DISPUTED:
+    """A won dispute, or staff accepting an order under review, sends the packing order
+    that was held (unless a note still holds it)."""
+    if move.old in (S.DISPUTED, S.NEEDS_REVIEW):
         side_effects.release_held(move.order)
 
 
@@ -89,7 +91,9 @@ def place_unit_packages(move: Move) -> None:
 
 
 def remember_status_before_dispute(move: Move) -> None:
-    move.order.status_before_dispute = move.old
+    """Where a won dispute returns. An appeal of a lost dispute returns to staff instead:
+    its packing order was cancelled when it was lost, so a person decides what ships."""
+    move.order.status_before_dispute = S.NEEDS_REVIEW if move.old in MONEY_RETURNED else move.old
 
 
 def hold_packing_order(move: Move) -> None:
@@ -142,7 +146,8 @@ ON_ENTER: dict[OrderStatus, tuple[Consequence, ...]] = {
     S.EXPIRED: (),
     S.PAID: (stamp_paid_at, empty_checkout_cart, request_receipt_and_packing_order,
              release_after_dispute, place_unit_packages, recount_campaign),
-    S.NEEDS_REVIEW: (release_after_dispute, recount_campaign),
+    # Staff look first: a packing order held by a dispute stays held until they accept it.
+    S.NEEDS_REVIEW: (recount_campaign,),
     S.FULFILLED: (release_after_dispute, place_unit_packages, recount_campaign),
     S.PARTIALLY_REFUNDED: (release_after_dispute, place_unit_packages, tell_donor_of_refund,
                            recount_campaign),

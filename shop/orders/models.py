@@ -16,7 +16,7 @@ from shop.orders.state import OrderStatus
 from shop.statuses import StatusType, check_in
 
 
-class Order(db.Model):  # type: ignore[name-defined]
+class Order(db.Model):  # type: ignore[name-defined, misc]
     __tablename__ = "orders"
     __table_args__ = (
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
@@ -124,7 +124,7 @@ class Order(db.Model):  # type: ignore[name-defined]
         return [line for line in self.lines if line.kind == "donation"]
 
 
-class OrderLine(db.Model):  # type: ignore[name-defined]
+class OrderLine(db.Model):  # type: ignore[name-defined, misc]
     """A snapshot of a cart line at checkout: later catalog changes never alter it."""
 
     __tablename__ = "order_lines"
@@ -168,7 +168,7 @@ class OrderLine(db.Model):  # type: ignore[name-defined]
         return self.packages * self.quantity
 
 
-class OrderEvent(db.Model):  # type: ignore[name-defined]
+class OrderEvent(db.Model):  # type: ignore[name-defined, misc]
     """One entry on the order's timeline: who did what, when."""
 
     __tablename__ = "order_events"
@@ -186,7 +186,7 @@ class OrderEvent(db.Model):  # type: ignore[name-defined]
     order: Mapped[Order] = relationship(back_populates="events")
 
 
-class SideEffect(db.Model):  # type: ignore[name-defined]
+class SideEffect(db.Model):  # type: ignore[name-defined, misc]
     """Something a paid order must cause outside the shop: the receipt, the packing order.
 
     Written in the same transaction that marks the order paid, so it cannot be lost;

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from shop.orders.state import record_event
+from shop.orders.timeline import EventKind
 from shop.statuses import check_move
 
 if TYPE_CHECKING:
@@ -35,9 +36,10 @@ def set_review(line: OrderLine, new: NoteReview, *, actor: str) -> None:
     check_move(TRANSITIONS, f"note on line {line.id}", line.note_review, new)
     line.note_review = new
     if new is NoteReview.APPROVED:
-        record_event(line.order, "note_approved", f"Note on {line.name} approved for printing",
-                     actor=actor, data={"line_id": line.id})
+        record_event(line.order, EventKind.NOTE_APPROVED,
+                     f"Note on {line.name} approved for printing", actor=actor,
+                     data={"line_id": line.id})
     else:
-        record_event(line.order, "note_rejected",
+        record_event(line.order, EventKind.NOTE_REJECTED,
                      f"Note on {line.name} rejected: the package ships without it",
                      actor=actor, data={"line_id": line.id})

@@ -12,17 +12,20 @@ from shop.campaign.service import request_recount
 from shop.cart.models import Cart
 from shop.extensions import db
 from shop.money import format_money
+from shop.orders import side_effects
 from shop.orders.accounting import FEE_LINE_NAME
 from shop.orders.lifecycle import move
 from shop.orders.models import Order, OrderLine
 from shop.orders.note_state import NoteReview
 from shop.orders.state import (
+    CLOSED,
     MONEY_RECEIVED,
     MONEY_RETURNED,
-    OPEN,
+    SAYS_REFUNDED,
     OrderStatus,
     record_event,
 )
+from shop.orders.timeline import EventKind
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +46,7 @@ def new_order_token() -> str:
 
 def find_reusable_order(cart: Cart, fingerprint: str) -> Order | None:
     """A pending order made from this very cart content, still waiting for payment."""
-    return db.session.scalar(
+    found: Order | None = db.session.scalar(
         db.select(Order)
         .where(
             Order.cart_id == cart.id,
@@ -53,6 +56,7 @@ def find_reusable_order(cart: Cart, fingerprint: str) -> Order | None:
         .order_by(Order.id.desc())
         .limit(1)
     )
+    return found
 
 
 @dataclass(frozen=True)
@@ -155,7 +159,7 @@ def place_order(
     order.number = f"CP-{order.id:06d}"
     record_event(
         order,
-        "created",
+        EventKind.CREATED,
         f"Order placed for {format_money(order.total_cents, order.currency)}",
         actor=actor,
     )
@@ -165,7 +169,8 @@ def place_order(
 def get_order_by_token(token: str) -> Order | None:
     if not token or len(token) > 64:
         return None
-    return db.session.scalar(db.select(Order).where(Order.token == token))
+    found: Order | None = db.session.scalar(db.select(Order).where(Order.token == token))
+    return found
 
 
 def lock_order(order_id: int) -> Order | None:
@@ -217,11 +222,13 @@ def mark_paid(order: Order, report: PaymentReport, *, actor: str) -> bool:
         order.review_reason = f"Stripe reported {got}, the order is for {expected}"
         return move(order, OrderStatus.NEEDS_REVIEW,
                     reason=order.review_reason + f" ({report.source})", actor=actor)
-    if order.status not in OPEN:
+    if order.status in CLOSED:
         # Money for an order we had closed (failed or expired): keep it, and ask staff.
-        order.review_reason = f"Payment received while the order was {order.status}"
+        order.review_reason = (f"Payment of {expected} received while the order was "
+                               f"{order.status}")
         return move(order, OrderStatus.NEEDS_REVIEW,
-                    reason=order.review_reason + f" ({report.source})", actor=actor)
+                    reason=order.review_reason + f" ({report.source})", actor=actor,
+                    data={"amount_received_cents": report.amount_cents})
     return move(order, OrderStatus.PAID,
                 reason=f"Payment of {expected} confirmed ({report.source})", actor=actor)
 
@@ -253,7 +260,7 @@ def mark_expired(order: Order, report: PaymentReport, *, actor: str) -> bool:
         # An abandoned earlier attempt of this order; its current session may still be paid.
         record_event(
             order,
-            "ignored",
+            EventKind.IGNORED,
             f"An earlier checkout session expired ({report.source})",
             actor=actor,
             data={"session_id": report.session_id},
@@ -263,14 +270,23 @@ def mark_expired(order: Order, report: PaymentReport, *, actor: str) -> bool:
                 reason=f"The checkout expired unpaid ({report.source})", actor=actor)
 
 
-def record_refunds(order: Order, refunded_cents: int, *, source: str, actor: str) -> bool:
-    """Stripe's cumulative refunded amount for the order's charge; never goes down.
+def record_refunds(order: Order, refunded_cents: int, *, source: str, actor: str,
+                   why: str = "") -> bool:
+    """Record Stripe's total of the order's refunds that succeeded. True when it changed.
 
-    A full refund stops a receipt or packing order not yet sent; events about refunds
-    can arrive in any order, so only a larger total than we know changes anything.
+    Callers pass the total as Stripe holds it now (read again, never an event's copy):
+    pending, failed and canceled refunds are not in it, as they returned no money. A
+    larger total than we knew makes the order partially_refunded or refunded (a full
+    refund stops a receipt or packing order not yet sent). A smaller one is a refund that
+    failed after it succeeded (`why`: Stripe's failure reason): the money is back with the
+    charity, so an order whose status says refunded goes to staff (needs_review) and staff
+    are alerted. During a dispute the dispute decides the state; the amount is still
+    written down.
     """
-    if refunded_cents <= order.refunded_cents:
+    if refunded_cents == order.refunded_cents:
         return False
+    if refunded_cents < order.refunded_cents:
+        return _refund_reversed(order, refunded_cents, source=source, actor=actor, why=why)
     received = order.amount_received_cents or order.total_cents
     previous = order.refunded_cents
     order.refunded_cents = refunded_cents
@@ -278,8 +294,7 @@ def record_refunds(order: Order, refunded_cents: int, *, source: str, actor: str
     amount = format_money(refunded_cents, order.currency)
     full = refunded_cents >= received
     if order.status == OrderStatus.DISPUTED:
-        # The dispute decides the state; the refund is still written down.
-        record_event(order, "refund", f"{amount} refunded in total during a dispute "
+        record_event(order, EventKind.REFUND, f"{amount} refunded in total during a dispute "
                      f"({source})", actor=actor, data={"refunded_cents": refunded_cents})
         return True
     return move(
@@ -288,6 +303,35 @@ def record_refunds(order: Order, refunded_cents: int, *, source: str, actor: str
                f"({source})",
         actor=actor, data={"refunded_cents": refunded_cents},
     )
+
+
+def _refund_reversed(order: Order, refunded_cents: int, *, source: str, actor: str,
+                     why: str) -> bool:
+    back = format_money(order.refunded_cents - refunded_cents, order.currency)
+    order.refunded_cents = refunded_cents
+    request_recount()
+    what = (f"A refund of {back} failed after it succeeded{f' ({why})' if why else ''}: the "
+            f"money is back with the charity; "
+            f"{format_money(refunded_cents, order.currency)} refunded in total ({source})")
+    data = {"refunded_cents": refunded_cents}
+    record_event(order, EventKind.REFUND_REVERSED, what, actor=actor, data=data)
+    side_effects.request_refund_failed_alert(order, reason=what)
+    if order.status in SAYS_REFUNDED:
+        order.review_reason = what
+        move(order, OrderStatus.NEEDS_REVIEW, reason=what, actor=actor, data=data)
+    return True
+
+
+def pending_refund_noted(order: Order, refund_id: str, amount_cents: int, *, source: str,
+                         actor: str) -> bool:
+    """Write once on the timeline that a refund waits at Stripe and is not counted yet."""
+    if any((e.data or {}).get("pending_refund_id") == refund_id for e in order.events):
+        return False
+    record_event(order, EventKind.REFUND_PENDING,
+                 f"Refund {refund_id} of {format_money(amount_cents, order.currency)} is "
+                 f"pending at Stripe; it counts once it succeeds ({source})",
+                 actor=actor, data={"pending_refund_id": refund_id})
+    return True
 
 
 def mark_disputed(order: Order, *, amount_cents: int, reason: str, dispute_id: str,
@@ -307,22 +351,56 @@ def mark_disputed(order: Order, *, amount_cents: int, reason: str, dispute_id: s
     )
 
 
+def reopen_dispute(order: Order, *, dispute_id: str, status: str, source: str,
+                   actor: str) -> bool:
+    """The charity appeals a lost dispute: disputed again until the appeal is decided."""
+    if order.status != OrderStatus.DISPUTE_LOST:
+        return False
+    return move(order, OrderStatus.DISPUTED,
+                reason=f"Dispute {dispute_id} appealed ({status}) ({source})",
+                actor=actor, data={"dispute_id": dispute_id, "reason": status})
+
+
 def close_dispute(order: Order, *, won: bool, dispute_id: str, reason: str, source: str,
                   actor: str) -> bool:
+    """Won (or an inquiry closed): back to the status before the dispute, which releases
+    the held packing order; lost: dispute_lost, which cancels it."""
     if order.status != OrderStatus.DISPUTED:
         return False
     if won:
         back = OrderStatus(order.status_before_dispute or OrderStatus.PAID)
-        return move(
-            order, back, reason=f"Dispute {dispute_id} won; back to {back} ({source})",
-            actor=actor, data={"dispute_id": dispute_id},
-        )
+        words = f"Dispute {dispute_id} {reason}; back to {back}"
+        if back == OrderStatus.NEEDS_REVIEW:
+            order.review_reason = order.review_reason or words
+        return move(order, back, reason=f"{words} ({source})", actor=actor,
+                    data={"dispute_id": dispute_id})
     return move(
         order, OrderStatus.DISPUTE_LOST,
         reason=f"Dispute {dispute_id} lost ({reason}); the money went back to the "
                f"cardholder ({source})",
         actor=actor, data={"dispute_id": dispute_id, "reason": reason},
     )
+
+
+def close_prevented_dispute(order: Order, *, dispute_id: str, source: str, actor: str) -> bool:
+    """A dispute stopped before it was filed by refunding the cardholder: the refunds
+    recorded decide (refunded, partly refunded); with none seen yet staff look."""
+    if order.status != OrderStatus.DISPUTED:
+        return False
+    received = order.amount_received_cents or order.total_cents
+    data = {"dispute_id": dispute_id}
+    refunded = format_money(order.refunded_cents, order.currency)
+    if order.refunded_cents >= received:
+        return move(order, OrderStatus.REFUNDED, reason=f"Dispute {dispute_id} prevented: "
+                    f"{refunded} refunded to the cardholder ({source})", actor=actor, data=data)
+    if order.refunded_cents > 0:
+        return move(order, OrderStatus.PARTIALLY_REFUNDED, reason=f"Dispute {dispute_id} "
+                    f"prevented: {refunded} refunded to the cardholder ({source})",
+                    actor=actor, data=data)
+    order.review_reason = (f"Dispute {dispute_id} was prevented by a refund Stripe does not "
+                           "show yet")
+    return move(order, OrderStatus.NEEDS_REVIEW, reason=f"{order.review_reason} ({source})",
+                actor=actor, data=data)
 
 
 def flag_for_review(order: Order, reason: str, *, actor: str) -> bool:

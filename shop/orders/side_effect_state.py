@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from shop.orders.state import record_event
+from shop.orders.timeline import EventKind
 from shop.statuses import check_move
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ class SideEffectKind(StrEnum):
     SHIPPED_NOTICE = "shipped_notice"
     NOTE_LEFT_OUT_NOTICE = "note_left_out_notice"
     MONTHLY_CANCELLED_NOTICE = "monthly_cancelled_notice"  # belongs to the plan
+    REFUND_FAILED_ALERT = "refund_failed_alert"  # a refund failed after it succeeded
 
 
 class SideEffectStatus(StrEnum):
@@ -54,6 +56,7 @@ LABELS: dict[SideEffectKind, str] = {
     K.SHIPPED_NOTICE: "Shipping notice",
     K.NOTE_LEFT_OUT_NOTICE: "Note left out notice",
     K.MONTHLY_CANCELLED_NOTICE: "Cancellation confirmation",
+    K.REFUND_FAILED_ALERT: "Failed refund alert",
 }
 
 # Emails to a donor or a family, sent by the notices.send task.
@@ -80,7 +83,7 @@ CANCELLED_BY_REFUND = frozenset({K.RECEIPT, K.PACKING_ORDER})
 
 
 def set_status(effect: SideEffect, new: SideEffectStatus, *, timeline: Iterable[Order] = (),
-               event: str | None = None, message: str = "", actor: str = "system",
+               event: EventKind | None = None, message: str = "", actor: str = "system",
                data: dict[str, Any] | None = None) -> None:
     """Move the side effect to `new`, or raise IllegalMove. The only writer of its status.
 

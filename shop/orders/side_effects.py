@@ -22,6 +22,7 @@ from shop.orders.side_effect_state import (
     set_status,
 )
 from shop.orders.state import OrderStatus, record_event
+from shop.orders.timeline import EventKind, PlanEventKind, effect_event
 from shop.units.models import Unit, UnitPlace
 from shop.units.state import PlaceStatus
 
@@ -41,6 +42,7 @@ TASKS = {
     K.SHIPPED_NOTICE: jobs.NOTICE_SEND,
     K.NOTE_LEFT_OUT_NOTICE: jobs.NOTICE_SEND,
     K.MONTHLY_CANCELLED_NOTICE: jobs.NOTICE_SEND,
+    K.REFUND_FAILED_ALERT: jobs.STAFF_ALERT_SEND,
 }
 
 
@@ -88,12 +90,12 @@ def request_after_payment(order: Order) -> list[SideEffect]:
     if queued:
         record_event(
             order,
-            "queued",
+            EventKind.QUEUED,
             " and ".join(LABELS[e.kind] for e in queued) + " queued",
             actor="system",
         )
     if len(queued) < len(created):
-        record_event(order, "packing_order_held", f"Packing order held: {NOTE_HOLD_REASON}",
+        record_event(order, EventKind.PACKING_ORDER_HELD, f"Packing order held: {NOTE_HOLD_REASON}",
                      actor="system")
     return created
 
@@ -111,7 +113,7 @@ def _request(order: Order, kind: SideEffectKind) -> SideEffect | None:
 def request_notice(order: Order, kind: SideEffectKind) -> None:
     """An email to the donor or to a family about this order, once."""
     if _request(order, kind) is not None:
-        record_event(order, "queued", f"{LABELS[kind]} queued", actor="system")
+        record_event(order, EventKind.QUEUED, f"{LABELS[kind]} queued", actor="system")
 
 
 def request_refund_notice(order: Order) -> None:
@@ -137,20 +139,31 @@ def request_plan_notice(plan: MonthlyGift, kind: SideEffectKind) -> None:
     db.session.add(effect)
     db.session.flush()
     jobs.enqueue(db.session(), TASKS[kind], effect.id)
-    plan.record("queued", f"{LABELS[kind]} queued", actor="system")
+    plan.record(PlanEventKind.QUEUED, f"{LABELS[kind]} queued", actor="system")
 
 
 def request_staff_alert(order: Order) -> None:
     """Email the staff about the order (a dispute), once."""
     if _request(order, K.DISPUTE_ALERT) is not None:
-        record_event(order, "queued", "Staff alert queued", actor="system")
+        record_event(order, EventKind.QUEUED, "Staff alert queued", actor="system")
+
+
+def request_refund_failed_alert(order: Order, *, reason: str) -> None:
+    """Email the staff that a refund failed after it succeeded; again for a later one."""
+    effect = order.side_effect(K.REFUND_FAILED_ALERT)
+    if effect is None:
+        _request(order, K.REFUND_FAILED_ALERT)
+        record_event(order, EventKind.QUEUED, "Staff alert queued: a refund failed", actor="system")
+    elif effect.status in (E.DONE, E.CANCELLED):
+        send_again(effect, actor="system", reason=reason)
 
 
 def cancel_unsent(order: Order, *, reason: str) -> None:
     """The money went back: what has not gone out yet never will."""
     for effect in order.side_effects:
         if effect.kind in CANCELLED_BY_REFUND and effect.status in UNSENT:
-            set_status(effect, E.CANCELLED, timeline=[order], event=f"{effect.kind}_cancelled",
+            set_status(effect, E.CANCELLED, timeline=[order],
+                       event=effect_event(effect.kind, "cancelled"),
                        message=f"{LABELS[effect.kind]} cancelled: {reason}")
 
 
@@ -158,7 +171,7 @@ def hold_unsent(order: Order, *, reason: str) -> None:
     """Keep a packing order that has not gone out until staff or the dispute decide."""
     effect = order.side_effect(K.PACKING_ORDER)
     if effect is not None and effect.status in (E.PENDING, E.FAILED):
-        set_status(effect, E.HELD, timeline=[order], event="packing_order_held",
+        set_status(effect, E.HELD, timeline=[order], event=EventKind.PACKING_ORDER_HELD,
                    message=f"Packing order held: {reason}")
 
 
@@ -180,7 +193,7 @@ def request_for_unit(unit: Unit) -> SideEffect:
     Only shop.units.service calls this (through its one request_unit_packing_order), so
     any rule about when a unit may be packed lives there.
     """
-    effect = db.session.scalar(
+    effect: SideEffect | None = db.session.scalar(
         db.select(SideEffect).where(SideEffect.unit_id == unit.id,
                                     SideEffect.kind == K.UNIT_PACKING_ORDER)
     )
@@ -205,7 +218,8 @@ def unit_effect(unit: Unit, *, lock: bool = False) -> SideEffect | None:
                                         SideEffect.kind == K.UNIT_PACKING_ORDER)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
-    return db.session.scalar(query)
+    found: SideEffect | None = db.session.scalar(query)
+    return found
 
 
 def _unit_of(effect: SideEffect) -> Unit:
@@ -244,15 +258,15 @@ def timeline_orders(effect: SideEffect) -> list[Order]:
     ))
 
 
-def _on_plan(effect: SideEffect, kind: str, message: str, *, actor: str) -> None:
+def _on_plan(effect: SideEffect, kind: PlanEventKind, message: str, *, actor: str) -> None:
     if effect.plan is not None:
         effect.plan.record(kind, message, actor=actor)
 
 
-def _record(effect: SideEffect, kind: str, message: str, *, actor: str) -> None:
+def _record(effect: SideEffect, kind: EventKind, message: str, *, actor: str) -> None:
     for order in timeline_orders(effect):
         record_event(order, kind, message, actor=actor)
-    _on_plan(effect, kind, message, actor=actor)
+    _on_plan(effect, PlanEventKind.NOTICE_RETRY, message, actor=actor)
 
 
 def lock(effect_id: int) -> SideEffect | None:
@@ -266,10 +280,11 @@ def lock(effect_id: int) -> SideEffect | None:
         db.session.execute(
             db.select(Unit.id).where(Unit.id == unit_id).with_for_update(key_share=True)
         )
-    return db.session.scalar(
+    found: SideEffect | None = db.session.scalar(
         db.select(SideEffect).where(SideEffect.id == effect_id).with_for_update()
         .execution_options(populate_existing=True)
     )
+    return found
 
 
 def mark_done(effect: SideEffect, reference: str | None, message: str) -> None:
@@ -277,10 +292,10 @@ def mark_done(effect: SideEffect, reference: str | None, message: str) -> None:
     effect.reference = reference
     effect.last_error = None
     effect.attempts += 1
-    set_status(effect, E.DONE, timeline=timeline_orders(effect), event=f"{effect.kind}_done",
-               message=message, actor="worker",
+    set_status(effect, E.DONE, timeline=timeline_orders(effect),
+               event=effect_event(effect.kind, "done"), message=message, actor="worker",
                data={"reference": reference} if reference else None)
-    _on_plan(effect, f"{effect.kind}_done", message, actor="worker")
+    _on_plan(effect, PlanEventKind.NOTICE_SENT, message, actor="worker")
     for consequence in AFTER_DONE.get(effect.kind, ()):
         consequence(effect)
 
@@ -293,12 +308,12 @@ def note_failure(effect: SideEffect, error: str, *, retry_in: float | None) -> N
     if retry_in is None:
         message = f"{label} failed after {effect.attempts} attempts: {error[:300]}"
         set_status(effect, E.FAILED, timeline=timeline_orders(effect),
-                   event=f"{effect.kind}_failed", message=message, actor="worker")
-        _on_plan(effect, f"{effect.kind}_failed", message, actor="worker")
+                   event=effect_event(effect.kind, "failed"), message=message, actor="worker")
+        _on_plan(effect, PlanEventKind.NOTICE_FAILED, message, actor="worker")
         log.error("%s: %s failed for good: %s", subject(effect), effect.kind, error)
         return
     effect.due_at = utcnow() + timedelta(seconds=retry_in) + _deadline()
-    _record(effect, f"{effect.kind}_retry",
+    _record(effect, effect_event(effect.kind, "retry"),
             f"{label} attempt {effect.attempts} failed, retrying in {retry_in:.0f}s: "
             f"{error[:300]}", actor="worker")
 
@@ -324,8 +339,8 @@ def send_again(effect: SideEffect, *, actor: str, reason: str) -> None:
     effect.due_at = utcnow() + _deadline()
     effect.last_error = None
     set_status(effect, E.PENDING, timeline=timeline_orders(effect),
-               event=f"{effect.kind}_requested", message=f"{describe(effect)}: {reason}",
-               actor=actor)
+               event=effect_event(effect.kind, "requested"),
+               message=f"{describe(effect)}: {reason}", actor=actor)
     db.session.flush()
     jobs.enqueue(db.session(), TASKS[effect.kind], effect.id)
 

@@ -11,6 +11,7 @@ import logging
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from shop.orders.timeline import EventKind
 from shop.statuses import IllegalMove
 
 if TYPE_CHECKING:
@@ -58,31 +59,37 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.NEEDS_REVIEW: frozenset({S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED}),
     S.FULFILLED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED}),
     S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED,
-                                     S.FULFILLED}),
+                                     S.FULFILLED, S.NEEDS_REVIEW}),
     S.DISPUTED: frozenset({S.PAID, S.FULFILLED, S.PARTIALLY_REFUNDED, S.REFUNDED,
                            S.NEEDS_REVIEW, S.DISPUTE_LOST}),
-    S.FAILED: frozenset(),
-    S.EXPIRED: frozenset(),
-    S.REFUNDED: frozenset(),
-    S.DISPUTE_LOST: frozenset(),
+    # Closed without money: the only way out is money that still arrives, for staff to see.
+    S.FAILED: frozenset({S.NEEDS_REVIEW}),
+    S.EXPIRED: frozenset({S.NEEDS_REVIEW}),
+    # The money went back: it comes back only when a refund fails after succeeding (staff
+    # look), or when the charity appeals a lost dispute (disputed again).
+    S.REFUNDED: frozenset({S.NEEDS_REVIEW}),
+    S.DISPUTE_LOST: frozenset({S.DISPUTED}),
 }
 
 # The named sets: every rule that asks "is the order in one of these?" uses one of them.
 
 # Checkout made, money not yet confirmed.
 OPEN = frozenset({S.PENDING, S.AWAITING_PAYMENT})
-# Closed without money: a payment that still arrives goes to staff for review.
+# Closed without money: a payment that still arrives goes to staff for review (needs_review).
 CLOSED = frozenset({S.FAILED, S.EXPIRED})
 # Money was received and the shop still holds it (perhaps under review or dispute).
 MONEY_RECEIVED = frozenset({S.PAID, S.FULFILLED, S.PARTIALLY_REFUNDED, S.NEEDS_REVIEW,
                             S.DISPUTED})
-# The money went back to the donor: nothing more happens to the order.
+# The money went back to the donor: nothing ships; only money coming back moves it again.
 MONEY_RETURNED = frozenset({S.REFUNDED, S.DISPUTE_LOST})
 # Money that arrived and stayed: counted towards the campaign. Not counted: needs_review
 # (staff have not accepted it), disputed (the bank holds it), dispute_lost and refunded.
 COUNTED_IN_CAMPAIGN = frozenset({S.PAID, S.FULFILLED, S.PARTIALLY_REFUNDED})
 # Orders whose join-a-unit packages hold places in units (shop.units).
 HOLDS_UNIT_PLACES = frozenset({S.PAID, S.FULFILLED, S.PARTIALLY_REFUNDED})
+# The status says refunds went back: a refund that fails after succeeding makes it untrue,
+# so the order goes to staff (needs_review).
+SAYS_REFUNDED = frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED})
 # Staff may ask Stripe to refund these.
 REFUNDABLE = frozenset({S.PAID, S.FULFILLED, S.PARTIALLY_REFUNDED, S.NEEDS_REVIEW})
 
@@ -107,7 +114,7 @@ def label(status: str) -> str:
 
 def record_event(
     order: Order,
-    kind: str,
+    kind: EventKind,
     message: str,
     *,
     actor: str,
@@ -139,7 +146,7 @@ def set_status(
         raise IllegalTransition(order, target)
     order.status = target
     return record_event(
-        order, "status", reason, actor=actor, data=data, from_status=old, to_status=target
+        order, EventKind.STATUS, reason, actor=actor, data=data, from_status=old, to_status=target
     )
 
 
@@ -153,7 +160,7 @@ def move_or_record(
         log.warning("order %s: refused %s -> %s (%s)", order.number, order.status, new, reason)
         record_event(
             order,
-            "refused",
+            EventKind.REFUSED,
             f"Not applied: {order.status} -> {new} ({reason})",
             actor=actor,
             data=data,

@@ -30,6 +30,23 @@ from shop.payments.values import (
     webhook_endpoint_from_object,
 )
 
+# What the rest of the shop uses, the shapes of Stripe's objects (from values.py) included.
+__all__ = [
+    "Charge", "CheckoutSession", "Dispute", "Invoice", "LineItem", "PaymentError",
+    "PaymentInProgress", "PaymentOutcomeUnknown", "PaymentRequestRejected",
+    "PaymentServiceUnavailable", "Subscription", "WebhookLivemodeError", "WebhookSignatureError",
+    "cancel_subscription", "charge_from_object", "create_checkout_session", "create_refund",
+    "create_webhook_endpoint", "delete_webhook_endpoint", "dispute_from_object",
+    "invoice_for_payment_intent", "invoice_from_object", "key_is_live", "list_webhook_endpoints",
+    "payment_intent_for_invoice", "payment_intent_order_id", "recent_disputes",
+    "recent_event_objects", "recent_invoices", "recent_refunds", "recent_sessions",
+    "refund_from_object",
+    "retrieve_charge", "retrieve_checkout_session", "retrieve_dispute", "retrieve_event",
+    "retrieve_invoice", "retrieve_object", "retrieve_subscription", "session_from_object",
+    "sessions_for_payment_intent", "subscription_from_object", "subscription_plan_id",
+    "update_webhook_endpoint", "verify_webhook",
+]
+
 log = logging.getLogger(__name__)
 
 
@@ -57,6 +74,17 @@ class PaymentInProgress(PaymentOutcomeUnknown):
 
 class PaymentRequestRejected(PaymentError):
     message = "The payment service refused this payment."
+
+    def __init__(self, text: str = "", *, code: str | None = None,
+                 param: str | None = None) -> None:
+        super().__init__(text)
+        self.code = code  # Stripe's error code, e.g. amount_too_large
+        self.param = param  # the parameter Stripe names, e.g. line_items
+
+
+class PaymentRefused(PaymentRequestRejected):
+    """Stripe refused the request as it stands (400 invalid_request_error): asking again
+    cannot help; only a change to what is asked for can (a smaller amount, fewer items)."""
 
 
 class WebhookSignatureError(Exception):
@@ -100,7 +128,9 @@ def _translate(exc: stripe.StripeError) -> PaymentError:
         return PaymentServiceUnavailable(str(exc))
     if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
         return PaymentServiceUnavailable(str(exc))
-    return PaymentRequestRejected(str(exc))
+    if isinstance(exc, stripe.InvalidRequestError):
+        return PaymentRefused(str(exc), code=exc.code, param=exc.param)
+    return PaymentRequestRejected(str(exc), code=exc.code)
 
 
 def create_checkout_session(
@@ -310,6 +340,12 @@ def recent_disputes(since: int, limit: int = 5000) -> list[Dispute]:
     return [dispute_from_object(obj) for obj in objects]
 
 
+def refunds_of_charge(charge_id: str, limit: int = 1000) -> list[Refund]:
+    """Every refund of a charge as Stripe holds it now, whatever its status, newest first."""
+    objects = _paged(_client().v1.refunds.list, {"charge": charge_id}, limit)
+    return [refund_from_object(obj) for obj in objects]
+
+
 def create_refund(
     *, payment_intent_id: str, amount_cents: int | None, reason: str,
     metadata: dict[str, str], idempotency_key: str,
@@ -322,6 +358,12 @@ def create_refund(
     refund = _call(_client().v1.refunds.create, params=params,
                    options={"idempotency_key": idempotency_key})
     return refund_from_object(refund)
+
+
+def retrieve_refund(refund_id: str) -> Refund | None:
+    """The refund as Stripe holds it now; None when Stripe has no such refund."""
+    found = retrieve_object("refund", refund_id)
+    return refund_from_object(found) if found is not None else None
 
 
 def retrieve_dispute(dispute_id: str) -> Dispute:

@@ -41,7 +41,7 @@ def _claim(event: dict[str, Any]) -> StripeEvent:
         db.select(StripeEvent).where(StripeEvent.stripe_id == event["id"]).with_for_update()
         .execution_options(populate_existing=True)
     )
-    row = db.session.scalar(query)
+    row: StripeEvent | None = db.session.scalar(query)
     if row is not None:
         return row
     created = event.get("created")

@@ -13,6 +13,7 @@ from shop.payments.events import Handler, Outcome
 from shop.payments.models import StripeEvent
 from shop.payments.service import (
     apply_dispute,
+    apply_refund,
     apply_refunded_charge,
     apply_session,
     find_order_for_payment,
@@ -62,6 +63,15 @@ def _charge_refunded(event: dict[str, Any], row: StripeEvent) -> Outcome:
                                                                     source=source))
 
 
+def _refund(event: dict[str, Any], row: StripeEvent) -> Outcome:
+    """A refund's later fate: it settled, failed or was canceled (before or after it had
+    succeeded). Stripe sends charge.refund.updated in every version, and refund.updated and
+    refund.failed since 2024-10-28.acacia; each is read again, so the three agree."""
+    refund = client.refund_from_object(event["data"]["object"])
+    return _for_payment(row, refund.payment_intent_id, "refund",
+                        lambda order, source: apply_refund(refund, order, source=source))
+
+
 def _dispute(event: dict[str, Any], row: StripeEvent) -> Outcome:
     dispute = client.dispute_from_object(event["data"]["object"])
     return _for_payment(row, dispute.payment_intent_id, "dispute",
@@ -74,6 +84,9 @@ HANDLERS: dict[str, Handler] = {
     "checkout.session.async_payment_failed": _checkout_session("async_payment_failed"),
     "checkout.session.expired": _checkout_session("expired"),
     "charge.refunded": _charge_refunded,
+    "charge.refund.updated": _refund,
+    "refund.updated": _refund,
+    "refund.failed": _refund,
     "charge.dispute.created": _dispute,
     "charge.dispute.closed": _dispute,
     "charge.dispute.updated": _dispute,

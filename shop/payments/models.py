@@ -14,7 +14,7 @@ from shop.payments.refund_state import RefundStatus
 from shop.statuses import StatusType, check_in
 
 
-class StripeEvent(db.Model):  # type: ignore[name-defined]
+class StripeEvent(db.Model):  # type: ignore[name-defined, misc]
     __tablename__ = "stripe_events"
     __table_args__ = (check_in("status", [s for s in EventStatus if s in STORED]),)
 
@@ -36,7 +36,7 @@ class StripeEvent(db.Model):  # type: ignore[name-defined]
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-class RefundRequest(db.Model):  # type: ignore[name-defined]
+class RefundRequest(db.Model):  # type: ignore[name-defined, misc]
     """A refund staff asked Stripe for; the order changes when Stripe confirms it."""
 
     __tablename__ = "refund_requests"

@@ -16,6 +16,7 @@ from shop.orders.lifecycle import move
 from shop.orders.models import Order
 from shop.orders.side_effect_state import SideEffectKind
 from shop.orders.state import OPEN, OrderStatus, record_event
+from shop.orders.timeline import EventKind, PlanEventKind
 from shop.payments import client
 from shop.payments.client import CheckoutSession, Invoice, Subscription
 
@@ -25,15 +26,16 @@ ACTOR = "stripe"
 
 
 def lock_plan(plan_id: int) -> MonthlyGift | None:
-    return db.session.scalar(
+    found: MonthlyGift | None = db.session.scalar(
         db.select(MonthlyGift).where(MonthlyGift.id == plan_id).with_for_update()
     )
+    return found
 
 
 def find_plan(subscription_id: str | None, plan_id: int | None) -> MonthlyGift | None:
     """The plan by its subscription, or by the id the subscription's metadata carries."""
     if subscription_id:
-        plan = db.session.scalar(
+        plan: MonthlyGift | None = db.session.scalar(
             db.select(MonthlyGift)
             .where(MonthlyGift.stripe_subscription_id == subscription_id)
             .with_for_update()
@@ -64,7 +66,7 @@ def activate(plan: MonthlyGift, subscription_id: str | None, customer_id: str | 
         was = plan.status
         set_status(plan, PlanStatus.ACTIVE)
         plan.activated_at = plan.activated_at or utcnow()
-        plan.record("active", "The monthly gift started" if was == PlanStatus.PENDING
+        plan.record(PlanEventKind.ACTIVE, "The monthly gift started" if was == PlanStatus.PENDING
                     else "Paid again: the monthly gift is active", actor=ACTOR)
         log.info("monthly gift %s active (%s)", plan.id, source)
         return True
@@ -119,7 +121,7 @@ def apply_invoice_paid(invoice: Invoice, plan: MonthlyGift, *, source: str) -> O
         session_id=None, payment_intent_id=intent, amount_cents=invoice.amount_paid,
         currency=invoice.currency, source=source), actor=ACTOR)
     if order.status != was:
-        plan.record("gift_paid", f"Invoice {invoice.id} paid: gift {order.number} is "
+        plan.record(PlanEventKind.GIFT_PAID, f"Invoice {invoice.id} paid: gift {order.number} is "
                     f"{order.status.replace('_', ' ')}", actor=ACTOR)
     return order
 
@@ -137,13 +139,14 @@ def apply_invoice_failed(invoice: Invoice, plan: MonthlyGift, *, source: str) ->
             move(order, OrderStatus.FAILED,
                  reason=f"The monthly payment failed after the plan ended ({source})",
                  actor=ACTOR)
-        plan.record("late_failure", f"Invoice {invoice.id}: a failed payment reported after "
-                    "the plan ended; nothing sent", actor=ACTOR)
+        plan.record(PlanEventKind.LATE_FAILURE, f"Invoice {invoice.id}: a failed payment "
+                    "reported after the plan ended; nothing sent", actor=ACTOR)
         return order
     if plan.status == PlanStatus.ACTIVE:
         set_status(plan, PlanStatus.PAST_DUE)
-        plan.record("past_due", f"Invoice {invoice.id}: the monthly payment failed; Stripe "
-                    "will try again", actor=ACTOR)
+        plan.record(PlanEventKind.PAST_DUE,
+                    f"Invoice {invoice.id}: the monthly payment failed; Stripe will try again",
+                    actor=ACTOR)
     plan.last_failure_at = utcnow()
     order = _order_for_invoice(plan, invoice)
     if order.status == OrderStatus.PENDING:
@@ -161,7 +164,7 @@ def apply_subscription_deleted(subscription: Subscription, plan: MonthlyGift, *,
     set_status(plan, PlanStatus.CANCELLED)
     plan.cancelled_at = utcnow()
     plan.cancel_reason = subscription.cancellation_reason or "cancelled"
-    plan.record("cancelled", f"The subscription ended at Stripe ({plan.cancel_reason})",
+    plan.record(PlanEventKind.CANCELLED, f"The subscription ended at Stripe ({plan.cancel_reason})",
                 actor=ACTOR)
     unpaid = orders.lock_orders_where(Order.monthly_gift_id == plan.id, Order.status.in_(OPEN))
     for order in unpaid:
@@ -182,10 +185,10 @@ def cancel_by(plan: MonthlyGift, *, actor: str, who: str) -> None:
     plan.cancelled_at = utcnow()
     plan.cancel_reason = CANCELLED_BY_DONOR if actor == "donor" else f"cancelled by {who}"
     message = f"The monthly gift was cancelled by {who}"
-    plan.record("cancelled", message, actor=actor)
+    plan.record(PlanEventKind.CANCELLED, message, actor=actor)
     for order in db.session.scalars(db.select(Order).where(Order.monthly_gift_id == plan.id)
                                     .order_by(Order.id.desc()).limit(1)):
-        record_event(order, "monthly_cancelled", message, actor=actor)
+        record_event(order, EventKind.MONTHLY_CANCELLED, message, actor=actor)
     side_effects.request_plan_notice(plan, SideEffectKind.MONTHLY_CANCELLED_NOTICE)
 
 

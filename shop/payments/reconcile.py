@@ -14,14 +14,15 @@ from shop.donations.state import PlanStatus
 from shop.extensions import db, utcnow
 from shop.orders.models import Order
 from shop.orders.service import flag_for_review, lock_order_where
-from shop.orders.state import OPEN, OrderStatus, record_event
+from shop.orders.state import CLOSED, OPEN, OrderStatus, record_event
+from shop.orders.timeline import EventKind, PlanEventKind
 from shop.payments import client, monthly
 from shop.payments.client import CheckoutSession, Invoice, Subscription
 from shop.payments.event_state import EventStatus
 from shop.payments.events import Handler, process, refreshed, unmatched_events
 from shop.payments.service import (
     apply_dispute,
-    apply_refunded_charge,
+    apply_refund,
     apply_session,
     find_order_for_payment,
     find_order_for_session,
@@ -67,12 +68,12 @@ class Report:
 
 
 def _note(order: Order, report: Report, what: str) -> None:
-    record_event(order, "reconciliation", f"Reconciliation: {what}", actor="reconciliation")
+    record_event(order, EventKind.RECONCILIATION, f"Reconciliation: {what}", actor="reconciliation")
     report.repaired.append(f"{order.number}: {what}")
 
 
 def _note_plan(plan: MonthlyGift, report: Report, what: str) -> None:
-    plan.record("reconciliation", f"Reconciliation: {what}", actor="reconciliation")
+    plan.record(PlanEventKind.RECONCILIATION, f"Reconciliation: {what}", actor="reconciliation")
     report.repaired.append(f"monthly gift {plan.id}: {what}")
 
 
@@ -120,9 +121,9 @@ def reconcile(
         order = find_order_for_payment(refund.payment_intent_id).order
         if order is not None:
             was = order.status
-            charge = client.retrieve_charge(refund.charge_id)
-            if apply_refunded_charge(charge, order, source=SOURCE):
-                _note(order, report, f"refund {refund.id} applied ({was} -> {order.status})")
+            if apply_refund(refund, order, source=SOURCE):
+                _note(order, report, f"refund {refund.id} ({refund.status}) applied ({was} -> "
+                                     f"{order.status})")
         checkpoint()
 
     for dispute in client.recent_disputes(since_ts):
@@ -137,6 +138,7 @@ def reconcile(
                                      f"{order.status})")
         checkpoint()
 
+    _reconcile_later_outcomes(since_ts, report, checkpoint)
     _reconcile_monthly(since_ts, report, checkpoint)
     _check_orders_we_think_paid(since, confirmed, report, checkpoint)
     _close_stale_pending(report, checkpoint)
@@ -197,6 +199,43 @@ def _close_stale_pending(report: Report, checkpoint: Callable[[], None]) -> None
         checkpoint()
 
 
+# Refunds and disputes change after they were made (a refund fails, a dispute closes):
+# listed by their events, so an old refund or dispute whose last webhook was lost is seen.
+LATER_OUTCOMES = ["charge.refund.updated", "charge.dispute.updated", "charge.dispute.closed"]
+
+
+def _reconcile_later_outcomes(since_ts: int, report: Report,
+                              checkpoint: Callable[[], None]) -> None:
+    seen: set[str] = set()
+    for _type, kind, object_id in client.recent_event_objects(since_ts, LATER_OUTCOMES):
+        if object_id in seen:
+            continue
+        seen.add(object_id)
+        if kind == "refund":
+            report.refunds += 1
+            refund = client.retrieve_refund(object_id)
+            if refund is None or not refund.payment_intent_id:
+                continue
+            order = find_order_for_payment(refund.payment_intent_id).order
+            if order is not None:
+                was = order.status
+                if apply_refund(refund, order, source=SOURCE):
+                    _note(order, report, f"refund {refund.id} is {refund.status} ({was} -> "
+                                         f"{order.status}); the webhook never came")
+        elif kind == "dispute":
+            report.disputes += 1
+            dispute = client.retrieve_dispute(object_id)
+            if not dispute.payment_intent_id:
+                continue
+            order = find_order_for_payment(dispute.payment_intent_id).order
+            if order is not None:
+                was = order.status
+                if apply_dispute(dispute, order, source=SOURCE):
+                    _note(order, report, f"dispute {dispute.id} is {dispute.status} ({was} -> "
+                                         f"{order.status}); the webhook never came")
+        checkpoint()
+
+
 def _repair_plan_start(session: CheckoutSession, report: Report) -> None:
     plan = monthly.find_plan(session.subscription_id, session.monthly_gift_id)
     if plan is not None and plan.status == PlanStatus.PENDING and (
@@ -242,7 +281,7 @@ def _repair_paid_invoice(invoice: Invoice, report: Report) -> None:
     if plan is None:
         return  # not a monthly gift of the shop
     known = lock_order_where(Order.stripe_invoice_id == invoice.id)
-    if known is not None and known.status not in (*OPEN, OrderStatus.FAILED, OrderStatus.EXPIRED):
+    if known is not None and known.status not in OPEN | CLOSED:
         return
     before = known.status if known is not None else None
     order = monthly.apply_invoice_paid(invoice, plan, source=SOURCE)
@@ -254,7 +293,7 @@ def _repair_paid_invoice(invoice: Invoice, report: Report) -> None:
     else:
         return
     _note(order, report, what)
-    plan.record("reconciliation", f"Reconciliation: {order.number}: {what}",
+    plan.record(PlanEventKind.RECONCILIATION, f"Reconciliation: {order.number}: {what}",
                 actor="reconciliation")
 
 
@@ -267,7 +306,7 @@ def _repair_failed_invoice(invoice: Invoice, report: Report) -> None:
         return  # the plan ended: nothing waits for this invoice
     what = f"the charge for invoice {invoice.id} failed; the webhook never came"
     _note(order, report, what)
-    plan.record("reconciliation", f"Reconciliation: {order.number}: {what}",
+    plan.record(PlanEventKind.RECONCILIATION, f"Reconciliation: {order.number}: {what}",
                 actor="reconciliation")
 
 

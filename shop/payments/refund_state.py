@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from shop.orders.state import record_event
+from shop.orders.timeline import EventKind
 from shop.statuses import check_move
 
 if TYPE_CHECKING:
@@ -21,12 +22,29 @@ class RefundStatus(StrEnum):
 
 TRANSITIONS: dict[RefundStatus, frozenset[RefundStatus]] = {
     RefundStatus.REQUESTED: frozenset({RefundStatus.SUBMITTED, RefundStatus.FAILED}),
-    RefundStatus.SUBMITTED: frozenset(),
+    # Stripe accepted it, then it failed or was canceled (a closed card): nothing went back.
+    RefundStatus.SUBMITTED: frozenset({RefundStatus.FAILED}),
     RefundStatus.FAILED: frozenset(),
 }
 
 
-def set_status(refund: RefundRequest, new: RefundStatus, order: Order, *, event: str,
+class StripeRefundStatus(StrEnum):
+    """A refund's status at Stripe (docs.stripe.com/api/refunds/object#refund_object-status)."""
+
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+# Only a refund that succeeded returned money; a pending one may still fail.
+RETURNED = frozenset({StripeRefundStatus.SUCCEEDED})
+# Refunds that will never return money (Stripe adds them back to the charge).
+NEVER_RETURNED = frozenset({StripeRefundStatus.FAILED, StripeRefundStatus.CANCELED})
+
+
+def set_status(refund: RefundRequest, new: RefundStatus, order: Order, *, event: EventKind,
                message: str, actor: str, data: dict[str, Any] | None = None) -> None:
     """Move the request to `new` and write `event` on the order's timeline; IllegalMove if
     the table does not allow it."""

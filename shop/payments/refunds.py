@@ -18,9 +18,11 @@ from shop.extensions import db
 from shop.money import InvalidAmount, format_money, parse_amount
 from shop.orders.models import Order
 from shop.orders.state import REFUNDABLE, record_event
+from shop.orders.timeline import EventKind
 from shop.payments import client
 from shop.payments.models import RefundRequest
 from shop.payments.refund_state import RefundStatus, set_status
+from shop.payments.values import Refund
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +67,12 @@ def refund_requests(order: Order) -> Sequence[RefundRequest]:
 
 def unanswered(order: Order) -> RefundRequest | None:
     """A refund Stripe has not answered (it timed out): it must be asked again first."""
-    return db.session.scalar(
+    found: RefundRequest | None = db.session.scalar(
         db.select(RefundRequest).where(RefundRequest.order_id == order.id,
                                        RefundRequest.status == RefundStatus.REQUESTED)
         .order_by(RefundRequest.id).limit(1)
     )
+    return found
 
 
 def marker(order: Order) -> str:
@@ -101,7 +104,8 @@ def describe_request(order: Order, request: RefundRequest) -> str:
     """"$20.00 asked by ana@... at 2026-11-20 12:04 UTC, accepted by Stripe"."""
     state = {RefundStatus.REQUESTED: "Stripe has not answered yet",
              RefundStatus.SUBMITTED: "accepted by Stripe",
-             RefundStatus.FAILED: "refused by Stripe"}[request.status]
+             RefundStatus.FAILED: "refused by Stripe" if request.stripe_refund_id is None
+             else "failed at Stripe"}[request.status]
     return (f"{format_money(request.amount_cents, order.currency)} asked by "
             f"{request.requested_by} at {_when(request.created_at)}, {state}")
 
@@ -194,7 +198,7 @@ def request_refund(
                            form_token=form_token, requested_by=actor)
     db.session.add(refund)
     db.session.flush()
-    record_event(order, "refund_requested",
+    record_event(order, EventKind.REFUND_REQUESTED,
                  f"Refund of {format_money(amount_cents, order.currency)} requested "
                  f"({reason})", actor=actor, data={"refund_request_id": refund.id})
     return refund, True
@@ -227,20 +231,38 @@ def send_refund(order: Order, refund: RefundRequest) -> None:
         )
     except client.PaymentOutcomeUnknown as exc:
         refund.error = str(exc)[:1000]
-        record_event(order, "refund_unanswered",
+        record_event(order, EventKind.REFUND_UNANSWERED,
                      "Stripe did not answer the refund request; it is asked again with the "
                      "same key, so it cannot be made twice", actor="stripe",
                      data={"refund_request_id": refund.id})
         raise
     except client.PaymentError as exc:
         refund.error = str(exc)[:1000]
-        set_status(refund, RefundStatus.FAILED, order, event="refund_failed",
+        set_status(refund, RefundStatus.FAILED, order, event=EventKind.REFUND_FAILED,
                    message=f"Stripe refused the refund: {exc}"[:500], actor="stripe",
                    data={"refund_request_id": refund.id})
         raise
     refund.stripe_refund_id = result.id
-    set_status(refund, RefundStatus.SUBMITTED, order, event="refund_submitted",
+    set_status(refund, RefundStatus.SUBMITTED, order, event=EventKind.REFUND_SUBMITTED,
                message=f"Stripe accepted the refund of "
                        f"{format_money(result.amount, order.currency)} ({result.id}); the "
                        "order changes when Stripe confirms it",
                actor="stripe", data={"refund_id": result.id})
+
+
+def refund_failed_at_stripe(order: Order, refund: Refund) -> bool:
+    """A refund staff asked for failed or was canceled at Stripe after it was accepted:
+    it no longer counts as asked for, so what is left can be refunded again. True when a
+    request of the shop's changed."""
+    request = db.session.scalar(
+        db.select(RefundRequest).where(RefundRequest.order_id == order.id,
+                                       RefundRequest.stripe_refund_id == refund.id))
+    if request is None or request.status == RefundStatus.FAILED:
+        return False
+    request.error = f"{refund.status} at Stripe: {refund.failure_reason or 'no reason given'}"
+    set_status(request, RefundStatus.FAILED, order, event=EventKind.REFUND_FAILED,
+               message=f"Refund {refund.id} of {format_money(refund.amount, order.currency)} "
+                       f"{refund.status} at Stripe ({refund.failure_reason or 'no reason given'})"
+                       "; it can be asked for again",
+               actor="stripe", data={"refund_request_id": request.id, "refund_id": refund.id})
+    return True

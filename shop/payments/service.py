@@ -8,8 +8,11 @@ from typing import NamedTuple
 from shop.orders import service as orders
 from shop.orders.models import Order
 from shop.orders.state import CLOSED, OPEN
-from shop.payments import client
+from shop.payments import client, refunds
 from shop.payments.client import CheckoutSession, Dispute
+from shop.payments.dispute_state import Ending, ending
+from shop.payments.refund_state import NEVER_RETURNED, RETURNED
+from shop.payments.values import Refund
 
 log = logging.getLogger(__name__)
 
@@ -96,23 +99,58 @@ def confirm_payment_first(order: Order, payment_intent_id: str, *, source: str) 
             return
 
 
+def refunds_returned(charge_id: str) -> tuple[int, list[Refund]]:
+    """What the charge's refunds returned (those that succeeded, in cents), and the ones
+    still pending, as Stripe holds them now. Raises PaymentError: a refund event is then
+    answered so that Stripe delivers it again, never guessed from its own copy."""
+    refunds = client.refunds_of_charge(charge_id)
+    returned = sum(r.amount for r in refunds if r.status in RETURNED)
+    waiting = [r for r in refunds if r.status not in RETURNED and r.status not in NEVER_RETURNED]
+    return returned, waiting
+
+
+def apply_refunds(charge_id: str, order: Order, *, source: str, why: str = "") -> bool:
+    """Bring the order's refunded amount to what the charge's refunds returned."""
+    returned, waiting = refunds_returned(charge_id)
+    changed = False
+    for refund in waiting:
+        changed = orders.pending_refund_noted(order, refund.id, refund.amount, source=source,
+                                              actor=ACTOR) or changed
+    return orders.record_refunds(order, returned, source=source, actor=ACTOR, why=why) or changed
+
+
 def apply_refunded_charge(charge: client.Charge, order: Order, *, source: str) -> bool:
-    """Record the charge's refunded total; re-read from Stripe so a stale payload cannot win."""
-    refunded = charge.amount_refunded
-    try:
-        refunded = max(refunded, client.retrieve_charge(charge.id).amount_refunded)
-    except client.PaymentError as exc:
-        log.info("charge %s not re-read (%s); using the event's amount", charge.id, exc)
+    """charge.refunded: the charge's `amount_refunded` counts pending refunds too, so the
+    refunds themselves are read again from Stripe."""
     if charge.payment_intent_id:
         confirm_payment_first(order, charge.payment_intent_id, source=source)
-    return orders.record_refunds(order, refunded, source=source, actor=ACTOR)
+    return apply_refunds(charge.id, order, source=source)
 
 
-FINAL_DISPUTE = {"won": True, "warning_closed": True, "lost": False}
+def apply_refund(refund: Refund, order: Order, *, source: str) -> bool:
+    """A refund changed (charge.refund.updated, refund.updated, refund.failed): it settled,
+    or failed or was canceled, perhaps after it had succeeded. A staff refund that failed
+    stops counting as asked for, so it can be made again."""
+    try:
+        current = client.retrieve_refund(refund.id) or refund
+    except client.PaymentError as exc:
+        log.info("refund %s not re-read (%s); using the event", refund.id, exc)
+        current = refund
+    if refund.payment_intent_id:
+        confirm_payment_first(order, refund.payment_intent_id, source=source)
+    changed = False
+    if current.status in NEVER_RETURNED:
+        changed = refunds.refund_failed_at_stripe(order, current) or changed
+    if not current.charge_id:
+        return changed
+    why = (current.failure_reason or "") if current.status in NEVER_RETURNED else ""
+    return apply_refunds(current.charge_id, order, source=source, why=why) or changed
 
 
 def apply_dispute(dispute: Dispute, order: Order, *, source: str) -> bool:
-    """Open the dispute on the order, then close it if Stripe says it is already decided."""
+    """Move the order to what the dispute's current status means (see dispute_state):
+    open, won, lost or prevented. Stripe is asked for the status, so events in any order
+    end the same way."""
     try:
         current = client.retrieve_dispute(dispute.id)
     except client.PaymentError as exc:
@@ -120,15 +158,30 @@ def apply_dispute(dispute: Dispute, order: Order, *, source: str) -> bool:
         current = dispute
     if dispute.payment_intent_id:
         confirm_payment_first(order, dispute.payment_intent_id, source=source)
-    changed = orders.mark_disputed(
-        order, amount_cents=dispute.amount, reason=dispute.reason, dispute_id=dispute.id,
-        source=source, actor=ACTOR,
-    )
-    if current.status in FINAL_DISPUTE:
+    end = ending(current.status)
+    changed = False
+    if end is not Ending.LOST:  # an appeal of a lost dispute (open, or already won)
+        changed = orders.reopen_dispute(order, dispute_id=dispute.id, status=current.status,
+                                        source=source, actor=ACTOR)
+    if end in (Ending.OPEN, Ending.LOST):
+        # A closed dispute that was won or prevented is not opened again: applied twice (a
+        # repeated event, a reconciliation), it must change nothing.
+        changed = orders.mark_disputed(
+            order, amount_cents=dispute.amount, reason=dispute.reason, dispute_id=dispute.id,
+            source=source, actor=ACTOR) or changed
+    if end is Ending.WON:
         changed = orders.close_dispute(
-            order, won=FINAL_DISPUTE[current.status], dispute_id=dispute.id,
-            reason=current.reason, source=source, actor=ACTOR,
-        ) or changed
+            order, won=True, dispute_id=dispute.id, reason=current.status.replace("_", " "),
+            source=source, actor=ACTOR) or changed
+    elif end is Ending.LOST:
+        changed = orders.close_dispute(
+            order, won=False, dispute_id=dispute.id, reason=current.reason, source=source,
+            actor=ACTOR) or changed
+    elif end is Ending.PREVENTED:
+        if current.charge_id:
+            changed = apply_refunds(current.charge_id, order, source=source) or changed
+        changed = orders.close_prevented_dispute(order, dispute_id=dispute.id, source=source,
+                                                 actor=ACTOR) or changed
     return changed
 
 

@@ -120,6 +120,7 @@ class Refund:
     charge_id: str | None
     payment_intent_id: str | None
     metadata: dict[str, str] = field(default_factory=dict)
+    failure_reason: str | None = None
 
 
 def charge_from_object(obj: Any) -> Charge:
@@ -158,6 +159,7 @@ def refund_from_object(obj: Any) -> Refund:
         charge_id=id_of(data.get("charge")),
         payment_intent_id=id_of(data.get("payment_intent")),
         metadata={str(k): str(v) for k, v in as_dict(data.get("metadata")).items()},
+        failure_reason=data.get("failure_reason"),
     )
 
 

@@ -45,7 +45,7 @@ def _read_body(limit: int) -> bytes:
 
 
 @bp.post("/stripe/webhook")
-@csrf.exempt
+@csrf.exempt  # type: ignore[untyped-decorator]
 @limiter.exempt
 def stripe_webhook() -> ResponseReturnValue:
     payload = _read_body(current_app.config["WEBHOOK_MAX_BYTES"])

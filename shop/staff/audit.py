@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from shop.audit import service as audit
 from shop.staff.auth import admin_required
-from shop.staff.views import bp
 
 
-@bp.get("/audit")
 @admin_required
 def audit_log() -> ResponseReturnValue:
     actor = (request.args.get("actor") or "").strip()[:320]
@@ -21,3 +19,8 @@ def audit_log() -> ResponseReturnValue:
     filters = {k: v for k, v in (("actor", actor), ("action", action), ("target", target)) if v}
     return render_template("staff/audit.html", result=result, filters=filters,
                            label=audit.label, actions=sorted(audit.ACTION_LABELS))
+
+
+def register(bp: Blueprint) -> None:
+    """Add the pages of this module to the staff blueprint."""
+    bp.add_url_rule("/audit", view_func=audit_log, methods=["GET"])

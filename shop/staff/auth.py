@@ -31,7 +31,7 @@ ENDED_MESSAGES = {
 }
 
 
-@login_manager.user_loader
+@login_manager.user_loader  # type: ignore[untyped-decorator]
 def load_user(token: str) -> StaffUser | None:
     """Flask-Login's id is the staff session's token: a session ended on the server (logout,
     idle, deactivated account) no longer loads, whatever the cookie says."""
@@ -41,7 +41,7 @@ def load_user(token: str) -> StaffUser | None:
     return resumed.user
 
 
-@login_manager.unauthorized_handler
+@login_manager.unauthorized_handler  # type: ignore[untyped-decorator]
 def unauthorized() -> ResponseReturnValue:
     """A browser goes to the login page; a script or a download gets 401 JSON."""
     ended = g.pop("staff_session_ended", None)

@@ -3,7 +3,7 @@ partial-unit policy, saved in the database; saving recounts the progress."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from shop.campaign import service as campaign
@@ -11,7 +11,6 @@ from shop.extensions import db
 from shop.money import format_money, format_plain
 from shop.staff.auth import current_staff, log_action, manager_required
 from shop.staff.forms import CampaignForm
-from shop.staff.views import bp
 
 
 def _form() -> CampaignForm:
@@ -29,13 +28,11 @@ def _page(form: CampaignForm, error: str | None = None, status: int = 200
                            saved=campaign.saved_settings()), status
 
 
-@bp.get("/campaign")
 @manager_required
 def campaign_page() -> ResponseReturnValue:
     return _page(_form())
 
 
-@bp.post("/campaign")
 @manager_required
 def save_campaign() -> ResponseReturnValue:
     form = CampaignForm()
@@ -59,3 +56,9 @@ def save_campaign() -> ResponseReturnValue:
           f"packages and {format_money(result.raised_cents, result.currency)} raised.",
           "success")
     return redirect(url_for("staff.campaign_page"), code=303)
+
+
+def register(bp: Blueprint) -> None:
+    """Add the pages of this module to the staff blueprint."""
+    bp.add_url_rule("/campaign", view_func=campaign_page, methods=["GET"])
+    bp.add_url_rule("/campaign", view_func=save_campaign, methods=["POST"])

@@ -6,7 +6,7 @@ price with a notice before checkout; placed orders keep theirs.
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from shop.audit import service as audit
@@ -16,7 +16,6 @@ from shop.extensions import db
 from shop.money import format_money
 from shop.staff.auth import log_action, manager_required
 from shop.staff.forms import ActionForm
-from shop.staff.views import bp
 from shop.text import clean_block, clean_line
 
 
@@ -47,7 +46,6 @@ def _checked(name: str) -> bool:
     return request.form.get(name) in ("y", "on", "yes", "1", "true")
 
 
-@bp.get("/catalog")
 @manager_required
 def catalog_page() -> ResponseReturnValue:
     return _page()
@@ -59,7 +57,6 @@ def _valid_form() -> bool:
     return bool(form.validate())
 
 
-@bp.post("/catalog/products/<int:product_id>")
 @manager_required
 def save_product(product_id: int) -> ResponseReturnValue:
     product = db.session.get(Product, product_id)
@@ -83,7 +80,6 @@ def save_product(product_id: int) -> ResponseReturnValue:
     return redirect(url_for("staff.catalog_page"), code=303)
 
 
-@bp.post("/catalog/bundles/<int:bundle_id>")
 @manager_required
 def save_bundle(bundle_id: int) -> ResponseReturnValue:
     bundle = db.session.get(Bundle, bundle_id)
@@ -116,7 +112,6 @@ def save_bundle(bundle_id: int) -> ResponseReturnValue:
     return redirect(url_for("staff.catalog_page"), code=303)
 
 
-@bp.post("/catalog/products/<int:product_id>/bundles")
 @manager_required
 def add_bundle(product_id: int) -> ResponseReturnValue:
     product = db.session.get(Product, product_id)
@@ -140,7 +135,6 @@ def add_bundle(product_id: int) -> ResponseReturnValue:
     return redirect(url_for("staff.catalog_page"), code=303)
 
 
-@bp.post("/catalog/products")
 @manager_required
 def add_product() -> ResponseReturnValue:
     if not _valid_form():
@@ -161,3 +155,13 @@ def add_product() -> ResponseReturnValue:
     db.session.commit()
     flash(f"{product.name} is for sale now.", "success")
     return redirect(url_for("staff.catalog_page"), code=303)
+
+
+def register(bp: Blueprint) -> None:
+    """Add the pages of this module to the staff blueprint."""
+    bp.add_url_rule("/catalog", view_func=catalog_page, methods=["GET"])
+    bp.add_url_rule("/catalog/products", view_func=add_product, methods=["POST"])
+    bp.add_url_rule("/catalog/products/<int:product_id>", view_func=save_product, methods=["POST"])
+    bp.add_url_rule("/catalog/bundles/<int:bundle_id>", view_func=save_bundle, methods=["POST"])
+    bp.add_url_rule("/catalog/products/<int:product_id>/bundles", view_func=add_bundle,
+                     methods=["POST"])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import current_app, render_template
+from flask import Blueprint, current_app, render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy import case, func
 
@@ -22,7 +22,6 @@ from shop.orders.notes_review import pending_count
 from shop.orders.side_effect_state import SideEffectStatus
 from shop.orders.state import OrderStatus
 from shop.staff import service
-from shop.staff.views import bp
 
 CATEGORIES = (("packages", "Care packages"), ("one-off", "One-off gifts"),
               ("monthly", "Monthly gifts"))
@@ -171,7 +170,6 @@ def paid_since(since: datetime) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-@bp.get("/dashboard")
 def dashboard() -> ResponseReturnValue:
     now = utcnow()
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -192,3 +190,8 @@ def dashboard() -> ResponseReturnValue:
         chart_width=CHART_WIDTH, chart_height=CHART_HEIGHT, chart_days=CHART_DAYS,
         attention=attention(),
     )
+
+
+def register(bp: Blueprint) -> None:
+    """Add the pages of this module to the staff blueprint."""
+    bp.add_url_rule("/dashboard", view_func=dashboard, methods=["GET"])

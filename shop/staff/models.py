@@ -16,7 +16,7 @@ ROLES = ("admin", "manager", "viewer")
 ACTING_ROLES = frozenset({"admin", "manager"})
 
 
-class StaffUser(UserMixin, db.Model):  # type: ignore[name-defined]
+class StaffUser(UserMixin, db.Model):  # type: ignore[name-defined, misc]
     __tablename__ = "staff_users"
     __table_args__ = (CheckConstraint("role in ('admin', 'manager', 'viewer')", name="role"),)
 
@@ -70,7 +70,7 @@ class StaffUser(UserMixin, db.Model):  # type: ignore[name-defined]
         return f"<StaffUser {self.email} ({self.role})>"
 
 
-class StaffSession(db.Model):  # type: ignore[name-defined]
+class StaffSession(db.Model):  # type: ignore[name-defined, misc]
     """One login: the cookie carries a random token, the database only its SHA-256.
 
     Logging out, deactivating the account or idling past the limit ends it here, so a
@@ -93,7 +93,7 @@ class StaffSession(db.Model):  # type: ignore[name-defined]
     user_agent: Mapped[str] = mapped_column(String(200), default="")
 
 
-class LoginThrottle(db.Model):  # type: ignore[name-defined]
+class LoginThrottle(db.Model):  # type: ignore[name-defined, misc]
     """Failed logins of one account (by email) or one address, and its lockout."""
 
     __tablename__ = "login_throttles"

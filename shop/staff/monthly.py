@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from shop.donations.models import MonthlyGift
@@ -13,16 +13,15 @@ from shop.extensions import db
 from shop.money import format_money
 from shop.orders.models import Order
 from shop.orders.state import STATUS_LABELS
+from shop.orders.timeline import plan_event_label
 from shop.payments import client as payments
 from shop.payments import monthly
 from shop.staff.auth import current_staff, log_action, manager_required
 from shop.staff.forms import ActionForm
-from shop.staff.views import bp
 
 log = logging.getLogger(__name__)
 
 
-@bp.get("/monthly")
 def monthly_donors() -> ResponseReturnValue:
     plans = db.session.scalars(
         db.select(MonthlyGift).order_by(MonthlyGift.created_at.desc()).limit(500)
@@ -30,7 +29,6 @@ def monthly_donors() -> ResponseReturnValue:
     return render_template("staff/monthly.html", plans=plans)
 
 
-@bp.get("/monthly/<int:plan_id>")
 def monthly_donor(plan_id: int) -> ResponseReturnValue:
     plan = db.session.get(MonthlyGift, plan_id)
     if plan is None:
@@ -39,11 +37,10 @@ def monthly_donor(plan_id: int) -> ResponseReturnValue:
         db.select(Order).where(Order.monthly_gift_id == plan.id).order_by(Order.id.desc())
     ).all()
     return render_template("staff/monthly_plan.html", plan=plan, gifts=gifts,
-                           status_labels=STATUS_LABELS, cancellable=CANCELLABLE,
-                           action_form=ActionForm(formdata=None))
+                           status_labels=STATUS_LABELS, event_label=plan_event_label,
+                           cancellable=CANCELLABLE, action_form=ActionForm(formdata=None))
 
 
-@bp.post("/monthly/<int:plan_id>/cancel")
 @manager_required
 def cancel_monthly_donor(plan_id: int) -> ResponseReturnValue:
     """Stop a donor's monthly gift at Stripe (the donor asked by phone, say); the donor
@@ -69,8 +66,7 @@ def cancel_monthly_donor(plan_id: int) -> ResponseReturnValue:
         return back
     locked = monthly.lock_plan(plan.id)
     assert locked is not None
-    staff = current_staff()
-    monthly.cancel_by(locked, actor=staff.email, who="staff")
+    monthly.cancel_by(locked, actor=current_staff().email, who="staff")
     text = (f"The monthly gift of {format_money(locked.monthly_cents, locked.currency)} from "
             f"{locked.email} is cancelled; the donor gets a confirmation.")
     log_action("monthly.cancel", target=f"monthly gift {locked.id}", message=text)
@@ -79,3 +75,9 @@ def cancel_monthly_donor(plan_id: int) -> ResponseReturnValue:
     return back
 
 
+def register(bp: Blueprint) -> None:
+    """Add the pages of this module to the staff blueprint."""
+    bp.add_url_rule("/monthly", view_func=monthly_donors, methods=["GET"])
+    bp.add_url_rule("/monthly/<int:plan_id>", view_func=monthly_donor, methods=["GET"])
+    bp.add_url_rule("/monthly/<int:plan_id>/cancel", view_func=cancel_monthly_donor,
+                    methods=["POST"])

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from shop.extensions import db
 from shop.orders import notes_review
 from shop.orders.side_effects import notes_awaiting_approval
 from shop.staff.auth import current_staff, log_action, manager_required, safe_next
-from shop.staff.views import bp
 
 
-@bp.get("/notes")
 def notes() -> ResponseReturnValue:
     return render_template("staff/notes.html", lines=notes_review.pending_notes())
 
@@ -46,13 +44,18 @@ def _decide_note(line_id: int, decision: notes_review.Decision) -> ResponseRetur
     return redirect(back, code=303)
 
 
-@bp.post("/notes/<int:line_id>/approve")
 @manager_required
 def approve_note(line_id: int) -> ResponseReturnValue:
     return _decide_note(line_id, "approve")
 
 
-@bp.post("/notes/<int:line_id>/reject")
 @manager_required
 def reject_note(line_id: int) -> ResponseReturnValue:
     return _decide_note(line_id, "reject")
+
+
+def register(bp: Blueprint) -> None:
+    """Add the pages of this module to the staff blueprint."""
+    bp.add_url_rule("/notes", view_func=notes, methods=["GET"])
+    bp.add_url_rule("/notes/<int:line_id>/approve", view_func=approve_note, methods=["POST"])
+    bp.add_url_rule("/notes/<int:line_id>/reject", view_func=reject_note, methods=["POST"])

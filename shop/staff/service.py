@@ -169,7 +169,7 @@ def find_invite(token: str) -> StaffUser | None:
     """The account an unexpired invitation token belongs to."""
     if not token or len(token) > 100:
         return None
-    user = db.session.scalar(
+    user: StaffUser | None = db.session.scalar(
         select(StaffUser).where(StaffUser.invite_token_hash == _token_hash(token)))
     if user is None or not user.active or user.invite_expires_at is None \
             or user.invite_expires_at < utcnow():
@@ -236,7 +236,7 @@ def find_staff(email: str) -> StaffUser | None:
 def authenticate(email: str, password: str) -> StaffUser | None:
     """The active staff user with this email and password, or None (same cost either way)."""
     address = normalize_email(email)
-    user = None
+    user: StaffUser | None = None
     if address and len(address) <= 320:
         user = db.session.scalar(select(StaffUser).where(StaffUser.email == address))
     if user is None:

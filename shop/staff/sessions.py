@@ -166,8 +166,8 @@ def locked(email: str, address: str | None, now: datetime | None = None) -> Logi
     """The lockout that refuses this login now (the account's first), or None."""
     moment = now or utcnow()
     for scope, key in _keys(email, address):
-        row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.scope == scope,
-                                                            LoginThrottle.key == key))
+        row: LoginThrottle | None = db.session.scalar(
+            select(LoginThrottle).where(LoginThrottle.scope == scope, LoginThrottle.key == key))
         if row is not None and row.locked_until is not None and row.locked_until > moment:
             return row
     return None

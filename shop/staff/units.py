@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from shop.campaign.service import current_campaign
 from shop.extensions import db
 from shop.staff.auth import current_staff, log_action, manager_required
 from shop.staff.forms import ActionForm
-from shop.staff.views import bp
 from shop.units import service as units
 
 
-@bp.get("/units")
 def unit_list() -> ResponseReturnValue:
     return render_template("staff/units.html", rows=units.units_for_staff(),
                            action_form=ActionForm(formdata=None),
@@ -44,13 +42,19 @@ def _act(number: int, action: str) -> ResponseReturnValue:
     return redirect(url_for("staff.unit_list"), code=303)
 
 
-@bp.post("/units/<int:number>/ship")
 @manager_required
 def ship_unit(number: int) -> ResponseReturnValue:
     return _act(number, "ship")
 
 
-@bp.post("/units/<int:number>/retry-packing-order")
 @manager_required
 def retry_unit_packing_order(number: int) -> ResponseReturnValue:
     return _act(number, "retry")
+
+
+def register(bp: Blueprint) -> None:
+    """Add the pages of this module to the staff blueprint."""
+    bp.add_url_rule("/units", view_func=unit_list, methods=["GET"])
+    bp.add_url_rule("/units/<int:number>/ship", view_func=ship_unit, methods=["POST"])
+    bp.add_url_rule("/units/<int:number>/retry-packing-order",
+                     view_func=retry_unit_packing_order, methods=["POST"])

@@ -3,7 +3,17 @@ and the invitation link where a new staff member chooses a password."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import login_user
 
@@ -14,9 +24,6 @@ from shop.staff import service, sessions
 from shop.staff.auth import admin_required, current_staff, log_action
 from shop.staff.forms import AcceptInviteForm, ActionForm, InviteForm, RoleForm
 from shop.staff.models import ROLES, StaffUser
-from shop.staff.views import PUBLIC_ENDPOINTS, bp
-
-PUBLIC_ENDPOINTS.add("staff.accept_invite")
 
 
 def _page(invite_form: InviteForm | None = None, status: int = 200,
@@ -40,13 +47,11 @@ def _user(user_id: int) -> StaffUser:
     return user
 
 
-@bp.get("/users")
 @admin_required
 def users() -> ResponseReturnValue:
     return _page()
 
 
-@bp.post("/users/invite")
 @admin_required
 def invite() -> ResponseReturnValue:
     form = InviteForm()
@@ -75,7 +80,6 @@ def invite() -> ResponseReturnValue:
     return _page(invite_link=link)
 
 
-@bp.post("/users/<int:user_id>/role")
 @admin_required
 def change_role(user_id: int) -> ResponseReturnValue:
     form = RoleForm()
@@ -122,19 +126,16 @@ def _set_active(user_id: int, active: bool) -> ResponseReturnValue:
     return _back()
 
 
-@bp.post("/users/<int:user_id>/deactivate")
 @admin_required
 def deactivate(user_id: int) -> ResponseReturnValue:
     return _set_active(user_id, False)
 
 
-@bp.post("/users/<int:user_id>/reactivate")
 @admin_required
 def reactivate(user_id: int) -> ResponseReturnValue:
     return _set_active(user_id, True)
 
 
-@bp.post("/lockouts/<int:throttle_id>/lift")
 @admin_required
 def lift_lockout(throttle_id: int) -> ResponseReturnValue:
     form = ActionForm()
@@ -151,7 +152,6 @@ def lift_lockout(throttle_id: int) -> ResponseReturnValue:
     return _back()
 
 
-@bp.route("/invite/<token>", methods=["GET", "POST"])
 def accept_invite(token: str) -> ResponseReturnValue:
     user = service.find_invite(token)
     if user is None:
@@ -177,3 +177,14 @@ def accept_invite(token: str) -> ResponseReturnValue:
     db.session.commit()
     flash("Welcome! Your password is set.", "success")
     return redirect(url_for("staff.dashboard"), code=303)
+
+
+def register(bp: Blueprint) -> None:
+    """Add the pages of this module to the staff blueprint."""
+    bp.add_url_rule("/users", view_func=users, methods=["GET"])
+    bp.add_url_rule("/users/invite", view_func=invite, methods=["POST"])
+    bp.add_url_rule("/users/<int:user_id>/role", view_func=change_role, methods=["POST"])
+    bp.add_url_rule("/users/<int:user_id>/deactivate", view_func=deactivate, methods=["POST"])
+    bp.add_url_rule("/users/<int:user_id>/reactivate", view_func=reactivate, methods=["POST"])
+    bp.add_url_rule("/lockouts/<int:throttle_id>/lift", view_func=lift_lockout, methods=["POST"])
+    bp.add_url_rule("/invite/<token>", view_func=accept_invite, methods=["GET", "POST"])

@@ -23,14 +23,15 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
 from shop.audit import service as audit
-from shop.extensions import db, limiter, login_manager, utcnow
+from shop.extensions import db, limiter, utcnow
 from shop.money import format_money, format_plain
-from shop.orders import notes_review
 from shop.orders.models import Order
 from shop.orders.service import approve_review
 from shop.orders.side_effect_state import LABELS, SideEffectKind
 from shop.orders.side_effects import notes_awaiting_approval
-from shop.orders.state import REFUNDABLE, STATUS_LABELS, label
+from shop.orders.state import REFUNDABLE, label
+from shop.orders.timeline import LABELS as EVENT_LABELS
+from shop.orders.timeline import EventKind
 from shop.payments.client import PaymentError, PaymentOutcomeUnknown
 from shop.payments.models import RefundRequest
 from shop.payments.refunds import (
@@ -53,71 +54,15 @@ from shop.units.service import order_units
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("staff", __name__, url_prefix="/staff")
-
-# Pages anyone may open; other staff modules add theirs (the invitation link).
-PUBLIC_ENDPOINTS = {"staff.login"}
-
-# Timeline wording for the kinds of OrderEvent other parts of the shop write.
-EVENT_LABELS = {
-    "created": "Order placed",
-    "status": "Status changed",
-    "refused": "Change refused",
-    "ignored": "Ignored",
-    "queued": "Queued",
-    "receipt_done": "Receipt sent",
-    "receipt_retry": "Receipt retry",
-    "receipt_failed": "Receipt failed",
-    "receipt_requested": "Receipt requested again",
-    "packing_order_done": "Packing order accepted",
-    "packing_order_retry": "Packing order retry",
-    "packing_order_failed": "Packing order failed",
-    "packing_order_requested": "Packing order requested again",
-    "packing_order_held": "Packing order held",
-    "note_approved": "Note approved",
-    "note_rejected": "Note rejected",
-    "unit_place": "Placed in a unit",
-    "unit_full": "Unit full",
-    "unit_release": "Taken out of a unit",
-    "unit_reopened": "Unit open again",
-    "unit_closed": "Unit ships as it is",
-    "unit_held": "Unit held",
-    "unit_packing_order_done": "Unit packing order accepted",
-    "unit_packing_order_retry": "Unit packing order retry",
-    "unit_packing_order_failed": "Unit packing order failed",
-    "unit_packing_order_requested": "Unit packing order requested again",
-}
-
-
 def event_label(kind: str, to_status: str | None) -> str:
-    if kind == "status" and to_status:
+    """Words for a timeline entry: the new status for a status change, else the kind's."""
+    if kind == EventKind.STATUS and to_status:
         return label(to_status)
-    return EVENT_LABELS.get(kind, kind.replace("_", " ").capitalize())
-
-
-@bp.before_request
-def require_login() -> ResponseReturnValue | None:
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return None
-    if current_user.is_authenticated:
-        token = current_staff().session_token
-        if token and sessions.touch(token):
-            db.session.commit()  # the session's last activity, at most once a minute
-        return None
-    return login_manager.unauthorized()
-
-
-@bp.after_request
-def never_cache(response: Response) -> Response:
-    # Order data and donors' emails must not stay in a shared browser's cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.context_processor
-def staff_helpers() -> dict[str, Any]:
-    # A function, so only pages that show the count (the nav) run the query.
-    return {"status_labels": STATUS_LABELS, "notes_to_review": notes_review.pending_count}
+    try:
+        return EVENT_LABELS[EventKind(kind)]
+    except ValueError:
+        # An entry written under a kind since renamed or retired.
+        return kind.replace("_", " ").capitalize()
 
 
 def _bad_request(message: str) -> ResponseReturnValue:
@@ -129,7 +74,6 @@ def _bad_request(message: str) -> ResponseReturnValue:
 # --- login and logout -----------------------------------------------------------------
 
 
-@bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 def login() -> ResponseReturnValue:
     form = LoginForm()
@@ -189,7 +133,6 @@ def _locked_out(form: LoginForm, lockout: StaffLockout) -> ResponseReturnValue:
     ), 429
 
 
-@bp.post("/logout")
 def logout() -> ResponseReturnValue:
     staff = current_staff()
     log_action("logout", target=staff.email)
@@ -202,7 +145,6 @@ def logout() -> ResponseReturnValue:
     return redirect(url_for("staff.login"), code=303)
 
 
-@bp.get("/")
 def index() -> ResponseReturnValue:
     return redirect(url_for("staff.dashboard"))
 
@@ -210,7 +152,6 @@ def index() -> ResponseReturnValue:
 # --- the order list and the export ----------------------------------------------------
 
 
-@bp.get("/orders")
 def orders() -> ResponseReturnValue:
     filters, problems = service.parse_filters(request.args)
     if problems:
@@ -223,7 +164,6 @@ def orders() -> ResponseReturnValue:
                            kinds=service.KINDS, attention_labels=service.ATTENTION)
 
 
-@bp.get("/orders.csv")
 def orders_csv() -> ResponseReturnValue:
     filters, problems = service.parse_filters(request.args)
     if problems:
@@ -279,7 +219,6 @@ def _render_order(order: Order, ship_form: ShipForm | None = None,
     ), status
 
 
-@bp.get("/orders/<number>")
 def order_detail(number: str) -> ResponseReturnValue:
     order = service.find_order(number)
     if order is None:
@@ -304,7 +243,6 @@ def _locked_order(number: str) -> Order:
     return order
 
 
-@bp.post("/orders/<number>/ship")
 @manager_required
 def ship(number: str) -> ResponseReturnValue:
     form = ShipForm()
@@ -346,7 +284,6 @@ def _send_again(number: str, action: Callable[..., object], message: str,
     return back
 
 
-@bp.post("/orders/<number>/resend-receipt")
 @manager_required
 def resend_receipt(number: str) -> ResponseReturnValue:
     return _send_again(number, service.resend_receipt,
@@ -354,7 +291,6 @@ def resend_receipt(number: str) -> ResponseReturnValue:
                        "order.resend_receipt")
 
 
-@bp.post("/orders/<number>/retry-packing-order")
 @manager_required
 def retry_packing_order(number: str) -> ResponseReturnValue:
     return _send_again(number, service.retry_packing_order,
@@ -362,7 +298,6 @@ def retry_packing_order(number: str) -> ResponseReturnValue:
                        "order.retry_packing_order")
 
 
-@bp.post("/orders/<number>/refund")
 @manager_required
 def refund(number: str) -> ResponseReturnValue:
     """The first post shows the review; only `confirm=yes` records the refund and asks
@@ -398,7 +333,6 @@ def refund(number: str) -> ResponseReturnValue:
     return _send_refund(order, request_)
 
 
-@bp.post("/orders/<number>/refund/<int:request_id>/retry")
 @manager_required
 def retry_refund(number: str, request_id: int) -> ResponseReturnValue:
     """Ask Stripe again for a refund it never answered, with the same key: it is made
@@ -463,7 +397,6 @@ def _send_refund(order: Order, request_: RefundRequest) -> ResponseReturnValue:
     return _back_to(order)
 
 
-@bp.post("/orders/<number>/approve")
 @manager_required
 def approve(number: str) -> ResponseReturnValue:
     order = _locked_order(number)
@@ -477,3 +410,21 @@ def approve(number: str) -> ResponseReturnValue:
     flash(f"Order {order.number} approved; its receipt and packing order are on their way.",
           "success")
     return _back_to(order)
+
+
+def register(bp: Blueprint) -> None:
+    """Add the pages of this module to the staff blueprint."""
+    bp.add_url_rule("/login", view_func=login, methods=["GET", "POST"])
+    bp.add_url_rule("/logout", view_func=logout, methods=["POST"])
+    bp.add_url_rule("/", view_func=index, methods=["GET"])
+    bp.add_url_rule("/orders", view_func=orders, methods=["GET"])
+    bp.add_url_rule("/orders.csv", view_func=orders_csv, methods=["GET"])
+    bp.add_url_rule("/orders/<number>", view_func=order_detail, methods=["GET"])
+    bp.add_url_rule("/orders/<number>/ship", view_func=ship, methods=["POST"])
+    bp.add_url_rule("/orders/<number>/resend-receipt", view_func=resend_receipt, methods=["POST"])
+    bp.add_url_rule("/orders/<number>/retry-packing-order", view_func=retry_packing_order,
+                     methods=["POST"])
+    bp.add_url_rule("/orders/<number>/refund", view_func=refund, methods=["POST"])
+    bp.add_url_rule("/orders/<number>/refund/<int:request_id>/retry", view_func=retry_refund,
+                     methods=["POST"])
+    bp.add_url_rule("/orders/<number>/approve", view_func=approve, methods=["POST"])

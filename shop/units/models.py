@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from shop.orders.models import Order, OrderLine
 
 
-class Unit(db.Model):  # type: ignore[name-defined]
+class Unit(db.Model):  # type: ignore[name-defined, misc]
     """open -> full (or, at the campaign's end, shipping or held) -> shipped.
 
     A full or shipping unit whose packing order has not gone out goes back to open
@@ -55,7 +55,7 @@ class Unit(db.Model):  # type: ignore[name-defined]
         return [place for place in self.places if place.status == PlaceStatus.FUNDED]
 
 
-class UnitPlace(db.Model):  # type: ignore[name-defined]
+class UnitPlace(db.Model):  # type: ignore[name-defined, misc]
     """One package in a unit, paid for by one order's line; released if the money goes back."""
 
     __tablename__ = "unit_places"

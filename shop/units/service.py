@@ -23,6 +23,7 @@ from shop.orders.note_state import NoteReview
 from shop.orders.side_effect_state import UNSENT, SideEffectStatus
 from shop.orders.side_effect_state import set_status as set_effect_status
 from shop.orders.state import record_event
+from shop.orders.timeline import EventKind
 from shop.units.models import Unit, UnitPlace
 from shop.units.state import NOT_SHIPPED, PACKING, PlaceStatus, UnitStatus, set_place_status
 from shop.units.state import set_status as set_unit_status
@@ -52,7 +53,7 @@ def funded_count(unit: Unit) -> int:
 
 def _lock_unit(unit_id: int) -> Unit:
     # FOR NO KEY UPDATE: inserting a place (a foreign key to the unit) does not wait on it.
-    unit = db.session.scalar(
+    unit: Unit | None = db.session.scalar(
         db.select(Unit).where(Unit.id == unit_id).with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
@@ -69,7 +70,7 @@ def _lock_open_unit() -> Unit:
     open_units = (db.select(Unit).where(Unit.status == UnitStatus.OPEN).order_by(Unit.number)
                   .limit(1))
     for _ in range(20):
-        unit = db.session.scalar(
+        unit: Unit | None = db.session.scalar(
             open_units.with_for_update(key_share=True).execution_options(populate_existing=True)
         )
         if unit is not None:
@@ -100,7 +101,7 @@ def _member_orders(unit: Unit, *, besides: Order | None = None) -> list[Order]:
     return [order for order in orders if order is not besides]
 
 
-def _tell_members(unit: Unit, kind: str, message: str, *, actor: str = "system",
+def _tell_members(unit: Unit, kind: EventKind, message: str, *, actor: str = "system",
                   besides: Order | None = None) -> None:
     for order in _member_orders(unit, besides=besides):
         record_event(order, kind, message, actor=actor, data={"unit": unit.number})
@@ -136,7 +137,7 @@ def place_packages(order: Order) -> list[UnitPlace]:
             placed.append(place)
         db.session.flush()
         funded = funded_count(unit)
-        record_event(order, "unit_place",
+        record_event(order, EventKind.UNIT_PLACE,
                      f"{_packages(len(batch))} placed in unit {unit.number} "
                      f"({funded} of {unit.size})",
                      actor="system", data={"unit": unit.number})
@@ -149,7 +150,7 @@ def _fill(unit: Unit) -> None:
     set_unit_status(unit, UnitStatus.FULL)
     unit.filled_at = utcnow()
     db.session.flush()
-    _tell_members(unit, "unit_full",
+    _tell_members(unit, EventKind.UNIT_FULL,
                   f"Unit {unit.number} is full; its packing order is queued")
     request_unit_packing_order(unit)
 
@@ -193,7 +194,7 @@ def release_places(order: Order, *, reason: str, actor: str = "system") -> int:
         db.session.flush()
         released += len(places)
         left = funded_count(unit)
-        record_event(order, "unit_release",
+        record_event(order, EventKind.UNIT_RELEASE,
                      f"{_packages(len(places))} taken out of unit {unit.number} "
                      f"({left} of {unit.size} left): {reason}",
                      actor=actor, data={"unit": unit.number})
@@ -210,7 +211,7 @@ def _reopen(unit: Unit, effect: SideEffect | None, left: int) -> None:
         set_effect_status(effect, SideEffectStatus.CANCELLED)
     db.session.flush()
     if was == UnitStatus.FULL:
-        _tell_members(unit, "unit_reopened",
+        _tell_members(unit, EventKind.UNIT_REOPENED,
                       f"Unit {unit.number} is open again ({left} of {unit.size}): a package "
                       "was refunded; its packing order waits until the unit fills")
     log.info("unit %s reopened (%s of %s)", unit.number, left, unit.size)
@@ -257,7 +258,7 @@ def close_campaign(*, policy: str, now: datetime, force: bool = False) -> CloseR
         if policy == "ship":
             set_unit_status(unit, UnitStatus.SHIPPING)
             db.session.flush()
-            _tell_members(unit, "unit_closed",
+            _tell_members(unit, EventKind.UNIT_CLOSED,
                           f"The campaign has ended: unit {unit.number} ships as it is with "
                           f"{funded} of {unit.size} packages; its packing order is queued")
             request_unit_packing_order(unit)
@@ -268,7 +269,7 @@ def close_campaign(*, policy: str, now: datetime, force: bool = False) -> CloseR
             unit.note = (f"Held when the campaign ended with {funded} of {unit.size} "
                          "packages (UNIT_PARTIAL_POLICY=hold): staff decide when it ships.")
             db.session.flush()
-            _tell_members(unit, "unit_held",
+            _tell_members(unit, EventKind.UNIT_HELD,
                           f"The campaign has ended: unit {unit.number} is held with {funded} "
                           f"of {unit.size} packages until staff ship it")
             lines.append(f"Unit {unit.number}: held with {funded} of {unit.size} packages.")
@@ -291,7 +292,7 @@ def ship_held(unit_number: int, *, actor: str) -> Unit:
         raise UnitError(f"Unit {unit.number} has no packages left to ship.")
     set_unit_status(unit, UnitStatus.SHIPPING)
     db.session.flush()
-    _tell_members(unit, "unit_closed",
+    _tell_members(unit, EventKind.UNIT_CLOSED,
                   f"Unit {unit.number} ships as it is with {funded} of {unit.size} packages "
                   "(released by staff); its packing order is queued", actor=actor)
     request_unit_packing_order(unit)

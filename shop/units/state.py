@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from shop.orders.state import record_event
+from shop.orders.timeline import EventKind
 from shop.statuses import check_move
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ PACKING = frozenset({U.FULL, U.SHIPPING})
 
 
 def set_status(unit: Unit, new: UnitStatus, *, members: Iterable[Order] = (),
-               event: str | None = None, message: str = "", actor: str = "system") -> None:
+               event: EventKind | None = None, message: str = "", actor: str = "system") -> None:
     """Move the unit to `new`, or raise IllegalMove. The only writer of a unit's status.
 
     With `event`, the entry is written on the timeline of every order in `members`

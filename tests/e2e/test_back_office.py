@@ -10,7 +10,7 @@ import re
 
 import pytest
 from flask.testing import FlaskCliRunner
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from bench.pagecheck import axe_violations
 from tests.conftest import LiveShop
@@ -163,8 +163,10 @@ def test_a_viewer_has_no_actions_and_a_deactivated_user_is_logged_out(
                  f"orders/{number}/refund", f"orders/{number}/refund/1/retry",
                  "notes/1/approve", "notes/1/reject", "units/1/ship",
                  "catalog/bundles/1", "campaign", "users/invite", "users/1/deactivate"):
-        for data in ({"csrf_token": token or "", "amount": "5", "confirm": "yes"},
-                     {"amount": "5", "confirm": "yes"}):
+        forms: tuple[dict[str, str | float | bool], ...] = (
+            {"csrf_token": token or "", "amount": "5", "confirm": "yes"},
+            {"amount": "5", "confirm": "yes"})
+        for data in forms:
             answer = viewer.request.post(f"{live_shop.url}/staff/{path}", form=data,
                                          max_redirects=0)
             assert answer.status == 403, (path, answer.status)
@@ -194,7 +196,9 @@ def test_every_staff_page_passes_axe_on_a_phone_and_a_laptop(
     for path in ["/staff/dashboard", "/staff/orders", f"/staff/orders/{number}",
                  "/staff/orders?q=erin", "/staff/notes", "/staff/monthly", "/staff/units",
                  "/staff/catalog", "/staff/campaign", "/staff/users", "/staff/audit"]:
-        for viewport in ({"width": 360, "height": 740}, {"width": 1280, "height": 900}):
+        viewports: tuple[ViewportSize, ...] = ({"width": 360, "height": 740},
+                                               {"width": 1280, "height": 900})
+        for viewport in viewports:
             admin.set_viewport_size(viewport)
             admin.goto(live_shop.url + path)
             assert admin.title(), path

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from bench.pagecheck import axe_violations, below_fold, overflow_x, small_targets
 from tests.conftest import LiveShop
@@ -14,8 +14,8 @@ from tests.support import StripeStandIn
 
 pytestmark = pytest.mark.e2e
 
-PHONE = {"width": 360, "height": 740}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 360, "height": 740}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(params=["sqlite"])

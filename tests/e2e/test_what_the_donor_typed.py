@@ -34,7 +34,9 @@ def page_without_js(browser: Browser) -> Iterator[Page]:
 
 
 def focused_testid(page: Page) -> str | None:
-    return page.evaluate("document.activeElement && document.activeElement.dataset.testid")
+    testid: str | None = page.evaluate(
+        "document.activeElement && document.activeElement.dataset.testid")
+    return testid
 
 
 def test_typing_an_other_amount_selects_it_and_the_button_names_the_gift(

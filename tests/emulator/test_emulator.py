@@ -27,7 +27,7 @@ def test_create_payment_session_echoes_params(client: stripe.StripeClient,
     assert session.currency == "usd"
     assert session.payment_intent is None
     assert session.url == f"{emulator.url}/c/pay/{session.id}"
-    assert session.metadata.to_dict() == {"order_id": "1042", "kind": "care_package"}
+    assert session.metadata.to_dict() == {"order_id": "1042", "kind": "care_package"}  # type: ignore[union-attr]
     assert session.success_url == "https://shop.example/success?session_id={CHECKOUT_SESSION_ID}"
     assert session.client_reference_id == "order_1042"
     assert session.submit_type == "donate"
@@ -58,10 +58,10 @@ def test_raw_form_body_with_brackets(emulator: EmulatorServer) -> None:
 def test_retrieve_with_expanded_line_items(client: stripe.StripeClient) -> None:
     created = client.v1.checkout.sessions.create(params=payment_params())
     session = client.v1.checkout.sessions.retrieve(created.id, params={"expand": ["line_items"]})
-    items = session.line_items.data
+    items = session.line_items.data  # type: ignore[union-attr]
     assert [(i.description, i.quantity, i.amount_total) for i in items] == [
         ("Care package", 2, 5000), ("Donation", 1, 1500)]
-    assert items[0].price.unit_amount == 2500 and items[0].price.type == "one_time"
+    assert items[0].price.unit_amount == 2500 and items[0].price.type == "one_time"  # type: ignore[union-attr]
     assert items[0].object == "item" and items[0].id.startswith("li_")
     with pytest.raises(stripe.InvalidRequestError, match="cannot be expanded"):
         client.v1.checkout.sessions.retrieve(created.id, params={"expand": ["metadata"]})
@@ -102,7 +102,7 @@ def test_idempotent_replay_and_mismatch(client: stripe.StripeClient,
     first = client.v1.checkout.sessions.create(params=payment_params(), options=opts)
     again = client.v1.checkout.sessions.create(params=payment_params(), options=opts)
     assert again.id == first.id
-    assert again.last_response.headers.get("Idempotent-Replayed") == "true"
+    assert again.last_response.headers.get("Idempotent-Replayed") == "true"  # type: ignore[union-attr]
     assert len(client.v1.checkout.sessions.list().data) == 1
     with pytest.raises(stripe.IdempotencyError) as err:
         client.v1.checkout.sessions.create(params=payment_params(client_reference_id="other"),
@@ -183,7 +183,7 @@ def test_existing_price_can_be_reused(client: stripe.StripeClient) -> None:
     first = client.v1.checkout.sessions.retrieve(
         client.v1.checkout.sessions.create(params=payment_params()).id,
         params={"expand": ["line_items"]})
-    price_id = first.line_items.data[1].price.id
+    price_id = first.line_items.data[1].price.id  # type: ignore[union-attr]
     second = client.v1.checkout.sessions.create(params=payment_params(
         line_items=[{"price": price_id, "quantity": 4}]))
     assert second.amount_total == 6000

@@ -128,7 +128,7 @@ def test_partial_and_full_refunds(client: stripe.StripeClient, ctl: Callable[...
                 "metadata": {"order_id": "1042"}},
         options={"idempotency_key": "refund:1042:1"})
     assert (part.status, part.amount, part.payment_intent) == ("succeeded", 1500, pi.id)
-    charge = client.v1.charges.retrieve(part.charge)
+    charge = client.v1.charges.retrieve(part.charge)  # type: ignore[arg-type]
     assert (charge.amount_refunded, charge.refunded) == (1500, False)
     with pytest.raises(stripe.InvalidRequestError) as err:
         client.v1.refunds.create(params={"charge": charge.id, "amount": 9999})
@@ -137,14 +137,14 @@ def test_partial_and_full_refunds(client: stripe.StripeClient, ctl: Callable[...
     assert rest.amount == 5000
     charge = client.v1.charges.retrieve(charge.id)
     assert (charge.amount_refunded, charge.refunded) == (6500, True)
-    assert [r.id for r in charge.refunds.data] == [rest.id, part.id]
+    assert [r.id for r in charge.refunds.data] == [rest.id, part.id]  # type: ignore[union-attr]
     with pytest.raises(stripe.InvalidRequestError) as err:
         client.v1.refunds.create(params={"payment_intent": pi.id})
     assert err.value.code == "charge_already_refunded"
     events = client.v1.events.list(params={"type": "charge.refunded"}).data
     first = events[-1]
-    assert first.request.idempotency_key == "refund:1042:1"
-    assert first.data.previous_attributes.to_dict() == {"amount_refunded": 0, "refunded": False}
+    assert first.request.idempotency_key == "refund:1042:1"  # type: ignore[union-attr]
+    assert first.data.previous_attributes.to_dict() == {"amount_refunded": 0, "refunded": False}  # type: ignore[union-attr]
     assert first.data.object.amount_refunded == 1500
     assert [r.id for r in client.v1.refunds.list(params={"payment_intent": pi.id}).data] == [
         rest.id, part.id]
@@ -173,21 +173,21 @@ def test_concurrent_refunds_never_exceed_the_charge(client: stripe.StripeClient,
     for t in threads:
         t.join()
     assert outcomes.count("ok") == 13
-    assert client.v1.charges.retrieve(str(pi.latest_charge.id)).amount_refunded == 6500
+    assert client.v1.charges.retrieve(str(pi.latest_charge.id)).amount_refunded == 6500  # type: ignore[union-attr]
 
 
 def test_dispute_lifecycle(client: stripe.StripeClient, ctl: Callable[..., Any]) -> None:
     session = _paid_session(client, ctl)
     pi = session.payment_intent
     assert isinstance(pi, stripe.PaymentIntent)
-    charge_id = pi.latest_charge.id
+    charge_id = pi.latest_charge.id  # type: ignore[union-attr]
     dispute = ctl("POST", f"/charges/{charge_id}/dispute", {"reason": "fraudulent"})
     assert (dispute["status"], dispute["amount"], dispute["payment_intent"]) == (
         "needs_response", 6500, pi.id)
     assert client.v1.charges.retrieve(charge_id).disputed is True
     event = client.v1.events.list(params={"type": "charge.dispute.created"}).data[0]
     assert isinstance(event.data.object, stripe.Dispute)
-    assert event.data.object.evidence_details.due_by > event.created
+    assert event.data.object.evidence_details.due_by > event.created  # type: ignore[operator]
     with pytest.raises(stripe.InvalidRequestError) as err:
         client.v1.refunds.create(params={"payment_intent": pi.id})
     assert err.value.code == "charge_disputed"
@@ -222,7 +222,7 @@ def test_subscription_pay_cycle_cancel(client: stripe.StripeClient,
     first = client.v1.invoices.retrieve(done.invoice)
     assert (first.status, first.billing_reason, first.amount_paid) == (
         "paid", "subscription_create", 1000)
-    assert first.parent.subscription_details.subscription == sub.id
+    assert first.parent.subscription_details.subscription == sub.id  # type: ignore[union-attr]
     assert client.v1.customers.retrieve(str(done.customer)).email == "d@example.com"
 
     renewal = ctl("POST", f"/subscriptions/{sub.id}/cycle", {"outcome": "paid"})
@@ -238,7 +238,7 @@ def test_subscription_pay_cycle_cancel(client: stripe.StripeClient,
 
     canceled = client.v1.subscriptions.cancel(sub.id)
     assert canceled.status == "canceled" and canceled.canceled_at and canceled.ended_at
-    assert canceled.cancellation_details.reason == "cancellation_requested"
+    assert canceled.cancellation_details.reason == "cancellation_requested"  # type: ignore[union-attr]
     deleted = client.v1.events.list(params={"type": "customer.subscription.deleted"}).data[0]
     assert isinstance(deleted.data.object, stripe.Subscription)
     with pytest.raises(stripe.InvalidRequestError, match="already been canceled"):

@@ -22,7 +22,7 @@ VISIBILITY_TIMEOUT = 3
 def abandoned(url: str) -> bool:
     """Redis holds a task a worker took and never acknowledged, past the visibility timeout."""
     oldest = redis.Redis.from_url(url).zrange("unacked_index", 0, 0, withscores=True)
-    return bool(oldest) and oldest[0][1] < time.time() - VISIBILITY_TIMEOUT
+    return bool(oldest) and oldest[0][1] < time.time() - VISIBILITY_TIMEOUT  # type: ignore[operator]
 
 
 def test_a_worker_killed_mid_task_has_its_task_redelivered_and_done_once(

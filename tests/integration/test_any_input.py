@@ -220,11 +220,11 @@ def test_any_staff_form_is_answered(shop: Shop) -> None:
     ship = fields_of(shop.app, ShipForm, tracking_note=("Sent with DHL",))
     refund = fields_of(shop.app, RefundForm, amount=("1", "1.00", ""),
                        reason=("requested_by_customer", "duplicate"))
-    note = {"next": ("/staff/notes",)}
+    note: dict[str, tuple[str, ...]] = {"next": ("/staff/notes",)}
     stranger = shop.app.test_client()
     login_token = csrf_token(stranger, "/staff/login")
     token = csrf_token(shop.staff, f"/staff/orders/{shop.number}")
-    targets = {
+    targets: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
         "login": ("/staff/login", login),
         "ship": (f"/staff/orders/{shop.number}/ship", ship),
         "refund": (f"/staff/orders/{shop.number}/refund", refund),

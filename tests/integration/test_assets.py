@@ -46,7 +46,9 @@ def test_donor_pages_and_files_are_compressed_staff_pages_are_not(client: FlaskC
     page = client.get("/", headers={"Accept-Encoding": "gzip"})
     assert page.headers["Content-Encoding"] == "gzip"
     assert b"Keep a soldier warm" in gzip.decompress(page.get_data())
-    css_url = STYLESHEET.search(gzip.decompress(page.get_data()).decode()).group(1)
+    stylesheet = STYLESHEET.search(gzip.decompress(page.get_data()).decode())
+    assert stylesheet is not None
+    css_url = stylesheet.group(1)
     css = client.get(css_url, headers={"Accept-Encoding": "gzip"})
     assert css.headers["Content-Encoding"] == "gzip"
     assert len(css.get_data()) < len(gzip.decompress(css.get_data())) / 2

@@ -44,7 +44,7 @@ def test_checkout_makes_a_pending_order_and_sends_the_donor_to_stripe(
     assert order.email == "donor@example.org" and order.name == "Dana Donor"
     assert len(order.token) >= 22 and order.token != str(order.id)
     with app.app_context():
-        order = db.session.get(Order, order.id)
+        order = db.session.get(Order, order.id)  # type: ignore[assignment]
         assert [(line.name, line.unit_price_cents, line.quantity, line.note)
                 for line in order.lines] == [
             ("Unit ten-pack", 59000, 1, "Stay warm 🧤"), ("Donation", 2500, 1, "")

@@ -39,7 +39,7 @@ def counts(app: Flask) -> tuple[int, int, int]:
 
 def the_order(app: Flask) -> Order:
     with app.app_context():
-        order = db.session.scalars(db.select(Order)).one()
+        order: Order = db.session.scalars(db.select(Order)).one()
         _ = [line.name for line in order.lines]
         db.session.expunge_all()
         return order

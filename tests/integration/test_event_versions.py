@@ -31,7 +31,8 @@ UNREAD = "2024-06-20"
 
 def stored(app: Flask, event_id: str) -> StripeEvent | None:
     with app.app_context():
-        row = db.session.scalar(db.select(StripeEvent).where(StripeEvent.stripe_id == event_id))
+        row: StripeEvent | None = db.session.scalar(
+            db.select(StripeEvent).where(StripeEvent.stripe_id == event_id))
         if row is not None:
             db.session.expunge(row)
         return row

@@ -36,7 +36,7 @@ def start_monthly(client: FlaskClient, **fields: Any) -> Any:
 
 def plan(app: Flask) -> MonthlyGift:
     with app.app_context():
-        found = db.session.scalars(db.select(MonthlyGift)).one()
+        found: MonthlyGift = db.session.scalars(db.select(MonthlyGift)).one()
         db.session.expunge(found)
         return found
 
@@ -221,7 +221,7 @@ def test_a_subscription_ended_by_stripe_ends_the_plan(
 ) -> None:
     subscribe(client, stripe_stand_in)
     seen = len(stripe_stand_in.events())
-    from tests.support import requests
+    import requests
 
     requests.delete(
         f"{stripe_stand_in.url}/v1/subscriptions/{plan(app).stripe_subscription_id}",

@@ -25,7 +25,8 @@ from tests.support import (
 
 def token_of_last_order(app: Flask) -> str:
     with app.app_context():
-        order = db.session.scalars(db.select(Order).order_by(Order.id.desc())).first()
+        order: Order | None = db.session.scalars(
+            db.select(Order).order_by(Order.id.desc())).first()
         assert order is not None
         return order.token
 

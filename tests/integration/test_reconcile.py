@@ -23,7 +23,7 @@ from tests.support import (
 
 def the_order(app: Flask) -> Order:
     with app.app_context():
-        order = db.session.scalars(db.select(Order)).one()
+        order: Order = db.session.scalars(db.select(Order)).one()
         db.session.expunge(order)
         return order
 

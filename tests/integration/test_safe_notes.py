@@ -140,7 +140,7 @@ def sweep(runner: FlaskCliRunner) -> None:
 
 def packing_order(app: Flask) -> SideEffect:
     with app.app_context():
-        effect = db.session.scalars(
+        effect: SideEffect = db.session.scalars(
             db.select(SideEffect).where(SideEffect.kind == "packing_order")).one()
         db.session.expunge(effect)
         return effect

@@ -18,6 +18,7 @@ from shop.extensions import db
 from shop.orders.models import Order, OrderEvent, OrderLine, SideEffect
 from shop.orders.service import new_order_token
 from shop.orders.state import record_event, set_status
+from shop.orders.timeline import EventKind
 from shop.staff.models import StaffUser
 from shop.staff.service import OrderFilters, csv_chunks
 from tests.support import (
@@ -124,7 +125,7 @@ def make_order(
         db.session.flush()
         order.number = f"CP-{order.id:06d}"
         order.stripe_session_id = f"cs_test_{order.id:06d}"
-        record_event(order, "created", "Order placed", actor="donor")
+        record_event(order, EventKind.CREATED, "Order placed", actor="donor")
         for step in PATHS[status]:
             if step == "paid":
                 order.stripe_payment_intent_id = f"pi_test_{order.id:06d}"
@@ -158,7 +159,7 @@ def order_state(app: Flask, number: str) -> tuple[str, list[str]]:
 
 def effect_row(app: Flask, number: str, kind: str) -> SideEffect:
     with app.app_context():
-        effect = db.session.scalars(
+        effect: SideEffect = db.session.scalars(
             db.select(SideEffect).join(Order).where(Order.number == number,
                                                    SideEffect.kind == kind)
         ).one()
@@ -187,7 +188,7 @@ def export(client: FlaskClient, query: str = "") -> tuple[Any, list[list[str]]]:
     response = client.get(f"/staff/orders.csv{query}", buffered=False)
     streamed = response.is_streamed
     text = response.get_data(as_text=True)
-    response.streamed = streamed
+    response.streamed = streamed  # type: ignore[attr-defined]
     return response, list(csv.reader(io.StringIO(text)))
 
 

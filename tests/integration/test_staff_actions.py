@@ -37,7 +37,7 @@ def change(app: Flask, number: str, **changes: object) -> None:
             if key == "packing_status":
                 effect: SideEffect | None = order.side_effect("packing_order")
                 assert effect is not None
-                effect.status = str(value)
+                effect.status = str(value)  # type: ignore[assignment]
             else:
                 setattr(line, key, value)
         db.session.commit()

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from shop.audit.models import AuditEntry
 from shop.campaign.service import current_campaign
@@ -24,10 +25,12 @@ from tests.support import StripeStandIn, add_to_cart, buy_and_pay, checkout, csr
 
 def bundle_id(app: Flask, slug: str) -> int:
     with app.app_context():
-        return db.session.scalars(db.select(Bundle.id).where(Bundle.slug == slug)).one()
+        found: int = db.session.scalars(db.select(Bundle.id).where(Bundle.slug == slug)).one()
+        return found
 
 
-def save_bundle(staff: FlaskClient, app: Flask, slug: str, price: str, **extra: str) -> object:
+def save_bundle(staff: FlaskClient, app: Flask, slug: str, price: str,
+                **extra: str) -> TestResponse:
     data = {"csrf_token": csrf_token(staff, "/staff/orders"), "name": extra.pop(
         "name", "Single care package"), "price": price, "packages": "1", "position": "0",
         "active": "y"} | extra
@@ -71,7 +74,7 @@ def test_bad_prices_are_refused_and_change_nothing(
 ) -> None:
     response = save_bundle(manager, app, "single-package", price)
     assert response.status_code == 400
-    assert message in response.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert message in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalars(db.select(Bundle.price_cents).where(
             Bundle.slug == "single-package")).one() == 6500
@@ -97,7 +100,7 @@ def test_staff_edit_products_and_add_bundles_and_viewers_cannot(
     assert 'data-variant="unit-ten-pack"' not in client.get("/").get_data(as_text=True)
 
     assert viewer.get("/staff/catalog").status_code == 403
-    assert save_bundle(viewer, app, "single-package", "1.00").status_code == 403  # type: ignore[union-attr]
+    assert save_bundle(viewer, app, "single-package", "1.00").status_code == 403
     with app.app_context():
         assert db.session.scalars(db.select(Bundle.price_cents).where(
             Bundle.slug == "single-package")).one() == 6500

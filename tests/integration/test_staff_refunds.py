@@ -62,13 +62,13 @@ def refund(staff: FlaskClient, number: str, amount: str) -> Any:
                       data=confirm_form(page.get_data(as_text=True)))
 
 
-def stripe_refunds(stand_in: StripeStandIn) -> list[dict]:
+def stripe_refunds(stand_in: StripeStandIn) -> list[dict[str, Any]]:
     return list(stripe_get(stand_in, "refunds", limit=100)["data"])
 
 
 def order(app: Flask) -> Order:
     with app.app_context():
-        found = db.session.scalars(db.select(Order)).one()
+        found: Order = db.session.scalars(db.select(Order)).one()
         db.session.expunge(found)
         return found
 

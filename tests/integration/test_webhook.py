@@ -32,7 +32,7 @@ def place_order(client: FlaskClient, variant: str = "unit-ten-pack") -> str:
 
 def the_order(app: Flask) -> Order:
     with app.app_context():
-        order = db.session.scalars(db.select(Order)).one()
+        order: Order = db.session.scalars(db.select(Order)).one()
         db.session.expunge(order)
         return order
 

@@ -18,7 +18,7 @@ from tests.support import StripeStandIn, buy_and_pay, post_event
 
 
 def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc, arg-type]
 
 
 def make_order(

@@ -37,7 +37,7 @@ def app_context(tmp_path: Path) -> Iterator[None]:
 
 def embedded_glyphs(data: bytes) -> dict[str, list[str]]:
     """Each embedded font's glyph names, by font name without its subset prefix."""
-    fonts = PdfReader(io.BytesIO(data)).pages[0]["/Resources"]["/Font"].get_object()
+    fonts = PdfReader(io.BytesIO(data)).pages[0]["/Resources"]["/Font"].get_object()  # type: ignore[index]
     found = {}
     for font in fonts.values():
         font = font.get_object()
@@ -144,7 +144,7 @@ def test_hebrew_cyrillic_and_emoji_names_give_a_readable_receipt(app_context: No
     assert "Total paid $615.00" in text
     # DejaVu has no glove: it is marked, and the receipt says why.
     assert "\ufffd" in text and "could not be printed" in text
-    fonts = PdfReader(io.BytesIO(data)).pages[0]["/Resources"]["/Font"].get_object()
+    fonts = PdfReader(io.BytesIO(data)).pages[0]["/Resources"]["/Font"].get_object()  # type: ignore[index]
     assert all("DejaVu" in str(font.get_object()["/BaseFont"]) for font in fonts.values())
 
 

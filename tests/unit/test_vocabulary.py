@@ -51,8 +51,13 @@ def test_the_named_sets_agree_with_each_other() -> None:
     assert not order_state.CLOSED & order_state.MONEY_RECEIVED
     assert set(OrderStatus) == (order_state.OPEN | order_state.CLOSED
                                 | order_state.MONEY_RECEIVED | order_state.MONEY_RETURNED)
-    for status in order_state.MONEY_RETURNED | order_state.CLOSED:
-        assert order_state.TRANSITIONS[status] == frozenset()
+    # A closed order, or one whose money went back, moves again only when money comes
+    # back: to staff (needs_review), or into an appeal of a lost dispute.
+    for status in order_state.CLOSED:
+        assert order_state.TRANSITIONS[status] == {OrderStatus.NEEDS_REVIEW}
+    for status in order_state.MONEY_RETURNED:
+        assert order_state.TRANSITIONS[status] <= {OrderStatus.NEEDS_REVIEW,
+                                                   OrderStatus.DISPUTED}
 
 
 def test_a_unit_that_shipped_cannot_open_again() -> None:

@@ -1,7 +1,7 @@
 """the messages a donor gets: five new kinds of side effect, and side effects of a plan
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-11-30 14:00:00.000000
 
 Written by hand. A side effect now belongs to an order, a unit or a monthly plan (the
@@ -12,13 +12,13 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0017'
-down_revision = '0016'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
 OLD_KINDS = ("'receipt', 'packing_order', 'dispute_alert', 'dedication_notice', "
-             "'payment_failed_notice', 'unit_packing_order'")
+             "'payment_failed_notice', 'unit_packing_order', 'refund_failed_alert'")
 NEW_KINDS = ("'bank_transfer_notice', 'refund_notice', 'shipped_notice', "
              "'note_left_out_notice', 'monthly_cancelled_notice'")
 OLD_OWNER = ("(order_id IS NOT NULL AND unit_id IS NULL) OR "
