@@ -10,7 +10,8 @@ from flask import Flask, current_app
 from sqlalchemy.exc import IntegrityError
 
 from shop import jobs
-from shop.campaign.service import current_campaign, refresh_totals
+from shop.campaign.check import check_totals
+from shop.campaign.service import cached_totals, current_campaign
 from shop.catalog.service import seed_winter_campaign
 from shop.config_cli import check_config_command
 from shop.extensions import db, utcnow
@@ -122,10 +123,15 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("campaign-totals")
     def campaign_totals() -> None:
-        """Recount the campaign's progress (e.g. after changing its dates) and print it."""
-        row = refresh_totals()
+        """Recount the campaign's progress and units (e.g. after changing its dates) and
+        print it, with any drift the recount corrected."""
+        corrections = check_totals()
         db.session.commit()
+        for line in corrections:
+            click.echo(line)
         campaign = current_campaign()
+        row = cached_totals(campaign)
+        assert row is not None  # the recount made it
         click.echo(
             f"{row.name}: {row.packages_funded} of {campaign.goal_packages} "
             f"packages funded, {format_money(row.raised_cents, row.currency)} raised of "

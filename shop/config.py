@@ -246,6 +246,10 @@ class Settings(BaseSettings):
     RECONCILE_WINDOW_HOURS: int = Field(48, ge=1)
     # --- Celery: without a broker, tasks run in-process right after the commit
     REDIS_URL: str | None = None
+    # Without a broker, tasks a request asks for run on a background thread of the web
+    # process once the transaction commits, so a webhook never waits for a receipt's PDF.
+    # Off: they run before the response (the test suite, for answers it can check at once).
+    TASKS_IN_BACKGROUND: bool = True
     CELERY_QUEUE: str = "shop"
     # Seconds before Redis hands a task a worker took but never acknowledged (the
     # worker died) to another worker. Kombu's default; the sweep usually comes first.

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from celery import Celery
-from flask import current_app
+from flask import current_app, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -53,7 +56,9 @@ def _drop_after_rollback(session: Session, previous_transaction: Any) -> None:
 
 
 def send_now(name: str, *args: Any) -> bool:
-    """Hand the task to Celery. Without a broker it runs here and now, in-process.
+    """Hand the task to Celery. Without a broker it runs in-process: during a request on
+    the process's background thread (TASKS_IN_BACKGROUND), so the response never waits
+    for a receipt's PDF or an email; elsewhere (the CLI, a task) here and now.
 
     A broker that is down is logged, not raised: the row that asked for the task is
     still pending in the database, and the sweep sends it again later.
@@ -61,11 +66,54 @@ def send_now(name: str, *args: Any) -> bool:
     celery: Celery = current_app.extensions["celery"]
     try:
         if celery.conf.task_always_eager:
-            celery.loader.import_default_modules()
-            celery.tasks[name].apply(args=args)
+            if has_request_context() and current_app.config.get("TASKS_IN_BACKGROUND"):
+                _background().submit(_run_logged, celery, name, args)
+            else:
+                _run(celery, name, args)
         else:
             celery.send_task(name, args=args)
     except Exception:
         log.exception("task %s%s not sent; the sweep will send it again", name, args)
         return False
     return True
+
+
+def _run(celery: Celery, name: str, args: tuple[Any, ...]) -> None:
+    """Run a task in this thread (it pushes its own app context and database session)."""
+    celery.loader.import_default_modules()
+    celery.tasks[name].apply(args=args)  # a failure is on the task's result, not raised
+
+
+def _run_logged(celery: Celery, name: str, args: tuple[Any, ...]) -> None:
+    try:
+        _run(celery, name, args)
+    except Exception:  # nobody waits for this thread's result: say so in the log
+        log.exception("task %s%s failed in the background; the sweep will send it again",
+                      name, args)
+
+
+# One thread per process runs the in-process tasks in the order they were asked for.
+# Tasks are idempotent and their rows stay pending until done, so one lost with the
+# process (killed before the queue drained) is sent again by the sweep; a normal exit
+# waits for the queue (the executor's thread is joined at interpreter exit).
+_executor: ThreadPoolExecutor | None = None
+_executor_pid = 0
+_executor_lock = threading.Lock()
+
+
+def _background() -> ThreadPoolExecutor:
+    global _executor, _executor_pid
+    with _executor_lock:
+        if _executor is None or _executor_pid != os.getpid():  # new, or forked (gunicorn)
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shop-tasks")
+            _executor_pid = os.getpid()
+        return _executor
+
+
+def wait_for_background(timeout: float = 30.0) -> None:
+    """Block until every in-process task asked for so far has run (tests, shutdown).
+
+    Raises TimeoutError when they take longer than `timeout` seconds.
+    """
+    marker: Future[None] = _background().submit(lambda: None)
+    marker.result(timeout=timeout)

@@ -153,6 +153,9 @@ def base_config(
         "PUBLIC_URL": "http://shop.test",
         "RATELIMIT_ENABLED": False,
         "REDIS_URL": None,
+        # Tasks run before the response, so a test can check their outcome at once
+        # (tests/integration/test_tasks_in_background.py covers the default).
+        "TASKS_IN_BACKGROUND": False,
         "CURRENCY": "usd",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,

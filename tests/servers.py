@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -9,6 +10,8 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,10 +40,14 @@ class SmtpSink:
         self.refusal = "451 4.3.0 Try again later"
         self.attempts = 0
         self._lock = threading.Lock()
+        self._open = threading.Event()
+        self._open.set()
         self.port = port or free_port()
         self.controller: Controller | None = None
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        while not self._open.is_set():  # held: the sender waits for our answer
+            await asyncio.sleep(0.01)
         with self._lock:
             self.attempts += 1
             if self.refuse_next > 0:
@@ -57,6 +64,15 @@ class SmtpSink:
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self.controller.start()
         return self
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Answer no message until the block ends: whoever sends mail waits meanwhile."""
+        self._open.clear()
+        try:
+            yield
+        finally:
+            self._open.set()
 
     def stop(self) -> None:
         if self.controller is not None:

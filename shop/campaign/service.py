@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import event, func
+from blinker import Namespace
+from flask import current_app, has_app_context
+from sqlalchemy import CursorResult, event, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -151,8 +152,24 @@ def saved_settings() -> CampaignSettings | None:
 
 @dataclass(frozen=True)
 class Contribution:
+    """What one order (or a change to orders) adds to the campaign's totals."""
+
     packages: int
     cents: int
+    gifts: int = 0  # 1 for an order that counts: "from 41 gifts" beside the bar
+
+    def __add__(self, other: Contribution) -> Contribution:
+        return Contribution(self.packages + other.packages, self.cents + other.cents,
+                            self.gifts + other.gifts)
+
+    def __sub__(self, other: Contribution) -> Contribution:
+        return self + Contribution(-other.packages, -other.cents, -other.gifts)
+
+    def __bool__(self) -> bool:
+        return bool(self.packages or self.cents or self.gifts)
+
+
+NOTHING = Contribution(0, 0, 0)
 
 
 def contribution(campaign: Campaign, *, status: str, paid_at: datetime | None, currency: str,
@@ -163,8 +180,19 @@ def contribution(campaign: Campaign, *, status: str, paid_at: datetime | None, c
     packages (they were still sent), a full refund or a dispute removes them.
     """
     if not campaign.counts(status, paid_at, currency):
-        return Contribution(0, 0)
-    return Contribution(packages, total_cents - refunded_cents)
+        return NOTHING
+    return Contribution(packages, total_cents - refunded_cents, 1)
+
+
+def order_contribution(order: Order, *, status: str | None = None) -> Contribution:
+    """What the order adds to the current campaign now, or would add in `status`."""
+    status = status or order.status
+    if status not in COUNTED_IN_CAMPAIGN:
+        return NOTHING  # whatever the campaign; no need to look it up
+    return contribution(current_campaign(), status=status,
+                        paid_at=order.paid_at, currency=order.currency,
+                        total_cents=order.total_cents, refunded_cents=order.refunded_cents or 0,
+                        packages=order.packages)
 
 
 def _counted_sums(campaign: Campaign) -> tuple[int, int, int]:
@@ -187,9 +215,9 @@ def _counted_sums(campaign: Campaign) -> tuple[int, int, int]:
 def _lock_totals_row(campaign: Campaign) -> CampaignTotals:
     """The campaign's row, locked until commit; created the first time.
 
-    Locking before adding up matters on PostgreSQL: a second payment committing at the
-    same moment waits here, then adds up with the first one already visible, so the
-    cache can never be overwritten by a sum that missed it.
+    Locking before adding up matters on PostgreSQL: a payment committing at the same
+    moment waits (its `x = x + delta` needs the row), then adds its change to the recount,
+    which either saw its order or not, never half of it.
     """
     query = db.select(CampaignTotals).where(CampaignTotals.name == campaign.name)
     row: CampaignTotals | None = db.session.scalar(
@@ -209,42 +237,120 @@ def _lock_totals_row(campaign: Campaign) -> CampaignTotals:
     return row
 
 
-def refresh_totals() -> CampaignTotals:
-    """Recount the campaign's packages and money into its cached row (flushed)."""
+@dataclass(frozen=True)
+class Recount:
+    """A full recount: the totals as they were cached, and as the orders add up."""
+
+    row: CampaignTotals
+    cached: Contribution
+    counted: Contribution
+
+    @property
+    def drift(self) -> Contribution:
+        """What the recount corrected: zero unless the cache had gone wrong."""
+        return self.counted - self.cached
+
+
+def recount_totals() -> Recount:
+    """Add up every counted order into the campaign's cached row (flushed).
+
+    A full scan of the campaign's orders: for the CLI, the daily check and a change of
+    the campaign's settings, never for a payment (those add their own change).
+    """
     campaign = current_campaign()
     row = _lock_totals_row(campaign)
     db.session.flush()
+    cached = Contribution(row.packages_funded or 0, row.raised_cents or 0, row.gifts or 0)
     row.packages_funded, row.raised_cents, row.gifts = _counted_sums(campaign)
     row.currency = campaign.currency
     row.refreshed_at = utcnow()
     db.session.flush()
-    return row
+    _note_change(db.session())
+    return Recount(row, cached, Contribution(row.packages_funded, row.raised_cents, row.gifts))
 
 
-_RECOUNT = "shop_campaign_recount"
+def refresh_totals() -> CampaignTotals:
+    """Recount the campaign's packages and money into its cached row (flushed)."""
+    return recount_totals().row
 
 
-def request_recount(session: Session | None = None) -> None:
-    """The campaign's money changed in this transaction: recount once, just before commit.
+_PENDING = "shop_campaign_change"
+_CHANGED = "shop_campaign_changed"
 
-    However many orders a transaction moves, the totals row is locked and recounted
-    once, last (after the orders, units and side effects it locked), so the lock order
-    stays the one shop.units.service describes.
+# Sent after a commit that changed the campaign's totals or a unit's progress, with the
+# app as sender: what caches the storefront's progress listens here to drop its copy.
+progress_changed = Namespace().signal("campaign-progress-changed")
+
+
+def _note_change(session: Session) -> None:
+    session.info[_CHANGED] = True
+
+
+def count_change(before: Contribution, after: Contribution,
+                 session: Session | None = None) -> None:
+    """An order's share of the campaign went from `before` to `after` in this transaction.
+
+    The difference is added to the totals row just before commit, with one
+    `UPDATE ... SET x = x + :delta` however many orders the transaction changed: no
+    recount, and the row is held only while the transaction commits, last (after the
+    orders, units and side effects it locked), in the lock order shop.units.service
+    describes. Payments on PostgreSQL therefore run side by side.
     """
-    (session or db.session()).info[_RECOUNT] = True
+    change = after - before
+    if not change:
+        return
+    info = (session or db.session()).info
+    name = current_campaign().name
+    pending: dict[str, Contribution] = info.setdefault(_PENDING, {})
+    pending[name] = pending.get(name, NOTHING) + change
+
+
+def note_progress_changed(session: Session | None = None) -> None:
+    """Something donors see as progress (a unit's count) changed: tell caches after commit."""
+    _note_change(session or db.session())
+
+
+def _add_to_totals(session: Session, name: str, change: Contribution) -> None:
+    totals = CampaignTotals.__table__
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        totals.update().where(totals.c.name == name).values(
+            packages_funded=totals.c.packages_funded + change.packages,
+            raised_cents=totals.c.raised_cents + change.cents,
+            gifts=totals.c.gifts + change.gifts,
+        )
+    )
+    if not result.rowcount:
+        # The campaign's first counted money: make its row from a recount, once. The
+        # recount sees this transaction's orders, so its change is in it already.
+        refresh_totals()
 
 
 @event.listens_for(Session, "before_commit")
-def _recount_before_commit(session: Session) -> None:
-    if session.in_nested_transaction() or not session.info.pop(_RECOUNT, False):
+def _add_before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
         return
-    refresh_totals()
+    pending: dict[str, Contribution] = session.info.pop(_PENDING, {})
+    if any(pending.values()):
+        session.flush()  # the orders' rows first, the totals row last
+    for name, change in pending.items():
+        if change:
+            _add_to_totals(session, name, change)
+            _note_change(session)
+
+
+@event.listens_for(Session, "after_commit")
+def _announce_after_commit(session: Session) -> None:
+    if session.in_nested_transaction() or not session.info.pop(_CHANGED, False):
+        return
+    if has_app_context():
+        progress_changed.send(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_after_rollback(session: Session, previous_transaction: object) -> None:
     if not session.in_transaction():
-        session.info.pop(_RECOUNT, None)
+        session.info.pop(_PENDING, None)
+        session.info.pop(_CHANGED, None)
 
 
 def cached_totals(campaign: Campaign) -> CampaignTotals | None:

@@ -5,8 +5,9 @@ shop changes an order's status: it applies the move through shop.orders.state an
 runs, in order, the consequences listed for the new status. A new caller cannot forget
 one, and a new consequence is one line in the table.
 
-The campaign's totals are not recounted here but marked as changed: the recount runs
-once, just before the transaction commits (shop.campaign.service.request_recount).
+The campaign's totals are never recounted here: a move adds what the order counts for
+now less what it counted for before (shop.campaign.service.count_change), applied once,
+just before the transaction commits.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shop.campaign.service import request_recount
+from shop.campaign.service import Contribution, count_change, order_contribution
 from shop.cart import service as carts
 from shop.donations.state import RUNNING
 from shop.extensions import utcnow
@@ -23,7 +24,6 @@ from shop.orders import side_effects
 from shop.orders.models import Order, OrderEvent
 from shop.orders.side_effect_state import SideEffectKind
 from shop.orders.state import (
-    COUNTED_IN_CAMPAIGN,
     MONEY_RETURNED,
     OPEN,
     OrderStatus,
@@ -44,6 +44,9 @@ class Move:
     new: OrderStatus
     actor: str
     data: dict[str, Any] | None
+    # What the order added to the campaign before the move (its status, payment time and
+    # refunds as they were): the campaign's totals change by the difference.
+    counted_before: Contribution
 
     @property
     def dispute_id(self) -> str:
@@ -130,13 +133,13 @@ def tell_donor_of_refund(move: Move) -> None:
         side_effects.request_refund_notice(move.order)
 
 
-def recount_campaign(move: Move) -> None:
-    """The order starts or stops counting towards the campaign: recount before commit.
+def count_in_campaign(move: Move) -> None:
+    """The campaign's totals change by what the order counts for now less what it did.
 
-    A change of money without such a move (a partial refund) asks for the recount itself.
+    Last in each row, after the payment time is stamped. A change of money without a
+    move (a refund during a dispute) adds its own change (orders.service.record_refunds).
     """
-    if (move.old in COUNTED_IN_CAMPAIGN) != (move.new in COUNTED_IN_CAMPAIGN):
-        request_recount()
+    count_change(move.counted_before, order_contribution(move.order))
 
 
 ON_ENTER: dict[OrderStatus, tuple[Consequence, ...]] = {
@@ -145,21 +148,24 @@ ON_ENTER: dict[OrderStatus, tuple[Consequence, ...]] = {
     S.FAILED: (),
     S.EXPIRED: (),
     S.PAID: (stamp_paid_at, empty_checkout_cart, request_receipt_and_packing_order,
-             release_after_dispute, place_unit_packages, recount_campaign),
+             release_after_dispute, place_unit_packages, count_in_campaign),
     # Staff look first: a packing order held by a dispute stays held until they accept it.
-    S.NEEDS_REVIEW: (recount_campaign,),
-    S.FULFILLED: (release_after_dispute, place_unit_packages, recount_campaign),
+    S.NEEDS_REVIEW: (count_in_campaign,),
+    S.FULFILLED: (release_after_dispute, place_unit_packages, count_in_campaign),
     S.PARTIALLY_REFUNDED: (release_after_dispute, place_unit_packages, tell_donor_of_refund,
-                           recount_campaign),
-    S.REFUNDED: (cancel_unsent, release_unit_places, tell_donor_of_refund, recount_campaign),
+                           count_in_campaign),
+    S.REFUNDED: (cancel_unsent, release_unit_places, tell_donor_of_refund, count_in_campaign),
     S.DISPUTED: (remember_status_before_dispute, hold_packing_order, alert_staff,
-                 release_unit_places, recount_campaign),
-    S.DISPUTE_LOST: (cancel_unsent, release_unit_places, recount_campaign),
+                 release_unit_places, count_in_campaign),
+    S.DISPUTE_LOST: (cancel_unsent, release_unit_places, count_in_campaign),
 }
 
 
 def _enter(order: Order, old: OrderStatus, *, actor: str, data: dict[str, Any] | None) -> None:
-    move = Move(order=order, old=old, new=OrderStatus(order.status), actor=actor, data=data)
+    # Only the status has changed yet: what the order counted for before is the same
+    # order in its old status.
+    move = Move(order=order, old=old, new=OrderStatus(order.status), actor=actor, data=data,
+                counted_before=order_contribution(order, status=old))
     for consequence in ON_ENTER[move.new]:
         consequence(move)
 

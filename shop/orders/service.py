@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement
 
-from shop.campaign.service import request_recount
+from shop.campaign.service import count_change, order_contribution
 from shop.cart.models import Cart
 from shop.extensions import db
 from shop.money import format_money
@@ -289,8 +289,11 @@ def record_refunds(order: Order, refunded_cents: int, *, source: str, actor: str
         return _refund_reversed(order, refunded_cents, source=source, actor=actor, why=why)
     received = order.amount_received_cents or order.total_cents
     previous = order.refunded_cents
+    counted = order_contribution(order)
     order.refunded_cents = refunded_cents
-    request_recount()  # the money kept changed, whatever the status does
+    # The money kept changed, whatever the status does; the move below adds only what the
+    # change of status makes (the packages and the gift of a full refund).
+    count_change(counted, order_contribution(order))
     amount = format_money(refunded_cents, order.currency)
     full = refunded_cents >= received
     if order.status == OrderStatus.DISPUTED:
@@ -308,8 +311,9 @@ def record_refunds(order: Order, refunded_cents: int, *, source: str, actor: str
 def _refund_reversed(order: Order, refunded_cents: int, *, source: str, actor: str,
                      why: str) -> bool:
     back = format_money(order.refunded_cents - refunded_cents, order.currency)
+    counted = order_contribution(order)
     order.refunded_cents = refunded_cents
-    request_recount()
+    count_change(counted, order_contribution(order))  # the money came back, if it counts
     what = (f"A refund of {back} failed after it succeeded{f' ({why})' if why else ''}: the "
             f"money is back with the charity; "
             f"{format_money(refunded_cents, order.currency)} refunded in total ({source})")

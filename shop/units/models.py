@@ -32,6 +32,9 @@ class Unit(db.Model):  # type: ignore[name-defined, misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(unique=True)
     size: Mapped[int] = mapped_column()
+    # Its funded places, kept by the place and release rules (`x = x + n` under the unit's
+    # lock), so progress is read from the row, never counted on a page view.
+    packages_funded: Mapped[int] = mapped_column(default=0, server_default="0")
     status: Mapped[UnitStatus] = mapped_column(
         StatusType(UnitStatus), default=UnitStatus.OPEN, index=True
     )

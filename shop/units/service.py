@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
-from shop.campaign.service import current_campaign
+from shop.campaign.service import current_campaign, note_progress_changed
 from shop.extensions import db, utcnow
 from shop.orders import side_effects
 from shop.orders.models import Order, OrderLine, SideEffect
@@ -44,11 +44,57 @@ def _packages(count: int) -> str:
 
 
 def funded_count(unit: Unit) -> int:
-    """Funded places, counted by the database (the relationship may be stale under load)."""
-    return int(db.session.scalar(
-        db.select(func.count(UnitPlace.id)).where(UnitPlace.unit_id == unit.id,
-                                                  UnitPlace.status == FUNDED)
-    ) or 0)
+    """Funded places, from the unit's counter (current once the unit's row is locked)."""
+    return int(unit.packages_funded or 0)
+
+
+def _count_places(unit: Unit, change: int) -> None:
+    """Places were funded (or released) in the unit, whose row this transaction holds.
+
+    An atomic `SET packages_funded = packages_funded + :change`: the attribute is read
+    back from the database when next used. Donors' pages showing it are told after commit.
+    """
+    unit.packages_funded = Unit.packages_funded + change
+    db.session.flush()
+    note_progress_changed()
+
+
+@dataclass(frozen=True)
+class UnitDrift:
+    number: int
+    counter: int
+    places: int
+
+
+def recount_units() -> list[UnitDrift]:
+    """Set every unit's counter to its funded places; returns the units that were wrong.
+
+    A scan of all places: for the daily check and the CLI, never for a page view.
+    """
+    places = (
+        db.select(UnitPlace.unit_id, func.count(UnitPlace.id).label("funded"))
+        .where(UnitPlace.status == FUNDED).group_by(UnitPlace.unit_id).subquery()
+    )
+    wrong = db.session.scalars(
+        db.select(Unit.id).outerjoin(places, places.c.unit_id == Unit.id)
+        .where(Unit.packages_funded != func.coalesce(places.c.funded, 0))
+        .order_by(Unit.number)
+    ).all()
+    drift = []
+    for unit_id in wrong:
+        # Counted again under the unit's lock: a payment may have placed packages since.
+        unit = _lock_unit(unit_id)
+        actual = int(db.session.scalar(
+            db.select(func.count(UnitPlace.id)).where(UnitPlace.unit_id == unit_id,
+                                                      UnitPlace.status == FUNDED)
+        ) or 0)
+        if unit.packages_funded != actual:
+            drift.append(UnitDrift(unit.number, unit.packages_funded, actual))
+            unit.packages_funded = actual
+    if drift:
+        db.session.flush()
+        note_progress_changed()
+    return drift
 
 
 def _lock_unit(unit_id: int) -> Unit:
@@ -136,6 +182,7 @@ def place_packages(order: Order) -> list[UnitPlace]:
             db.session.add(place)
             placed.append(place)
         db.session.flush()
+        _count_places(unit, len(batch))
         funded = funded_count(unit)
         record_event(order, EventKind.UNIT_PLACE,
                      f"{_packages(len(batch))} placed in unit {unit.number} "
@@ -192,6 +239,8 @@ def release_places(order: Order, *, reason: str, actor: str = "system") -> int:
             set_place_status(place, PlaceStatus.RELEASED)
             place.released_at = utcnow()
         db.session.flush()
+        if places:
+            _count_places(unit, -len(places))
         released += len(places)
         left = funded_count(unit)
         record_event(order, EventKind.UNIT_RELEASE,
@@ -350,13 +399,8 @@ class UnitProgress:
 
 def visible_units(now: datetime) -> list[UnitProgress]:
     """Units donors see: every unit not shipped yet, and those shipped recently."""
-    funded = (
-        db.select(UnitPlace.unit_id, func.count(UnitPlace.id).label("funded"))
-        .where(UnitPlace.status == FUNDED).group_by(UnitPlace.unit_id).subquery()
-    )
     rows = db.session.execute(
-        db.select(Unit.number, Unit.size, Unit.status, func.coalesce(funded.c.funded, 0))
-        .outerjoin(funded, funded.c.unit_id == Unit.id)
+        db.select(Unit.number, Unit.size, Unit.status, Unit.packages_funded)
         .where(db.or_(Unit.status.in_(NOT_SHIPPED), Unit.shipped_at >= now - RECENTLY_SHIPPED))
         .order_by(Unit.number)
     )

@@ -82,7 +82,7 @@ def test_a_won_dispute_counts_again_and_a_lost_one_does_not(
     assert totals(client) == (1, 6500)
 
 
-def test_the_storefront_shows_the_cache_and_every_money_change_refreshes_it(
+def test_the_storefront_shows_the_cache_which_payments_change_and_a_recount_corrects(
     app: Flask, client: FlaskClient, runner: FlaskCliRunner, stripe_stand_in: StripeStandIn,
 ) -> None:
     _, paid = buy_and_pay(client, stripe_stand_in, "unit-ten-pack")
@@ -95,12 +95,17 @@ def test_the_storefront_shows_the_cache_and_every_money_change_refreshes_it(
         db.session.commit()
     assert totals(client) == (10, 59000)
     assert "10 of 1,000 packages funded · $590.00" in summary(client)
-    # ...until a recount, by hand (or daily) or through the next money event.
+    # ...and so does the next money event (it adds its own change, it does not recount)...
+    _, single = buy_and_pay(client, stripe_stand_in, "single-package")
+    post_event(client, single)
+    assert totals(client) == (11, 59000 + 6500)
+    # ...until a recount, by hand (or daily), which says what it corrected.
     result = runner.invoke(args=["campaign-totals"])
     assert result.exit_code == 0, result.output
-    assert "10 of 1000 packages funded, $600.00 raised of $65,000.00" in result.output
+    assert "the totals were off by +0 packages, +$10.00, +0 gifts" in result.output
+    assert "11 of 1000 packages funded, $665.00 raised of $65,000.00" in result.output
     post_event(client, refund_at_stripe(stripe_stand_in, paid))
-    assert totals(client) == (0, 0)
+    assert totals(client) == (1, 6500)
 
 
 @pytest.mark.shop_config({"CAMPAIGN_START": (datetime.now(UTC) + timedelta(days=5)).date(),

@@ -29,11 +29,11 @@ def counted(status: str = "paid", paid_at: datetime | None = DURING, currency: s
 
 @pytest.mark.parametrize("status", ["paid", "fulfilled"])
 def test_a_paid_or_shipped_order_counts_its_packages_and_its_money(status: str) -> None:
-    assert counted(status) == Contribution(packages=10, cents=59000)
+    assert counted(status) == Contribution(packages=10, cents=59000, gifts=1)
 
 
 def test_a_partial_refund_keeps_the_packages_and_takes_off_the_money() -> None:
-    assert counted("partially_refunded", refunded_cents=9000) == Contribution(10, 50000)
+    assert counted("partially_refunded", refunded_cents=9000) == Contribution(10, 50000, 1)
 
 
 @pytest.mark.parametrize(
@@ -46,7 +46,7 @@ def test_money_that_went_back_is_held_or_is_not_accepted_counts_nothing(status: 
 
 
 def test_a_donation_counts_money_and_no_packages() -> None:
-    assert counted(total_cents=2500, packages=0) == Contribution(0, 2500)
+    assert counted(total_cents=2500, packages=0) == Contribution(0, 2500, 1)
 
 
 @pytest.mark.parametrize(

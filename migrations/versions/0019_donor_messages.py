@@ -1,7 +1,7 @@
 """the messages a donor gets: five new kinds of side effect, and side effects of a plan
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-11-30 14:00:00.000000
 
 Written by hand. A side effect now belongs to an order, a unit or a monthly plan (the
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0018'
-down_revision = '0017'
+revision = '0019'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
