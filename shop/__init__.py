@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -94,6 +96,9 @@ def register_extensions(app: Flask) -> None:
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        # Connections are cheap and wait on SQLite's own lock, not the pool: a request
+        # whose in-process tasks take a second connection must never wait 30 s for one.
+        options.setdefault("max_overflow", -1)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():
@@ -129,9 +134,27 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
+    # Threads of this process queue on a lock of their own for the write lock: SQLite's
+    # busy handler polls and is not fair, so under load one request could lose every
+    # round for the whole busy timeout while others keep winning. Re-entrant, so a thread
+    # that opens a second transaction fails on SQLite's timeout, not a deadlock here.
+    writer = threading.RLock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        writer.acquire()
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writer.release()
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection: Any) -> None:
+        # RuntimeError: ended by another thread than began it (never the shop's own code).
+        with contextlib.suppress(RuntimeError):
+            writer.release()
 
 
 def register_blueprints(app: Flask) -> None:

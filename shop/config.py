@@ -194,6 +194,10 @@ class Settings(BaseSettings):
     # With mail on the console, each message's attachments (receipt PDFs) are also written
     # to this folder and their paths printed (`make run` sets instance/mail); unset: not kept.
     MAIL_SAVE_DIR: str | None = None
+    # The mail server's log of accepted messages, asked after an interrupted attempt:
+    # GET MAIL_LOG_URL?message_id=<Message-ID> answers {"accepted": true|false}. Unset:
+    # an interrupted receipt is sent again under the same Message-ID (see the README).
+    MAIL_LOG_URL: str | None = None
     # Where alerts for staff go (disputes); without it, the console.
     STAFF_ALERT_EMAIL: str | None = None
     # --- the packing partner: a signed JSON API, or a printable slip by email
@@ -254,6 +258,10 @@ class Settings(BaseSettings):
     # Seconds before Redis hands a task a worker took but never acknowledged (the
     # worker died) to another worker. Kombu's default; the sweep usually comes first.
     CELERY_VISIBILITY_TIMEOUT: int = Field(3600, ge=1)
+    # Seconds a page waits on Redis (rate limits, handing a task to the broker) before it
+    # goes on without it: a Redis that accepts connections but never answers costs a
+    # request this long, a few times at most, never Redis's default of forever.
+    REDIS_TIMEOUT: Seconds = Field(1.0, le=30)
     # A side effect (receipt, packing order) not done by then is sent again by the sweep.
     SIDE_EFFECT_DEADLINE: int = Field(120, ge=0)
     SIDE_EFFECT_MAX_ATTEMPTS: int = Field(8, ge=1)
@@ -416,7 +424,8 @@ def load_config() -> dict[str, Any]:
 
 
 def celery_settings(
-    redis_url: str | None, queue: str = "shop", visibility_timeout: int = 3600
+    redis_url: str | None, queue: str = "shop", visibility_timeout: int = 3600,
+    redis_timeout: float = 1.0,
 ) -> dict[str, Any]:
     """Celery's settings: Redis when REDIS_URL is set, else tasks run in-process."""
     return {
@@ -432,8 +441,12 @@ def celery_settings(
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
         # A dead broker must not hang a request: fail fast, the sweep re-sends later.
-        "broker_connection_timeout": 2,
-        "broker_transport_options": {"socket_connect_timeout": 2, "socket_timeout": 5,
+        "broker_connection_timeout": redis_timeout,
+        # A Redis that accepts connections and never answers: each command gives up
+        # after REDIS_TIMEOUT (the worker's blocking reads wait on its event loop, not on
+        # this), and a publish is tried twice; the row stays pending for the sweep.
+        "broker_transport_options": {"socket_connect_timeout": redis_timeout,
+                                     "socket_timeout": redis_timeout,
                                      "visibility_timeout": visibility_timeout},
         "task_publish_retry": True,
         "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0.1,
@@ -454,6 +467,13 @@ def derived_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     redis_url = config.get("REDIS_URL")
     return {
         "CELERY": celery_settings(redis_url, config.get("CELERY_QUEUE") or "shop",
-                                  config.get("CELERY_VISIBILITY_TIMEOUT", 3600)),
+                                  config.get("CELERY_VISIBILITY_TIMEOUT", 3600),
+                                  float(config.get("REDIS_TIMEOUT", 1.0))),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Passed to redis-py: a silent Redis costs a rate-limited page REDIS_TIMEOUT, after
+        # which the limiter counts in memory (RATELIMIT_SWALLOW_ERRORS) until it is back.
+        "RATELIMIT_STORAGE_OPTIONS": ({"socket_timeout": float(config.get("REDIS_TIMEOUT", 1.0)),
+                                       "socket_connect_timeout":
+                                           float(config.get("REDIS_TIMEOUT", 1.0))}
+                                      if redis_url else {}),
     }

@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
+import requests
 from flask import current_app
 
 from shop.text import clean_line
@@ -105,6 +106,23 @@ def send(message: EmailMessage) -> str:
         raise MailError(f"some recipients refused: {refused!r}")
     log.info("mail %s to %s sent: %s", message["Message-ID"], message["To"], message["Subject"])
     return str(message["Message-ID"])
+
+
+def was_accepted(message_id: str) -> bool | None:
+    """Did the mail server accept `message_id`? Asks MAIL_LOG_URL (`GET ?message_id=`,
+    answering `{"accepted": bool}`); None when there is no log, or it cannot say now."""
+    url = current_app.config.get("MAIL_LOG_URL")
+    if not url:
+        return None
+    try:
+        response = requests.get(url, params={"message_id": message_id},
+                                timeout=current_app.config["MAIL_TIMEOUT"])
+        response.raise_for_status()
+        accepted = response.json().get("accepted")
+    except (requests.RequestException, ValueError, AttributeError) as exc:
+        log.warning("mail log could not say whether %s was accepted: %s", message_id, exc)
+        return None
+    return accepted if isinstance(accepted, bool) else None
 
 
 def _to_console(message: EmailMessage) -> None:

@@ -233,6 +233,11 @@ class SideEffect(db.Model):  # type: ignore[name-defined, misc]
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The partner's id for a packing order, the Message-ID of a receipt.
     reference: Mapped[str | None] = mapped_column(String(255))
+    # An attempt written down before it went out (a receipt's Message-ID) and until when
+    # it may still be running: after that, it was interrupted, and the next attempt asks
+    # the mail log before sending again (tasks/side_effects.py, perform_recorded).
+    attempt_ref: Mapped[str | None] = mapped_column(String(255))
+    attempt_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
