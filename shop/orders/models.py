@@ -212,18 +212,21 @@ class SideEffect(db.Model):  # type: ignore[name-defined, misc]
 
     Written in the same transaction that marks the order paid, so it cannot be lost;
     the task that performs it locks this row and records when it was done. A unit's
-    packing order is the same kind of row, owned by the unit instead of an order.
+    packing order is the same kind of row, owned by the unit instead of an order, and the
+    confirmation of a cancelled monthly plan is owned by the plan.
     """
 
     __tablename__ = "side_effects"
     __table_args__ = (
         UniqueConstraint("order_id", "kind", name="uq_side_effects_order_kind"),
         UniqueConstraint("unit_id", "kind", name="uq_side_effects_unit_kind"),
+        UniqueConstraint("monthly_gift_id", "kind", name="uq_side_effects_plan_kind"),
         check_in("kind", SideEffectKind),
         check_in("status", SideEffectStatus),
         CheckConstraint(
-            "(order_id IS NOT NULL AND unit_id IS NULL) OR "
-            "(order_id IS NULL AND unit_id IS NOT NULL)",
+            "(order_id IS NOT NULL AND unit_id IS NULL AND monthly_gift_id IS NULL) OR "
+            "(order_id IS NULL AND unit_id IS NOT NULL AND monthly_gift_id IS NULL) OR "
+            "(order_id IS NULL AND unit_id IS NULL AND monthly_gift_id IS NOT NULL)",
             name="one_owner",
         ),
     )
@@ -234,6 +237,10 @@ class SideEffect(db.Model):  # type: ignore[name-defined, misc]
     )
     unit_id: Mapped[int | None] = mapped_column(
         ForeignKey("units.id", ondelete="CASCADE"), index=True
+    )
+    # A message about a monthly plan itself (its cancellation), not about one of its gifts.
+    monthly_gift_id: Mapped[int | None] = mapped_column(
+        ForeignKey("monthly_gifts.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[SideEffectKind] = mapped_column(StatusType(SideEffectKind, 40))
     # See shop.orders.side_effect_state for what each status means and how it moves.
@@ -256,3 +263,4 @@ class SideEffect(db.Model):  # type: ignore[name-defined, misc]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     order: Mapped[Order | None] = relationship(back_populates="side_effects")
+    plan: Mapped[MonthlyGift | None] = relationship()
