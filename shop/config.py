@@ -182,6 +182,11 @@ class Settings(BaseSettings):
         "registered charity (tax ID {tax_id}); please keep this receipt for your "
         "tax records."
     )
+    # --- the staff's CSV export: up to this many orders it streams at once; a larger one
+    # is built by a task into EXPORT_DIR (default instance/exports, a folder the web
+    # and the worker processes share) and downloaded when ready
+    EXPORT_STREAM_MAX_ROWS: int = Field(10_000, ge=0)
+    EXPORT_DIR: str | None = None
     # --- email: without MAIL_SERVER, messages are written to the console
     MAIL_SERVER: str | None = None
     MAIL_PORT: int = Field(25, ge=1, le=65535)

@@ -77,7 +77,7 @@ limiter = Limiter(key_func=get_remote_address)
 # Celery finds the task modules through this setting, so `shop` never imports `tasks`.
 TASK_MODULES = (
     "tasks.receipts", "tasks.fulfilment", "tasks.alerts", "tasks.notices", "tasks.sweeps",
-    "tasks.reconcile", "tasks.campaign",
+    "tasks.reconcile", "tasks.campaign", "tasks.exports",
 )
 
 

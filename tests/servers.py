@@ -96,9 +96,12 @@ class SmtpSink:
         with self._lock:
             return any(str(m["Message-ID"]) == message_id for m in self.messages)
 
-    def to(self, address: str) -> list[EmailMessage]:
+    def to(self, address: str, kind: str | None = None) -> list[EmailMessage]:
+        """Messages to `address`; with `kind`, only those whose X-Shop-Message is `kind`
+        (a "receipt", or one of the messages a donor gets, such as "refund")."""
         with self._lock:
-            return [m for m in self.messages if address in str(m["To"])]
+            return [m for m in self.messages if address in str(m["To"])
+                    and (kind is None or m["X-Shop-Message"] == kind)]
 
 
 class MailLog:

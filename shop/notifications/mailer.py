@@ -42,8 +42,13 @@ def build_message(
     html: str | None = None,
     message_id: str | None = None,
     attachments: list[tuple[str, str, bytes]] | None = None,
+    shop_message: str | None = None,
 ) -> EmailMessage:
-    """A multipart message from the charity; attachments are (filename, mimetype, bytes)."""
+    """A multipart message from the charity; attachments are (filename, mimetype, bytes).
+
+    `shop_message` names the kind of message in an `X-Shop-Message` header (stable: mail
+    filters and tests tell the donor's messages apart by it, e.g. "refund").
+    """
     config = current_app.config
     message = EmailMessage()
     message["From"] = formataddr((config["ORG_NAME"], config["MAIL_DEFAULT_SENDER"]))
@@ -54,6 +59,8 @@ def build_message(
     message["Date"] = formatdate(localtime=False)
     domain = config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
     message["Message-ID"] = message_id or make_msgid(domain=domain)
+    if shop_message is not None:
+        message["X-Shop-Message"] = shop_message
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")

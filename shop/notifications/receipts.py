@@ -31,4 +31,5 @@ def receipt_message(order: Order, *, attempt: int, message_id: str | None = None
         # The same id on a resend lets mail systems drop a duplicate of the same attempt.
         message_id=message_id or receipt_message_id(order, attempt),
         attachments=[(f"receipt-{order.number}.pdf", "application/pdf", receipt_pdf(order))],
+        shop_message="receipt",
     )

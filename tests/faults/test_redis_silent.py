@@ -93,7 +93,8 @@ def test_a_silent_redis_never_holds_a_page_and_the_sweep_sends_what_it_kept(
     workers(healthy)
     flask_cli(healthy, "sweep")
     run.sent += 1
-    wait_for(lambda: len(mailbox.messages) == 1 and len(partner.requests) == 1, timeout=60)
+    wait_for(lambda: len(mailbox.to("@", "receipt")) == 1 and len(partner.requests) == 1,
+             timeout=60)
 
     def checks(seen: Seen) -> dict[str, bool]:
         [(number, status)] = seen.orders.items()

@@ -91,12 +91,12 @@ def test_a_worker_killed_after_the_mail_server_took_the_receipt_does_not_send_it
         _, event = buy_and_pay(client, stripe_stand_in)
         assert post_event(client, event).status_code == 200
         run.sent = 1
-        wait_for(lambda: len(mailbox.messages) == 1, timeout=30)
+        wait_for(lambda: len(mailbox.to("@", "receipt")) == 1, timeout=30)
         first.kill()
         mailbox.stall_after_accept = 0.0
         receipt = side_effects(shop)["receipt"]
         assert (receipt.status, receipt.attempt_ref) == (
-            "pending", str(mailbox.messages[0]["Message-ID"]))
+            "pending", str(mailbox.to("@", "receipt")[0]["Message-ID"]))
 
         wait_for(lambda: abandoned(own_redis.url), timeout=30)
         workers(shop)
