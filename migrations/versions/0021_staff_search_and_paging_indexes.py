@@ -1,7 +1,7 @@
 """staff pages at any size: trigram indexes for search, (created_at, id) for paging, paid_at
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-11-30 14:00:00.000000
 
 Written by hand. On PostgreSQL the pg_trgm extension is created (a trusted extension: the
@@ -15,8 +15,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0020'
-down_revision = '0019'
+revision = '0021'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

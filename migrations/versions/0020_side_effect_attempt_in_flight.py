@@ -1,7 +1,7 @@
 """side effects: the attempt in flight (its Message-ID and until when it may still be running)
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-11-30 14:15:00.000000
 
 A receipt's attempt is written (and committed) before the message goes to the mail server,
@@ -13,8 +13,8 @@ from alembic import op
 from shop.extensions import UTCDateTime
 
 # revision identifiers, used by Alembic.
-revision = '0019'
-down_revision = '0018'
+revision = '0020'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
