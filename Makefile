@@ -53,9 +53,13 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
+# The growth table (PostgreSQL only: BENCH_DATABASE_URL or TEST_DATABASE_URL) seeds up to
+# BENCH_SCALE orders; it takes several minutes at a million.
+BENCH_SCALE ?= 1000000
 bench: install
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.growth --scale $(BENCH_SCALE)
 
 # Strings marked with _() into shop/translations/messages.pot, then each locale's catalog
 # updated and compiled (commit the .po and .mo files).

@@ -12,21 +12,26 @@ the ratios compare like with like:
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import importlib
 import io
 import json
 import logging
 import statistics
+import sys
 import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import stripe
 
 from shop import create_app
 from shop.catalog.service import seed_winter_campaign
+from shop.config import DEFAULT_STRIPE_API_VERSION
 from shop.extensions import db
 from shop.notifications.pdf import receipt_pdf
 from shop.orders import service as orders
@@ -75,6 +80,7 @@ def _event(order_id: int, number: str, n: int) -> bytes:
     return json.dumps({
         "id": f"evt_bench_{n}", "object": "event", "type": "checkout.session.completed",
         "created": int(time.time()), "livemode": False,
+        "api_version": DEFAULT_STRIPE_API_VERSION,
         "data": {"object": {
             "id": f"cs_bench_{n}", "object": "checkout.session", "mode": "payment",
             "status": "complete", "payment_status": "paid", "amount_total": 3600,
@@ -146,12 +152,46 @@ def bench_csv_memory() -> list[str]:
     ]
 
 
-def main() -> None:
-    logging.disable(logging.INFO)
+def in_process(_args: argparse.Namespace) -> list[str]:
+    """The figures above, in this process through Flask's test client, on SQLite."""
     with tempfile.TemporaryDirectory() as tmp:
         lines = bench_requests(Path(tmp))
-    lines += bench_csv_memory()
-    print("\n".join(lines))
+    return lines + bench_csv_memory()
+
+
+# The sections `make bench` prints, in order: a name for --only, and a module with
+# run(args) -> lines to print (and, if it takes options, add_arguments(parser)).
+SECTIONS: list[tuple[str, str]] = [
+    ("in-process", "bench.__main__"),
+    ("served", "bench.served"),
+]
+
+
+def _section(module_name: str) -> Any:
+    if module_name == "bench.__main__":
+        return sys.modules[__name__]
+    return importlib.import_module(module_name)
+
+
+def run(args: argparse.Namespace) -> list[str]:
+    return in_process(args)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--only", action="append", choices=[name for name, _ in SECTIONS],
+                        help="run only this section (may be given more than once)")
+    modules = [(name, _section(module)) for name, module in SECTIONS]
+    for _, module in modules:
+        if hasattr(module, "add_arguments"):
+            module.add_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.disable(logging.INFO)
+    for name, module in modules:
+        if args.only and name not in args.only:
+            continue
+        print("\n".join(module.run(args)), flush=True)
+        print()
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from shop.config import derived_settings, load_config
 from shop.config_checks import check_config
 from shop.extensions import (
     babel,
+    cache,
     celery_init_app,
     csrf,
     db,
@@ -98,6 +101,9 @@ def register_extensions(app: Flask) -> None:
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        # Connections are cheap and wait on SQLite's own lock, not the pool: a request
+        # whose in-process tasks take a second connection must never wait 30 s for one.
+        options.setdefault("max_overflow", -1)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():
@@ -108,12 +114,16 @@ def register_extensions(app: Flask) -> None:
     from shop.staff.auth import refuse_forbidden_roles
 
     app.before_request(refuse_forbidden_roles)
+    from shop.cookies import init_shared_tokens
+
+    init_shared_tokens(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, default_locale=app.config["LOCALE"],
                    locale_selector=lambda: app.config["LOCALE"])
     celery_init_app(app)
+    cache.init_app(app)
 
 
 def register_security_headers(app: Flask) -> None:
@@ -139,9 +149,27 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
+    # Threads of this process queue on a lock of their own for the write lock: SQLite's
+    # busy handler polls and is not fair, so under load one request could lose every
+    # round for the whole busy timeout while others keep winning. Re-entrant, so a thread
+    # that opens a second transaction fails on SQLite's timeout, not a deadlock here.
+    writer = threading.RLock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        writer.acquire()
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writer.release()
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection: Any) -> None:
+        # RuntimeError: ended by another thread than began it (never the shop's own code).
+        with contextlib.suppress(RuntimeError):
+            writer.release()
 
 
 def register_blueprints(app: Flask) -> None:
@@ -177,7 +205,7 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from shop.assets import image_url
-    from shop.campaign.service import bar_width, current_campaign
+    from shop.campaign.service import bar_width, displayed_campaign
     from shop.cart.session import cart_item_count
     from shop.catalog.service import impact_line
     from shop.forms import field_attrs
@@ -191,4 +219,4 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(cart_item_count=cart_item_count, bar_width=bar_width,
                                  impact_line=impact_line, field_attrs=field_attrs)
     # The campaign staff set in the back office (shop.campaign.service), for templates.
-    app.jinja_env.globals["unit_size"] = lambda: current_campaign().unit_size
+    app.jinja_env.globals["unit_size"] = lambda: displayed_campaign().unit_size

@@ -183,6 +183,11 @@ class Settings(BaseSettings):
         "registered charity (tax ID {tax_id}); please keep this receipt for your "
         "tax records."
     )
+    # --- the staff's CSV export: up to this many orders it streams at once; a larger one
+    # is built by a task into EXPORT_DIR (default instance/exports, a folder the web
+    # and the worker processes share) and downloaded when ready
+    EXPORT_STREAM_MAX_ROWS: int = Field(10_000, ge=0)
+    EXPORT_DIR: str | None = None
     # --- email: without MAIL_SERVER, messages are written to the console
     MAIL_SERVER: str | None = None
     MAIL_PORT: int = Field(25, ge=1, le=65535)
@@ -195,6 +200,10 @@ class Settings(BaseSettings):
     # With mail on the console, each message's attachments (receipt PDFs) are also written
     # to this folder and their paths printed (`make run` sets instance/mail); unset: not kept.
     MAIL_SAVE_DIR: str | None = None
+    # The mail server's log of accepted messages, asked after an interrupted attempt:
+    # GET MAIL_LOG_URL?message_id=<Message-ID> answers {"accepted": true|false}. Unset:
+    # an interrupted receipt is sent again under the same Message-ID (see the README).
+    MAIL_LOG_URL: str | None = None
     # Where alerts for staff go (disputes); without it, the console.
     STAFF_ALERT_EMAIL: str | None = None
     # --- the packing partner: a signed JSON API, or a printable slip by email
@@ -247,6 +256,9 @@ class Settings(BaseSettings):
     RECONCILE_WINDOW_HOURS: int = Field(48, ge=1)
     # --- Celery: without a broker, tasks run in-process right after the commit
     REDIS_URL: str | None = None
+    # Seconds donor pages keep the catalog and the campaign's and units' progress before
+    # reading them again (any change to them is seen at once); 0 reads them every time.
+    STOREFRONT_CACHE_SECONDS: int = Field(5, ge=0, le=300)
     # Without a broker, tasks a request asks for run on a background thread of the web
     # process once the transaction commits, so a webhook never waits for a receipt's PDF.
     # Off: they run before the response (the test suite, for answers it can check at once).
@@ -255,6 +267,10 @@ class Settings(BaseSettings):
     # Seconds before Redis hands a task a worker took but never acknowledged (the
     # worker died) to another worker. Kombu's default; the sweep usually comes first.
     CELERY_VISIBILITY_TIMEOUT: int = Field(3600, ge=1)
+    # Seconds a page waits on Redis (rate limits, handing a task to the broker) before it
+    # goes on without it: a Redis that accepts connections but never answers costs a
+    # request this long, a few times at most, never Redis's default of forever.
+    REDIS_TIMEOUT: Seconds = Field(1.0, le=30)
     # A side effect (receipt, packing order) not done by then is sent again by the sweep.
     SIDE_EFFECT_DEADLINE: int = Field(120, ge=0)
     SIDE_EFFECT_MAX_ATTEMPTS: int = Field(8, ge=1)
@@ -426,6 +442,10 @@ def load_config() -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
+        # The cookie is written when the session changes, not on every page: a cart's
+        # cookie lasts PERMANENT_SESSION_LIFETIME from its last change (staff sessions
+        # keep their own idle timeout on the server).
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "SESSION_COOKIE_SECURE": public_url.startswith("https://"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     })
@@ -433,7 +453,8 @@ def load_config() -> dict[str, Any]:
 
 
 def celery_settings(
-    redis_url: str | None, queue: str = "shop", visibility_timeout: int = 3600
+    redis_url: str | None, queue: str = "shop", visibility_timeout: int = 3600,
+    redis_timeout: float = 1.0,
 ) -> dict[str, Any]:
     """Celery's settings: Redis when REDIS_URL is set, else tasks run in-process."""
     return {
@@ -449,8 +470,12 @@ def celery_settings(
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
         # A dead broker must not hang a request: fail fast, the sweep re-sends later.
-        "broker_connection_timeout": 2,
-        "broker_transport_options": {"socket_connect_timeout": 2, "socket_timeout": 5,
+        "broker_connection_timeout": redis_timeout,
+        # A Redis that accepts connections and never answers: each command gives up
+        # after REDIS_TIMEOUT (the worker's blocking reads wait on its event loop, not on
+        # this), and a publish is tried twice; the row stays pending for the sweep.
+        "broker_transport_options": {"socket_connect_timeout": redis_timeout,
+                                     "socket_timeout": redis_timeout,
                                      "visibility_timeout": visibility_timeout},
         "task_publish_retry": True,
         "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0.1,
@@ -471,6 +496,27 @@ def derived_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     redis_url = config.get("REDIS_URL")
     return {
         "CELERY": celery_settings(redis_url, config.get("CELERY_QUEUE") or "shop",
-                                  config.get("CELERY_VISIBILITY_TIMEOUT", 3600)),
+                                  config.get("CELERY_VISIBILITY_TIMEOUT", 3600),
+                                  float(config.get("REDIS_TIMEOUT", 1.0))),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        **cache_settings(redis_url, int(config.get("STOREFRONT_CACHE_SECONDS", 5))),
+        # Passed to redis-py: a silent Redis costs a rate-limited page REDIS_TIMEOUT, after
+        # which the limiter counts in memory (RATELIMIT_SWALLOW_ERRORS) until it is back.
+        "RATELIMIT_STORAGE_OPTIONS": ({"socket_timeout": float(config.get("REDIS_TIMEOUT", 1.0)),
+                                       "socket_connect_timeout":
+                                           float(config.get("REDIS_TIMEOUT", 1.0))}
+                                      if redis_url else {}),
     }
+
+
+def cache_settings(redis_url: str | None, seconds: int) -> dict[str, Any]:
+    """Flask-Caching's settings: Redis when REDIS_URL is set, else each process's memory."""
+    if seconds <= 0:  # Flask-Caching reads a timeout of 0 as "forever"
+        return {"CACHE_TYPE": "NullCache"}
+    settings: dict[str, Any] = {"CACHE_DEFAULT_TIMEOUT": seconds, "CACHE_KEY_PREFIX": "shop:"}
+    if redis_url:
+        settings |= {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url,
+                     "CACHE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
+    else:
+        settings |= {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 100}
+    return settings

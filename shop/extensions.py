@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from celery import Celery, Task
 from flask import Flask
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -69,12 +70,14 @@ csrf = CSRFProtect()
 # Wording and spelling follow the LOCALE setting (shop/translations, Flask-Babel's layout).
 babel = Babel()
 login_manager = LoginManager()
+# What donor pages show, for a few seconds (shop.storefront_cache); Redis when configured.
+cache = Cache()
 limiter = Limiter(key_func=get_remote_address)
 
 # Celery finds the task modules through this setting, so `shop` never imports `tasks`.
 TASK_MODULES = (
     "tasks.receipts", "tasks.fulfilment", "tasks.alerts", "tasks.notices", "tasks.sweeps",
-    "tasks.reconcile", "tasks.campaign",
+    "tasks.reconcile", "tasks.campaign", "tasks.exports",
 )
 
 

@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
+from email.message import EmailMessage
+
 from celery import Task, shared_task
 
 from shop.jobs import RECEIPT_SEND
 from shop.money import format_money
 from shop.notifications.context import amended
-from shop.notifications.receipts import receipt_message
+from shop.notifications.receipts import receipt_message, receipt_message_id
 from shop.orders.models import SideEffect
 from shop.orders.side_effect_state import SideEffectKind
-from tasks.side_effects import perform, send_mail
+from tasks.side_effects import perform_recorded
 
 
-def _send_receipt(effect: SideEffect) -> tuple[str | None, str]:
+def _plan(effect: SideEffect) -> str:
+    assert effect.order is not None  # receipts always belong to an order
+    return receipt_message_id(effect.order, effect.attempts + 1)
+
+
+def _build_receipt(effect: SideEffect, message_id: str) -> tuple[EmailMessage, str]:
     order = effect.order
-    assert order is not None  # receipts always belong to an order
-    message_id = send_mail(receipt_message(order, attempt=effect.attempts + 1))
+    assert order is not None
+    message = receipt_message(order, attempt=effect.attempts + 1, message_id=message_id)
     if amended(order):
         refunded = format_money(order.refunded_cents, order.currency)
-        return message_id, f"Amended receipt (refunded {refunded}) sent to {order.email}"
-    return message_id, f"Receipt sent to {order.email}"
+        return message, f"Amended receipt (refunded {refunded}) sent to {order.email}"
+    return message, f"Receipt sent to {order.email}"
 
 
 @shared_task(name=RECEIPT_SEND, bind=True, acks_late=True, ignore_result=True,
              max_retries=None)
 def send_receipt(self: Task, effect_id: int) -> str:
-    return perform(self, effect_id, SideEffectKind.RECEIPT, _send_receipt)
+    return perform_recorded(self, effect_id, SideEffectKind.RECEIPT, _plan, _build_receipt)

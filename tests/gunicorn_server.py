@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 class Gunicorn:
     """`gunicorn 'shop:create_app()'` on 127.0.0.1, configured by environment variables."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, workers: int = 1) -> None:
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], log_path: Path, workers: int = 1,
+                 port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.log = log_path.open("wb")

@@ -16,6 +16,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -39,6 +40,9 @@ class SmtpSink:
         self.refuse_next = 0
         self.refusal = "451 4.3.0 Try again later"
         self.attempts = 0
+        # Seconds to keep the client waiting for "250" after a message is kept: a window in
+        # which the server has accepted it and the sender does not know yet.
+        self.stall_after_accept = 0.0
         self._lock = threading.Lock()
         self._open = threading.Event()
         self._open.set()
@@ -57,6 +61,8 @@ class SmtpSink:
             message = message_from_bytes(raw, policy=policy.default)
             assert isinstance(message, EmailMessage)
             self.messages.append(message)
+        if self.stall_after_accept:
+            await asyncio.sleep(self.stall_after_accept)
         return "250 Message accepted for delivery"
 
     def start(self) -> SmtpSink:
@@ -84,10 +90,53 @@ class SmtpSink:
             self.messages.clear()
             self.refuse_next = 0
             self.attempts = 0
+            self.stall_after_accept = 0.0
 
-    def to(self, address: str) -> list[EmailMessage]:
+    def accepted(self, message_id: str) -> bool:
         with self._lock:
-            return [m for m in self.messages if address in str(m["To"])]
+            return any(str(m["Message-ID"]) == message_id for m in self.messages)
+
+    def to(self, address: str, kind: str | None = None) -> list[EmailMessage]:
+        """Messages to `address`; with `kind`, only those whose X-Shop-Message is `kind`
+        (a "receipt", or one of the messages a donor gets, such as "refund")."""
+        with self._lock:
+            return [m for m in self.messages if address in str(m["To"])
+                    and (kind is None or m["X-Shop-Message"] == kind)]
+
+
+class MailLog:
+    """The mail server's log of accepted messages over HTTP, as MAIL_LOG_URL expects:
+    `GET /?message_id=<id>` answers `{"accepted": true|false}`."""
+
+    def __init__(self, sink: SmtpSink) -> None:
+        self.sink = sink
+        self.asked: list[str] = []
+        log = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                [message_id] = parse_qs(urlsplit(self.path).query).get("message_id", [""])
+                log.asked.append(message_id)
+                body = json.dumps({"accepted": log.sink.accepted(message_id)}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/"
+
+    def __enter__(self) -> MailLog:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def text_of(message: EmailMessage) -> str:

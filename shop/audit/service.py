@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "order.retry_packing_order": "Packing order sent again",
     "order.approve": "Payment approved after review",
     "order.export": "Orders exported",
+    "order.export_download": "Export downloaded",
     "note.approve": "Note approved",
     "note.reject": "Note rejected",
     "unit.ship": "Unit shipped as it is",

@@ -17,6 +17,7 @@ from shop.extensions import db, utcnow
 from shop.money import InvalidAmount, parse_amount
 from shop.orders.models import Order
 from shop.orders.state import COUNTED_IN_CAMPAIGN
+from shop.storefront_cache import CAMPAIGN, cached, forget_now
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,11 @@ def current_campaign() -> Campaign:
                     goal_packages=row.goal_packages, goal_cents=row.goal_cents,
                     currency=current_app.config["CURRENCY"], unit_size=row.unit_size,
                     partial_policy=row.partial_policy)
+
+
+def displayed_campaign() -> Campaign:
+    """current_campaign() from the storefront cache, for pages; rules use current_campaign()."""
+    return cached(CAMPAIGN, current_campaign)
 
 
 def _date(value: str | None, field: str) -> date:
@@ -280,6 +286,13 @@ _CHANGED = "shop_campaign_changed"
 # Sent after a commit that changed the campaign's totals or a unit's progress, with the
 # app as sender: what caches the storefront's progress listens here to drop its copy.
 progress_changed = Namespace().signal("campaign-progress-changed")
+
+
+def _forget_storefront_copy(sender: object, **_: object) -> None:
+    forget_now()
+
+
+progress_changed.connect(_forget_storefront_copy)
 
 
 def _note_change(session: Session) -> None:

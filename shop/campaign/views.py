@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
-from shop.campaign.presenters import current_progress
-from shop.extensions import utcnow
-from shop.units.service import visible_units
+from shop.campaign.presenters import current_progress, shown_units
+from shop.storefront_cache import cacheable_json
 
 bp = Blueprint("campaign", __name__)
 
@@ -15,7 +14,7 @@ bp = Blueprint("campaign", __name__)
 @bp.get("/api/campaign")
 def campaign_api() -> ResponseReturnValue:
     result = current_progress()
-    return jsonify({
+    return cacheable_json({
         "name": result.name,
         "goal_packages": result.goal_packages,
         "packages_funded": result.packages_funded,
@@ -25,6 +24,6 @@ def campaign_api() -> ResponseReturnValue:
         "units": [
             {"number": unit.number, "packages_funded": unit.packages_funded,
              "packages": unit.packages}
-            for unit in visible_units(utcnow())
+            for unit in shown_units()
         ],
     })

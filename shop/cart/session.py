@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, session
+from flask import current_app, g, request, session
 from sqlalchemy import func
 
 from shop.cart.models import Cart, CartLine
@@ -14,6 +14,8 @@ SESSION_KEY = "cart"
 
 def current_cart(*, create: bool = False) -> Cart | None:
     cart = find_cart(session.get(SESSION_KEY))
+    if request.method == "GET":
+        g.shown_cart = cart  # a page that shows it counts its items from it
     if cart is None and create:
         cart = create_cart(current_app.config["CURRENCY"])
         session[SESSION_KEY] = cart.token
@@ -30,6 +32,8 @@ def cart_item_count() -> int:
     token = session.get(SESSION_KEY)
     if not token:
         return 0
+    if "cart_item_count" not in g and g.get("shown_cart") is not None:
+        g.cart_item_count = sum(line.quantity for line in g.shown_cart.lines)
     if "cart_item_count" not in g:
         g.cart_item_count = int(db.session.scalar(
             db.select(func.coalesce(func.sum(CartLine.quantity), 0))

@@ -14,6 +14,7 @@ from shop.catalog.presenters import render_storefront
 from shop.catalog.service import find_bundle
 from shop.extensions import db, limiter, utcnow
 from shop.orders.note_state import NoteReview
+from shop.storefront_cache import page_for_newcomers
 
 bp = Blueprint("cart", __name__)
 
@@ -35,6 +36,7 @@ CHECKOUT_CANCELLED = ("You left the payment page, so nothing was charged. Your c
 
 
 @bp.get("/cart")
+@page_for_newcomers
 def view_cart() -> ResponseReturnValue:
     if request.args.get("checkout") == "cancelled":
         # Stripe's "back" link: say what happened once, then show the plain cart address.

@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from shop.campaign.presenters import storefront_campaign
 from shop.cart.forms import AddToCartForm
 from shop.cart.session import current_cart
-from shop.catalog.service import active_products, featured_bundle
+from shop.catalog.service import featured_bundle, storefront_catalog
 from shop.donations.forms import DonationForm
 from shop.donations.presenters import donation_form_context
 
@@ -17,7 +17,7 @@ def render_storefront(
     form: AddToCartForm | None = None, failed_variant: str | None = None, status: int = 200
 ) -> ResponseReturnValue:
     """The storefront; after a refused add, the failing bundle's form shows the errors."""
-    products = active_products()
+    products = storefront_catalog()
     slugs = {bundle.slug for product in products for bundle in product.active_bundles}
     campaign, units = storefront_campaign()
     return (

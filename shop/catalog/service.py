@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext
+from sqlalchemy.orm import selectinload
 
 from shop.catalog.models import Bundle, Product
 from shop.extensions import db
+from shop.storefront_cache import CATALOG, cached
 
 WARM_WINTER_CONTENTS = "\n".join(
     [
@@ -34,14 +38,59 @@ def impact_line(packages: int, unit_size: int) -> str:
 
 
 def active_products() -> list[Product]:
+    """Products for sale in storefront order, their bundles loaded in the same round trip."""
     return list(
         db.session.scalars(
             db.select(Product).where(Product.active.is_(True)).order_by(Product.position)
+            .options(selectinload(Product.bundles))
         )
     )
 
 
-def featured_bundle(products: list[Product]) -> Bundle | None:
+@dataclass(frozen=True)
+class BundleView:
+    """A bundle for sale as donor pages show it (a copy: no session, safe to cache)."""
+
+    slug: str
+    name: str
+    packages: int
+    price_cents: int
+    currency: str
+    image_path: str
+    image_alt: str
+
+
+@dataclass(frozen=True)
+class ProductView:
+    """A product for sale with its active bundles, as donor pages show it."""
+
+    slug: str
+    name: str
+    kind: str
+    summary: str
+    contents_list: tuple[str, ...]
+    active_bundles: tuple[BundleView, ...]
+
+
+def _product_view(product: Product) -> ProductView:
+    return ProductView(
+        slug=product.slug, name=product.name, kind=product.kind, summary=product.summary,
+        contents_list=tuple(product.contents_list),
+        active_bundles=tuple(
+            BundleView(slug=b.slug, name=b.name, packages=b.packages,
+                       price_cents=b.price_cents, currency=b.currency,
+                       image_path=b.image_path, image_alt=b.image_alt)
+            for b in product.active_bundles
+        ),
+    )
+
+
+def storefront_catalog() -> tuple[ProductView, ...]:
+    """What is for sale, from the storefront cache (one query on a miss)."""
+    return cached(CATALOG, lambda: tuple(_product_view(p) for p in active_products()))
+
+
+def featured_bundle(products: Sequence[ProductView]) -> BundleView | None:
     """The bundle the storefront's first button adds: the first single package for sale."""
     bundles = [bundle for product in products if product.kind == "package"
                for bundle in product.active_bundles]
@@ -58,7 +107,7 @@ def find_bundle(slug: str) -> Bundle | None:
     return bundle
 
 
-def catalog_as_json(products: list[Product]) -> dict[str, Any]:
+def catalog_as_json(products: Sequence[ProductView]) -> dict[str, Any]:
     return {
         "products": [
             {

@@ -30,6 +30,9 @@ TRANSITIONS: dict[PlanStatus, frozenset[PlanStatus]] = {
     P.CANCELLED: frozenset(),
 }
 
+# The cancel_reason of a plan its donor cancelled on their page.
+CANCELLED_BY_DONOR = "cancelled by the donor"
+
 # A plan that may still take the donor's money: they can cancel it.
 RUNNING = frozenset({P.PENDING, P.ACTIVE, P.PAST_DUE})
 # A plan whose subscription runs at Stripe: its page offers to cancel it.

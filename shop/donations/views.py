@@ -36,6 +36,7 @@ from shop.orders.state import MONEY_RECEIVED
 from shop.payments import client as payments
 from shop.payments import monthly
 from shop.security_headers import no_store
+from shop.storefront_cache import page_for_newcomers
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ GIFT_CANCELLED = "You left the payment page, so nothing was charged and no gift 
 
 
 @bp.get("/donate")
+@page_for_newcomers
 def donate_page() -> ResponseReturnValue:
     if request.args.get("checkout") == "cancelled":
         flash(GIFT_CANCELLED, "info")

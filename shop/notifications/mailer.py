@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, getaddresses, make_msgid
 from pathlib import Path
 
+import requests
 from flask import current_app
 
 from shop.text import clean_line, mask_email
@@ -41,8 +42,13 @@ def build_message(
     html: str | None = None,
     message_id: str | None = None,
     attachments: list[tuple[str, str, bytes]] | None = None,
+    shop_message: str | None = None,
 ) -> EmailMessage:
-    """A multipart message from the charity; attachments are (filename, mimetype, bytes)."""
+    """A multipart message from the charity; attachments are (filename, mimetype, bytes).
+
+    `shop_message` names the kind of message in an `X-Shop-Message` header (stable: mail
+    filters and tests tell the donor's messages apart by it, e.g. "refund").
+    """
     config = current_app.config
     message = EmailMessage()
     message["From"] = formataddr((config["ORG_NAME"], config["MAIL_DEFAULT_SENDER"]))
@@ -53,6 +59,8 @@ def build_message(
     message["Date"] = formatdate(localtime=False)
     domain = config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
     message["Message-ID"] = message_id or make_msgid(domain=domain)
+    if shop_message is not None:
+        message["X-Shop-Message"] = shop_message
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
@@ -99,6 +107,23 @@ def send(message: EmailMessage) -> str:
     log.info("mail %s to %s sent: %s", message["Message-ID"], masked_recipients(message),
              message["Subject"])
     return str(message["Message-ID"])
+
+
+def was_accepted(message_id: str) -> bool | None:
+    """Did the mail server accept `message_id`? Asks MAIL_LOG_URL (`GET ?message_id=`,
+    answering `{"accepted": bool}`); None when there is no log, or it cannot say now."""
+    url = current_app.config.get("MAIL_LOG_URL")
+    if not url:
+        return None
+    try:
+        response = requests.get(url, params={"message_id": message_id},
+                                timeout=current_app.config["MAIL_TIMEOUT"])
+        response.raise_for_status()
+        accepted = response.json().get("accepted")
+    except (requests.RequestException, ValueError, AttributeError) as exc:
+        log.warning("mail log could not say whether %s was accepted: %s", message_id, exc)
+        return None
+    return accepted if isinstance(accepted, bool) else None
 
 
 def _to_console(message: EmailMessage) -> None:

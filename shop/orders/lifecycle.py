@@ -18,9 +18,11 @@ from typing import Any
 
 from shop.campaign.service import Contribution, count_change, order_contribution
 from shop.cart import service as carts
+from shop.donations.state import RUNNING
 from shop.extensions import utcnow
 from shop.orders import side_effects
 from shop.orders.models import Order, OrderEvent
+from shop.orders.side_effect_state import SideEffectKind
 from shop.orders.state import (
     MONEY_RETURNED,
     OPEN,
@@ -114,6 +116,23 @@ def release_unit_places(move: Move) -> None:
     units.release_places(move.order, reason=_why(move), actor=move.actor)
 
 
+def tell_donor_payment_is_on_its_way(move: Move) -> None:
+    """A checkout paid by bank transfer: the donor hears what happens next. A monthly
+    gift waits for its payment only when the charge failed: the donor hears that instead,
+    while the plan still runs (an ended plan takes no more money, so it asks for none)."""
+    order = move.order
+    if order.monthly_gift_id is None:
+        side_effects.request_notice(order, SideEffectKind.BANK_TRANSFER_NOTICE)
+    elif order.monthly_gift is not None and order.monthly_gift.status in RUNNING:
+        side_effects.request_notice(order, SideEffectKind.PAYMENT_FAILED_NOTICE)
+
+
+def tell_donor_of_refund(move: Move) -> None:
+    """Money went back to the donor (not a won dispute returning to a refunded status)."""
+    if (move.data or {}).get("refunded_cents") is not None:
+        side_effects.request_refund_notice(move.order)
+
+
 def count_in_campaign(move: Move) -> None:
     """The campaign's totals change by what the order counts for now less what it did.
 
@@ -125,7 +144,7 @@ def count_in_campaign(move: Move) -> None:
 
 ON_ENTER: dict[OrderStatus, tuple[Consequence, ...]] = {
     S.PENDING: (),
-    S.AWAITING_PAYMENT: (),
+    S.AWAITING_PAYMENT: (tell_donor_payment_is_on_its_way,),
     S.FAILED: (),
     S.EXPIRED: (),
     S.PAID: (stamp_paid_at, empty_checkout_cart, request_receipt_and_packing_order,
@@ -133,8 +152,9 @@ ON_ENTER: dict[OrderStatus, tuple[Consequence, ...]] = {
     # Staff look first: a packing order held by a dispute stays held until they accept it.
     S.NEEDS_REVIEW: (count_in_campaign,),
     S.FULFILLED: (release_after_dispute, place_unit_packages, count_in_campaign),
-    S.PARTIALLY_REFUNDED: (release_after_dispute, place_unit_packages, count_in_campaign),
-    S.REFUNDED: (cancel_unsent, release_unit_places, count_in_campaign),
+    S.PARTIALLY_REFUNDED: (release_after_dispute, place_unit_packages, tell_donor_of_refund,
+                           count_in_campaign),
+    S.REFUNDED: (cancel_unsent, release_unit_places, tell_donor_of_refund, count_in_campaign),
     S.DISPUTED: (remember_status_before_dispute, hold_packing_order, alert_staff,
                  release_unit_places, count_in_campaign),
     S.DISPUTE_LOST: (cancel_unsent, release_unit_places, count_in_campaign),

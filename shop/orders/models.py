@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.donations.models import MonthlyGift
@@ -14,6 +23,7 @@ from shop.orders.note_state import PRINTABLE, NoteReview
 from shop.orders.side_effect_state import SideEffectKind, SideEffectStatus
 from shop.orders.state import OrderStatus
 from shop.statuses import StatusType, check_in
+from shop.trigram import trigram_index
 
 
 class Order(db.Model):  # type: ignore[name-defined, misc]
@@ -21,6 +31,16 @@ class Order(db.Model):  # type: ignore[name-defined, misc]
     __table_args__ = (
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
         check_in("status", OrderStatus),
+        # The staff list pages newest first by (created_at, id) from a cursor; the
+        # dashboard reads ranges of paid_at; staff search contains-matches these three.
+        Index("ix_orders_created_at_id", "created_at", "id"),
+        # The dashboard's figures read only these columns: on PostgreSQL the index
+        # holds them (INCLUDE), so the last 30 days are read from the index alone.
+        Index("ix_orders_paid_at", "paid_at", postgresql_include=[
+            "id", "kind", "total_cents", "refunded_cents", "monthly_gift_id"]),
+        trigram_index("ix_orders_number_trgm", "number"),
+        trigram_index("ix_orders_email_trgm", "email"),
+        trigram_index("ix_orders_name_trgm", "name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,7 +83,7 @@ class Order(db.Model):  # type: ignore[name-defined, misc]
     )
     stripe_invoice_id: Mapped[str | None] = mapped_column(String(255), unique=True)
 
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -131,6 +151,7 @@ class OrderLine(db.Model):  # type: ignore[name-defined, misc]
     __table_args__ = (
         CheckConstraint("quantity >= 1", name="quantity_positive"),
         check_in("note_review", NoteReview),
+        trigram_index("ix_order_lines_dedication_name_trgm", "dedication_name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -191,18 +212,21 @@ class SideEffect(db.Model):  # type: ignore[name-defined, misc]
 
     Written in the same transaction that marks the order paid, so it cannot be lost;
     the task that performs it locks this row and records when it was done. A unit's
-    packing order is the same kind of row, owned by the unit instead of an order.
+    packing order is the same kind of row, owned by the unit instead of an order, and the
+    confirmation of a cancelled monthly plan is owned by the plan.
     """
 
     __tablename__ = "side_effects"
     __table_args__ = (
         UniqueConstraint("order_id", "kind", name="uq_side_effects_order_kind"),
         UniqueConstraint("unit_id", "kind", name="uq_side_effects_unit_kind"),
+        UniqueConstraint("monthly_gift_id", "kind", name="uq_side_effects_plan_kind"),
         check_in("kind", SideEffectKind),
         check_in("status", SideEffectStatus),
         CheckConstraint(
-            "(order_id IS NOT NULL AND unit_id IS NULL) OR "
-            "(order_id IS NULL AND unit_id IS NOT NULL)",
+            "(order_id IS NOT NULL AND unit_id IS NULL AND monthly_gift_id IS NULL) OR "
+            "(order_id IS NULL AND unit_id IS NOT NULL AND monthly_gift_id IS NULL) OR "
+            "(order_id IS NULL AND unit_id IS NULL AND monthly_gift_id IS NOT NULL)",
             name="one_owner",
         ),
     )
@@ -213,6 +237,10 @@ class SideEffect(db.Model):  # type: ignore[name-defined, misc]
     )
     unit_id: Mapped[int | None] = mapped_column(
         ForeignKey("units.id", ondelete="CASCADE"), index=True
+    )
+    # A message about a monthly plan itself (its cancellation), not about one of its gifts.
+    monthly_gift_id: Mapped[int | None] = mapped_column(
+        ForeignKey("monthly_gifts.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[SideEffectKind] = mapped_column(StatusType(SideEffectKind, 40))
     # See shop.orders.side_effect_state for what each status means and how it moves.
@@ -226,7 +254,13 @@ class SideEffect(db.Model):  # type: ignore[name-defined, misc]
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The partner's id for a packing order, the Message-ID of a receipt.
     reference: Mapped[str | None] = mapped_column(String(255))
+    # An attempt written down before it went out (a receipt's Message-ID) and until when
+    # it may still be running: after that, it was interrupted, and the next attempt asks
+    # the mail log before sending again (tasks/side_effects.py, perform_recorded).
+    attempt_ref: Mapped[str | None] = mapped_column(String(255))
+    attempt_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     order: Mapped[Order | None] = relationship(back_populates="side_effects")
+    plan: Mapped[MonthlyGift | None] = relationship()

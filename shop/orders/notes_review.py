@@ -13,6 +13,7 @@ from shop.orders import side_effects
 from shop.orders.models import Order, OrderLine
 from shop.orders.note_state import NoteReview, set_review
 from shop.orders.service import lock_order
+from shop.orders.side_effect_state import SideEffectKind
 from shop.orders.state import HOLDS_UNIT_PLACES, MONEY_RECEIVED
 from shop.units import service as units
 
@@ -77,6 +78,9 @@ def decide(line: OrderLine, decision: Decision, *, actor: str) -> bool:
     set_review(line, NoteReview.APPROVED if decision == "approve" else NoteReview.REJECTED,
                actor=actor)
     db.session.flush()
+    if decision == "reject":
+        # The donor hears that their package ships without the note (once per order).
+        side_effects.request_notice(order, SideEffectKind.NOTE_LEFT_OUT_NOTICE)
     if line.join_unit and order.status in HOLDS_UNIT_PLACES:
         # A package waiting for its note takes its place in a unit only now.
         units.place_packages(order)

@@ -24,6 +24,12 @@ class SideEffectKind(StrEnum):
     DEDICATION_NOTICE = "dedication_notice"
     PAYMENT_FAILED_NOTICE = "payment_failed_notice"
     UNIT_PACKING_ORDER = "unit_packing_order"
+    # The messages a donor gets about what happens next (shop.notifications.donor_messages).
+    BANK_TRANSFER_NOTICE = "bank_transfer_notice"
+    REFUND_NOTICE = "refund_notice"
+    SHIPPED_NOTICE = "shipped_notice"
+    NOTE_LEFT_OUT_NOTICE = "note_left_out_notice"
+    MONTHLY_CANCELLED_NOTICE = "monthly_cancelled_notice"  # belongs to the plan
     REFUND_FAILED_ALERT = "refund_failed_alert"  # a refund failed after it succeeded
 
 
@@ -45,8 +51,18 @@ LABELS: dict[SideEffectKind, str] = {
     K.DEDICATION_NOTICE: "Dedication notice",
     K.PAYMENT_FAILED_NOTICE: "Failed payment notice",
     K.UNIT_PACKING_ORDER: "Unit packing order",
+    K.BANK_TRANSFER_NOTICE: "Bank transfer notice",
+    K.REFUND_NOTICE: "Refund notice",
+    K.SHIPPED_NOTICE: "Shipping notice",
+    K.NOTE_LEFT_OUT_NOTICE: "Note left out notice",
+    K.MONTHLY_CANCELLED_NOTICE: "Cancellation confirmation",
     K.REFUND_FAILED_ALERT: "Failed refund alert",
 }
+
+# Emails to a donor or a family, sent by the notices.send task.
+NOTICES = frozenset({K.DEDICATION_NOTICE, K.PAYMENT_FAILED_NOTICE, K.BANK_TRANSFER_NOTICE,
+                     K.REFUND_NOTICE, K.SHIPPED_NOTICE, K.NOTE_LEFT_OUT_NOTICE,
+                     K.MONTHLY_CANCELLED_NOTICE})
 
 TRANSITIONS: dict[SideEffectStatus, frozenset[SideEffectStatus]] = {
     # pending -> pending: staff ask again for one not yet done (its deadline starts over).

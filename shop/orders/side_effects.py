@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app
 
 from shop import jobs
+from shop.donations.models import MonthlyGift
 from shop.extensions import db, utcnow
 from shop.orders.models import Order, SideEffect
 from shop.orders.note_state import NoteReview
@@ -20,7 +22,7 @@ from shop.orders.side_effect_state import (
     set_status,
 )
 from shop.orders.state import OrderStatus, record_event
-from shop.orders.timeline import EventKind, effect_event
+from shop.orders.timeline import EventKind, PlanEventKind, effect_event
 from shop.units.models import Unit, UnitPlace
 from shop.units.state import PlaceStatus
 
@@ -35,6 +37,11 @@ TASKS = {
     K.DEDICATION_NOTICE: jobs.NOTICE_SEND,
     K.PAYMENT_FAILED_NOTICE: jobs.NOTICE_SEND,
     K.UNIT_PACKING_ORDER: jobs.UNIT_PACKING_ORDER_SUBMIT,
+    K.BANK_TRANSFER_NOTICE: jobs.NOTICE_SEND,
+    K.REFUND_NOTICE: jobs.NOTICE_SEND,
+    K.SHIPPED_NOTICE: jobs.NOTICE_SEND,
+    K.NOTE_LEFT_OUT_NOTICE: jobs.NOTICE_SEND,
+    K.MONTHLY_CANCELLED_NOTICE: jobs.NOTICE_SEND,
     K.REFUND_FAILED_ALERT: jobs.STAFF_ALERT_SEND,
 }
 
@@ -107,6 +114,32 @@ def request_notice(order: Order, kind: SideEffectKind) -> None:
     """An email to the donor or to a family about this order, once."""
     if _request(order, kind) is not None:
         record_event(order, EventKind.QUEUED, f"{LABELS[kind]} queued", actor="system")
+
+
+def request_refund_notice(order: Order) -> None:
+    """Tell the donor money went back: once per refund. One not sent yet is left to go
+    (it reads the refunded total when it is sent); one sent already is asked for again."""
+    effect = order.side_effect(K.REFUND_NOTICE)
+    if effect is None:
+        request_notice(order, K.REFUND_NOTICE)
+    elif effect.status != E.PENDING:
+        send_again(effect, actor="system", reason="more money went back")
+
+
+def request_plan_notice(plan: MonthlyGift, kind: SideEffectKind) -> None:
+    """An email to the donor about their monthly plan itself, once (its cancellation)."""
+    exists = db.session.scalar(
+        db.select(SideEffect.id).where(SideEffect.monthly_gift_id == plan.id,
+                                       SideEffect.kind == kind)
+    )
+    if exists is not None:
+        return
+    effect = SideEffect(monthly_gift_id=plan.id, kind=kind, status=E.PENDING,
+                        due_at=utcnow() + _deadline())
+    db.session.add(effect)
+    db.session.flush()
+    jobs.enqueue(db.session(), TASKS[kind], effect.id)
+    plan.record(PlanEventKind.QUEUED, f"{LABELS[kind]} queued", actor="system")
 
 
 def request_staff_alert(order: Order) -> None:
@@ -196,9 +229,11 @@ def _unit_of(effect: SideEffect) -> Unit:
 
 
 def subject(effect: SideEffect) -> str:
-    """Whose side effect this is, for logs: the order's number or the unit's."""
+    """Whose side effect this is, for logs: the order's number, the unit's or the plan's."""
     if effect.order is not None:
         return effect.order.number or f"order {effect.order_id}"
+    if effect.monthly_gift_id is not None:
+        return f"monthly gift {effect.monthly_gift_id}"
     return _unit_of(effect).order_number
 
 
@@ -210,9 +245,11 @@ def describe(effect: SideEffect) -> str:
 
 def timeline_orders(effect: SideEffect) -> list[Order]:
     """Where the effect's timeline entries go: its order, or every order with a package
-    funded in its unit."""
+    funded in its unit. A plan's effect writes on the plan's own timeline (_on_plan)."""
     if effect.order is not None:
         return [effect.order]
+    if effect.monthly_gift_id is not None:
+        return []
     return list(db.session.scalars(
         db.select(Order).where(Order.id.in_(
             db.select(UnitPlace.order_id).where(UnitPlace.unit_id == effect.unit_id,
@@ -221,9 +258,15 @@ def timeline_orders(effect: SideEffect) -> list[Order]:
     ))
 
 
+def _on_plan(effect: SideEffect, kind: PlanEventKind, message: str, *, actor: str) -> None:
+    if effect.plan is not None:
+        effect.plan.record(kind, message, actor=actor)
+
+
 def _record(effect: SideEffect, kind: EventKind, message: str, *, actor: str) -> None:
     for order in timeline_orders(effect):
         record_event(order, kind, message, actor=actor)
+    _on_plan(effect, PlanEventKind.NOTICE_RETRY, message, actor=actor)
 
 
 def lock(effect_id: int) -> SideEffect | None:
@@ -252,6 +295,9 @@ def mark_done(effect: SideEffect, reference: str | None, message: str) -> None:
     set_status(effect, E.DONE, timeline=timeline_orders(effect),
                event=effect_event(effect.kind, "done"), message=message, actor="worker",
                data={"reference": reference} if reference else None)
+    _on_plan(effect, PlanEventKind.NOTICE_SENT, message, actor="worker")
+    for consequence in AFTER_DONE.get(effect.kind, ()):
+        consequence(effect)
 
 
 def note_failure(effect: SideEffect, error: str, *, retry_in: float | None) -> None:
@@ -260,10 +306,10 @@ def note_failure(effect: SideEffect, error: str, *, retry_in: float | None) -> N
     effect.last_error = error[:2000]
     label = describe(effect)
     if retry_in is None:
+        message = f"{label} failed after {effect.attempts} attempts: {error[:300]}"
         set_status(effect, E.FAILED, timeline=timeline_orders(effect),
-                   event=effect_event(effect.kind, "failed"),
-                   message=f"{label} failed after {effect.attempts} attempts: {error[:300]}",
-                   actor="worker")
+                   event=effect_event(effect.kind, "failed"), message=message, actor="worker")
+        _on_plan(effect, PlanEventKind.NOTICE_FAILED, message, actor="worker")
         log.error("%s: %s failed for good: %s", subject(effect), effect.kind, error)
         return
     effect.due_at = utcnow() + timedelta(seconds=retry_in) + _deadline()
@@ -297,3 +343,17 @@ def send_again(effect: SideEffect, *, actor: str, reason: str) -> None:
                message=f"{describe(effect)}: {reason}", actor=actor)
     db.session.flush()
     jobs.enqueue(db.session(), TASKS[effect.kind], effect.id)
+
+
+def _tell_donors_it_shipped(effect: SideEffect) -> None:
+    """The partner accepted a packing order: each donor whose packages are in it hears so
+    (once per order, whichever of its packing orders goes first)."""
+    for order in timeline_orders(effect):
+        request_notice(order, K.SHIPPED_NOTICE)
+
+
+# What a side effect being done sets off, in one place (like the orders' ON_ENTER).
+AFTER_DONE: dict[SideEffectKind, tuple[Callable[[SideEffect], None], ...]] = {
+    K.PACKING_ORDER: (_tell_donors_it_shipped,),
+    K.UNIT_PACKING_ORDER: (_tell_donors_it_shipped,),
+}

@@ -72,6 +72,31 @@ class EventKind(StrEnum):
     REFUND_FAILED_ALERT_REQUESTED = "refund_failed_alert_requested"
     REFUND_FAILED_ALERT_CANCELLED = "refund_failed_alert_cancelled"
     PACKING_ORDER_HELD = "packing_order_held"
+    BANK_TRANSFER_NOTICE_DONE = "bank_transfer_notice_done"
+    BANK_TRANSFER_NOTICE_RETRY = "bank_transfer_notice_retry"
+    BANK_TRANSFER_NOTICE_FAILED = "bank_transfer_notice_failed"
+    BANK_TRANSFER_NOTICE_REQUESTED = "bank_transfer_notice_requested"
+    BANK_TRANSFER_NOTICE_CANCELLED = "bank_transfer_notice_cancelled"
+    REFUND_NOTICE_DONE = "refund_notice_done"
+    REFUND_NOTICE_RETRY = "refund_notice_retry"
+    REFUND_NOTICE_FAILED = "refund_notice_failed"
+    REFUND_NOTICE_REQUESTED = "refund_notice_requested"
+    REFUND_NOTICE_CANCELLED = "refund_notice_cancelled"
+    SHIPPED_NOTICE_DONE = "shipped_notice_done"
+    SHIPPED_NOTICE_RETRY = "shipped_notice_retry"
+    SHIPPED_NOTICE_FAILED = "shipped_notice_failed"
+    SHIPPED_NOTICE_REQUESTED = "shipped_notice_requested"
+    SHIPPED_NOTICE_CANCELLED = "shipped_notice_cancelled"
+    NOTE_LEFT_OUT_NOTICE_DONE = "note_left_out_notice_done"
+    NOTE_LEFT_OUT_NOTICE_RETRY = "note_left_out_notice_retry"
+    NOTE_LEFT_OUT_NOTICE_FAILED = "note_left_out_notice_failed"
+    NOTE_LEFT_OUT_NOTICE_REQUESTED = "note_left_out_notice_requested"
+    NOTE_LEFT_OUT_NOTICE_CANCELLED = "note_left_out_notice_cancelled"
+    MONTHLY_CANCELLED_NOTICE_DONE = "monthly_cancelled_notice_done"
+    MONTHLY_CANCELLED_NOTICE_RETRY = "monthly_cancelled_notice_retry"
+    MONTHLY_CANCELLED_NOTICE_FAILED = "monthly_cancelled_notice_failed"
+    MONTHLY_CANCELLED_NOTICE_REQUESTED = "monthly_cancelled_notice_requested"
+    MONTHLY_CANCELLED_NOTICE_CANCELLED = "monthly_cancelled_notice_cancelled"
 
 
 K = EventKind
@@ -138,6 +163,31 @@ LABELS: dict[EventKind, str] = {
     K.REFUND_FAILED_ALERT_REQUESTED: "Refund failed alert requested",
     K.REFUND_FAILED_ALERT_CANCELLED: "Refund failed alert cancelled",
     K.PACKING_ORDER_HELD: "Packing order held",
+    K.BANK_TRANSFER_NOTICE_DONE: "Bank transfer notice sent",
+    K.BANK_TRANSFER_NOTICE_RETRY: "Bank transfer notice retry",
+    K.BANK_TRANSFER_NOTICE_FAILED: "Bank transfer notice failed",
+    K.BANK_TRANSFER_NOTICE_REQUESTED: "Bank transfer notice requested again",
+    K.BANK_TRANSFER_NOTICE_CANCELLED: "Bank transfer notice cancelled",
+    K.REFUND_NOTICE_DONE: "Refund notice sent",
+    K.REFUND_NOTICE_RETRY: "Refund notice retry",
+    K.REFUND_NOTICE_FAILED: "Refund notice failed",
+    K.REFUND_NOTICE_REQUESTED: "Refund notice requested again",
+    K.REFUND_NOTICE_CANCELLED: "Refund notice cancelled",
+    K.SHIPPED_NOTICE_DONE: "Shipping notice sent",
+    K.SHIPPED_NOTICE_RETRY: "Shipping notice retry",
+    K.SHIPPED_NOTICE_FAILED: "Shipping notice failed",
+    K.SHIPPED_NOTICE_REQUESTED: "Shipping notice requested again",
+    K.SHIPPED_NOTICE_CANCELLED: "Shipping notice cancelled",
+    K.NOTE_LEFT_OUT_NOTICE_DONE: "Note left out notice sent",
+    K.NOTE_LEFT_OUT_NOTICE_RETRY: "Note left out notice retry",
+    K.NOTE_LEFT_OUT_NOTICE_FAILED: "Note left out notice failed",
+    K.NOTE_LEFT_OUT_NOTICE_REQUESTED: "Note left out notice requested again",
+    K.NOTE_LEFT_OUT_NOTICE_CANCELLED: "Note left out notice cancelled",
+    K.MONTHLY_CANCELLED_NOTICE_DONE: "Cancellation confirmation sent",
+    K.MONTHLY_CANCELLED_NOTICE_RETRY: "Cancellation confirmation retry",
+    K.MONTHLY_CANCELLED_NOTICE_FAILED: "Cancellation confirmation failed",
+    K.MONTHLY_CANCELLED_NOTICE_REQUESTED: "Cancellation confirmation requested again",
+    K.MONTHLY_CANCELLED_NOTICE_CANCELLED: "Cancellation confirmation cancelled",
 }
 
 Outcome = Literal["done", "retry", "failed", "requested", "cancelled"]
@@ -149,6 +199,11 @@ class PlanEventKind(StrEnum):
     PAST_DUE = "past_due"
     CANCELLED = "cancelled"
     RECONCILIATION = "reconciliation"
+    QUEUED = "queued"  # a message to the donor about the plan
+    NOTICE_SENT = "notice_sent"
+    NOTICE_RETRY = "notice_retry"
+    NOTICE_FAILED = "notice_failed"
+    LATE_FAILURE = "late_failure"  # a failed payment reported after the plan ended
 
 
 PLAN_LABELS: dict[PlanEventKind, str] = {
@@ -157,6 +212,11 @@ PLAN_LABELS: dict[PlanEventKind, str] = {
     PlanEventKind.PAST_DUE: "Past due",
     PlanEventKind.CANCELLED: "Cancelled",
     PlanEventKind.RECONCILIATION: "Reconciliation",
+    PlanEventKind.QUEUED: "Email queued",
+    PlanEventKind.NOTICE_SENT: "Email sent",
+    PlanEventKind.NOTICE_RETRY: "Email retry",
+    PlanEventKind.NOTICE_FAILED: "Email failed",
+    PlanEventKind.LATE_FAILURE: "Failed payment after the end",
 }
 
 

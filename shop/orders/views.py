@@ -10,6 +10,7 @@ from flask import Blueprint, abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
 from shop.extensions import db, utcnow
+from shop.orders.fulfilment_state import FulfilmentStatus
 from shop.orders.models import Order, OrderLine
 from shop.orders.service import get_order_by_token
 from shop.orders.side_effect_state import SideEffectKind, SideEffectStatus
@@ -25,22 +26,24 @@ log = logging.getLogger(__name__)
 bp = Blueprint("orders", __name__)
 
 
-def fulfilment_status(order: Order, units: list[OrderUnit] | None = None) -> str:
+def fulfilment_status(order: Order, units: list[OrderUnit] | None = None) -> FulfilmentStatus:
     """Where the care packages are: not_required, not_started, pending, accepted, ...
 
     An order whose packages all travel with units follows its units; "waiting_for_unit"
     means they are funded and the unit is still filling.
     """
     if not order.package_lines:
-        return "not_required"
+        return FulfilmentStatus.NOT_REQUIRED
     if order.status == OrderStatus.FULFILLED:
-        return "shipped"
+        return FulfilmentStatus.SHIPPED
     if not order.own_package_lines:
         return unit_fulfilment_status(order_units(order) if units is None else units)
     effect = order.side_effect(SideEffectKind.PACKING_ORDER)
     if effect is None:
-        return "not_started"
-    return "accepted" if effect.status == SideEffectStatus.DONE else str(effect.status)
+        return FulfilmentStatus.NOT_STARTED
+    if effect.status == SideEffectStatus.DONE:
+        return FulfilmentStatus.ACCEPTED
+    return FulfilmentStatus(str(effect.status))
 
 
 # How often the page reloads while a payment Stripe has not confirmed is likely to be
@@ -108,7 +111,9 @@ def order_page(token: str) -> ResponseReturnValue:
     session_id = request.args.get("session_id", "")
     if order.status in OPEN and session_id.startswith("cs_"):
         try:
-            if confirm_on_return(order, session_id):
+            # The page's read ends before Stripe is asked: on SQLite an open transaction
+            # holds the database's one write lock, and every other donor would wait too.
+            if confirm_on_return(order, session_id, before_asking=db.session.rollback):
                 db.session.commit()
             else:
                 db.session.rollback()

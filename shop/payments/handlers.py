@@ -144,6 +144,9 @@ def _invoice_failed(event: dict[str, Any], row: StripeEvent) -> Outcome:
         assert outcome is not None
         return outcome
     order = monthly.apply_invoice_failed(invoice, plan, source=f"webhook {row.stripe_id}")
+    if order is None:
+        return Outcome(EventStatus.PROCESSED, f"monthly gift {plan.id} has ended; no gift "
+                       "waits for this invoice")
     row.order_id = order.id
     return Outcome(EventStatus.PROCESSED, f"monthly gift {plan.id} is {plan.status}", order.number)
 

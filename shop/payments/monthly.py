@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shop.donations.models import MonthlyGift
 from shop.donations.service import Dedication
-from shop.donations.state import PlanStatus, set_status
+from shop.donations.state import CANCELLED_BY_DONOR, PlanStatus, set_status
 from shop.extensions import db, utcnow
 from shop.orders import service as orders
 from shop.orders import side_effects
@@ -126,8 +126,22 @@ def apply_invoice_paid(invoice: Invoice, plan: MonthlyGift, *, source: str) -> O
     return order
 
 
-def apply_invoice_failed(invoice: Invoice, plan: MonthlyGift, *, source: str) -> Order:
-    """A monthly payment failed: staff see it, the donor is told; Stripe will retry."""
+def apply_invoice_failed(invoice: Invoice, plan: MonthlyGift, *, source: str) -> Order | None:
+    """A monthly payment failed: staff see it, the donor is told; Stripe will retry.
+
+    The donor hears of it (ON_ENTER of awaiting_payment) only while the plan runs. After
+    the plan ended, a late report makes no gift to wait for, and closes one still open:
+    returns None when there is no gift for the invoice.
+    """
+    if plan.status == PlanStatus.CANCELLED:
+        order = orders.lock_order_where(Order.stripe_invoice_id == invoice.id)
+        if order is not None and order.status in OPEN:
+            move(order, OrderStatus.FAILED,
+                 reason=f"The monthly payment failed after the plan ended ({source})",
+                 actor=ACTOR)
+        plan.record(PlanEventKind.LATE_FAILURE, f"Invoice {invoice.id}: a failed payment "
+                    "reported after the plan ended; nothing sent", actor=ACTOR)
+        return order
     if plan.status == PlanStatus.ACTIVE:
         set_status(plan, PlanStatus.PAST_DUE)
         plan.record(PlanEventKind.PAST_DUE,
@@ -139,7 +153,6 @@ def apply_invoice_failed(invoice: Invoice, plan: MonthlyGift, *, source: str) ->
         move(order, OrderStatus.AWAITING_PAYMENT,
              reason=f"The monthly payment failed; Stripe will try again ({source})",
              actor=ACTOR)
-        side_effects.request_notice(order, SideEffectKind.PAYMENT_FAILED_NOTICE)
     return order
 
 
@@ -161,17 +174,24 @@ def apply_subscription_deleted(subscription: Subscription, plan: MonthlyGift, *,
     return True
 
 
-def cancel_by_donor(plan: MonthlyGift) -> None:
-    """The donor cancelled on their page; Stripe's cancellation already succeeded.
+def cancel_by(plan: MonthlyGift, *, actor: str, who: str) -> None:
+    """The donor (actor "donor") or a staff member cancelled the plan; Stripe's
+    cancellation already succeeded. The donor gets a confirmation, once.
 
     Stripe's own event of the cancellation may have been applied while we asked.
     """
     if plan.status != PlanStatus.CANCELLED:
         set_status(plan, PlanStatus.CANCELLED)
     plan.cancelled_at = utcnow()
-    plan.cancel_reason = "cancelled by the donor"
-    plan.record(PlanEventKind.CANCELLED, "The donor cancelled the monthly gift", actor="donor")
+    plan.cancel_reason = CANCELLED_BY_DONOR if actor == "donor" else f"cancelled by {who}"
+    message = f"The monthly gift was cancelled by {who}"
+    plan.record(PlanEventKind.CANCELLED, message, actor=actor)
     for order in db.session.scalars(db.select(Order).where(Order.monthly_gift_id == plan.id)
                                     .order_by(Order.id.desc()).limit(1)):
-        record_event(order, EventKind.MONTHLY_CANCELLED, "The donor cancelled the monthly gift",
-                     actor="donor")
+        record_event(order, EventKind.MONTHLY_CANCELLED, message, actor=actor)
+    side_effects.request_plan_notice(plan, SideEffectKind.MONTHLY_CANCELLED_NOTICE)
+
+
+def cancel_by_donor(plan: MonthlyGift) -> None:
+    """The donor cancelled on their page (see cancel_by)."""
+    cancel_by(plan, actor="donor", who="the donor")

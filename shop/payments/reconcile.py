@@ -302,6 +302,8 @@ def _repair_failed_invoice(invoice: Invoice, report: Report) -> None:
     if plan is None or lock_order_where(Order.stripe_invoice_id == invoice.id) is not None:
         return
     order = monthly.apply_invoice_failed(invoice, plan, source=SOURCE)
+    if order is None:
+        return  # the plan ended: nothing waits for this invoice
     what = f"the charge for invoice {invoice.id} failed; the webhook never came"
     _note(order, report, what)
     plan.record(PlanEventKind.RECONCILIATION, f"Reconciliation: {order.number}: {what}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import NamedTuple
 
 from shop.orders import service as orders
@@ -185,16 +186,22 @@ def apply_dispute(dispute: Dispute, order: Order, *, source: str) -> bool:
     return changed
 
 
-def confirm_on_return(order: Order, session_id: str) -> bool:
+def confirm_on_return(order: Order, session_id: str, *,
+                      before_asking: Callable[[], None] | None = None) -> bool:
     """The donor came back from Checkout: ask Stripe for the session and apply it.
 
     Stripe recommends this next to the webhook, so a donor who arrives first still
-    sees the truth. Raises PaymentError when Stripe cannot be reached.
+    sees the truth. `before_asking` runs just before Stripe is called (the order page
+    ends its read there, so no transaction waits on Stripe). Raises PaymentError when
+    Stripe cannot be reached.
     """
     if order.stripe_session_id is not None and session_id != order.stripe_session_id:
         return False
+    order_id = order.id
+    if before_asking is not None:
+        before_asking()
     session = client.retrieve_checkout_session(session_id)
-    if session.order_id != order.id:
+    if session.order_id != order_id:
         return False
     locked = find_order_for_session(session)
     if locked is None:

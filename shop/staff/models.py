@@ -1,15 +1,18 @@
-"""StaffUser, StaffSession, LoginThrottle: who may log in to the staff area, what they may
-do there, the sessions they hold, and the failed logins that lock an account or address."""
+"""StaffUser, StaffSession, LoginThrottle, Export: who may log in to the staff area, what
+they may do there, the sessions they hold, the failed logins that lock an account or
+address, and the large exports built for them."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from shop.extensions import UTCDateTime, db, utcnow
+from shop.staff.export_state import ExportStatus
+from shop.statuses import StatusType, check_in
 
 ROLES = ("admin", "manager", "viewer")
 # Roles that may change orders; a viewer only looks.
@@ -108,3 +111,26 @@ class LoginThrottle(db.Model):  # type: ignore[name-defined, misc]
     failures: Mapped[int] = mapped_column(default=0)
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class Export(db.Model):  # type: ignore[name-defined, misc]
+    """A large CSV export of orders, built by a task into a file (shop.staff.exports)."""
+
+    __tablename__ = "exports"
+    __table_args__ = (check_in("status", ExportStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # In the status page's and the download's address: not guessable, not the id.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[ExportStatus] = mapped_column(StatusType(ExportStatus),
+                                                 default=ExportStatus.QUEUED)
+    # The list's filters as query arguments (OrderFilters.as_args), and the file's name.
+    filters: Mapped[dict[str, str]] = mapped_column(JSON)
+    filename: Mapped[str] = mapped_column(String(255))
+    created_by: Mapped[str] = mapped_column(String(320), index=True)
+    # The planner's estimate when it was asked for, then the rows written so far.
+    rows_estimated: Mapped[int] = mapped_column(default=0)
+    rows_written: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

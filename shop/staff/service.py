@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import math
+import json
 import re
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,8 +19,21 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shop.donations.models import MonthlyGift
@@ -44,6 +57,7 @@ from shop.staff import sessions
 from shop.staff.models import ROLES, StaffUser
 from shop.staff.passwords import normalize as normalize_password
 from shop.staff.passwords import password_problem
+from shop.trigram import contains
 
 INCORRECT_LOGIN = "Email or password is incorrect."
 PER_PAGE = 50
@@ -61,6 +75,9 @@ CSV_COLUMNS = (
 # A spreadsheet runs a cell starting with these as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 NEWEST_FIRST = (Order.created_at.desc(), Order.id.desc())
+OLDEST_FIRST = (Order.created_at.asc(), Order.id.asc())
+# The list says "53 orders" up to this many, "about 1,000,000 orders" past it.
+COUNT_EXACT_UP_TO = 10_000
 
 
 class StaffError(ValueError):
@@ -338,21 +355,46 @@ def parse_filters(args: Mapping[str, Any]) -> tuple[OrderFilters, list[str]]:
                         paid_from=paid_from, paid_to=paid_to, abandoned=abandoned), problems
 
 
-def _search(text: str) -> ColumnElement[bool]:
-    """Number, email, donor name, dedication name (contains, any case) or a Stripe id."""
-    dedicated = exists().where(OrderLine.order_id == Order.id,
-                               OrderLine.dedication_name.icontains(text, autoescape=True))
-    return or_(Order.number.icontains(text, autoescape=True),
-               Order.email.icontains(text, autoescape=True),
-               Order.name.icontains(text, autoescape=True),
-               dedicated,
-               Order.stripe_payment_intent_id == text,
-               Order.stripe_session_id == text,
-               Order.stripe_invoice_id == text)
+def dedicated_orders(text: str, *where: ColumnElement[bool], newest_first: bool = True,
+                     limit: int | None = None) -> list[int]:
+    """Ids of orders with a gift dedicated to a name containing `text`, newest first (or
+    oldest first), within `where` and at most `limit` of them.
+
+    Asked apart from the order's own columns: an EXISTS inside the search's OR would make
+    PostgreSQL read every order instead of combining the trigram indexes.
+    """
+    order = NEWEST_FIRST if newest_first else OLDEST_FIRST
+    lines = select(OrderLine.order_id).where(contains(OrderLine.dedication_name, text))
+    stmt = select(Order.id).where(Order.id.in_(lines), *where).order_by(*order).limit(limit)
+    return list(db.session.scalars(stmt))
 
 
-def _conditions(filters: OrderFilters, now: datetime | None = None
-                ) -> list[ColumnElement[bool]]:
+def _search(text: str, dedicated: Sequence[int] | None) -> ColumnElement[bool]:
+    """Number, email or donor name (contains, any case), a Stripe id, or one of the orders
+    `dedicated` to a matching name (dedicated_orders; None: asked here, for the export)."""
+    arms = [contains(Order.number, text), contains(Order.email, text),
+            contains(Order.name, text),
+            Order.stripe_payment_intent_id == text, Order.stripe_session_id == text,
+            Order.stripe_invoice_id == text]
+    if dedicated is None:
+        arms.append(Order.id.in_(select(OrderLine.order_id).where(
+            contains(OrderLine.dedication_name, text))))
+    elif dedicated:
+        arms.append(Order.id.in_(dedicated))
+    return or_(*arms)
+
+
+def _conditions(filters: OrderFilters, now: datetime | None = None, *,
+                dedicated: Sequence[int] | None = None) -> list[ColumnElement[bool]]:
+    conditions = _plain_conditions(filters, now)
+    if filters.q:
+        conditions.append(_search(filters.q, dedicated))
+    return conditions
+
+
+def _plain_conditions(filters: OrderFilters, now: datetime | None = None
+                      ) -> list[ColumnElement[bool]]:
+    """Every filter but the search text."""
     conditions: list[ColumnElement[bool]] = []
     if filters.status:
         conditions.append(Order.status == filters.status)
@@ -371,8 +413,6 @@ def _conditions(filters: OrderFilters, now: datetime | None = None
     if filters.paid_to:
         conditions.append(Order.paid_at < datetime.combine(filters.paid_to + timedelta(days=1),
                                                            time.min, UTC))
-    if filters.q:
-        conditions.append(_search(filters.q))
     return conditions
 
 
@@ -383,42 +423,138 @@ def order_query(filters: OrderFilters | None = None) -> Select[tuple[Order]]:
 
 def count_failed() -> int:
     """Orders with a receipt, packing order or notice that failed: the dashboard's count,
-    the same rule as the list's `attention=failed` filter."""
+    the same orders as the list's `attention=failed` filter. Counted from the failed side
+    effects (their status index), not by testing every order."""
     return int(db.session.scalar(
-        select(func.count(Order.id)).where(*_conditions(OrderFilters(attention="failed",
-                                                                     abandoned=True)))
+        select(func.count(func.distinct(SideEffect.order_id)))
+        .where(SideEffect.status == SideEffectStatus.FAILED, SideEffect.order_id.is_not(None))
     ) or 0)
 
 
 @dataclass(frozen=True)
+class Count:
+    """How many orders match: exact up to COUNT_EXACT_UP_TO, else the planner's estimate."""
+
+    value: int
+    exact: bool
+
+
+def _count(conditions: Sequence[ColumnElement[bool]], cap: int) -> Count:
+    """Counting a million rows for every page is what made the list slow: count at most
+    `cap` + 1 rows, and past that ask PostgreSQL's planner (SQLite counts, being small)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        total = select(func.count(Order.id)).where(*conditions)
+        return Count(int(db.session.scalar(total) or 0), True)
+    # Selecting a constant, not a column, lets an index answer alone (index-only scan).
+    some = select(literal(1)).select_from(Order).where(*conditions).limit(cap + 1).subquery()
+    counted = int(db.session.scalar(select(func.count()).select_from(some)) or 0)
+    if counted <= cap:
+        return Count(counted, True)
+    return Count(max(cap + 1, estimated_rows(select(Order.id).where(*conditions))), False)
+
+
+def estimated_rows(stmt: Select[Any]) -> int:
+    """PostgreSQL's estimate of the rows `stmt` returns (EXPLAIN; nothing is read)."""
+    plan = db.session.execute(Explain(stmt)).scalar_one()
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class Explain(Executable, ClauseElement):
+    """`EXPLAIN (FORMAT JSON) <select>`, with the select's parameters bound as usual."""
+
+    inherit_cache = False
+
+    def __init__(self, stmt: Select[Any]) -> None:
+        self.stmt = stmt
+
+
+@compiles(Explain, "postgresql")
+def _explain(element: Explain, compiler: Any, **kw: Any) -> str:
+    return "EXPLAIN (FORMAT JSON) " + str(compiler.process(element.stmt, **kw))
+
+
+@dataclass(frozen=True)
 class OrderPage:
+    """One page of the list, with the cursors that lead to the pages beside it."""
+
     orders: Sequence[Order]
-    page: int
-    pages: int
-    total: int
+    count: Count
+    newer: int | None  # `before=` for the newer page, None on the first page
+    older: int | None  # `after=` for the older page, None on the last page
 
     @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+    def is_first(self) -> bool:
+        return self.newer is None
 
 
-def order_page(filters: OrderFilters, page: int, per_page: int = PER_PAGE) -> OrderPage:
-    """One page of the list; a page number out of range shows the nearest page."""
-    conditions = _conditions(filters)
-    total = db.session.scalar(select(func.count(Order.id)).where(*conditions)) or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(page, 1), pages)
-    stmt = (
-        select(Order).where(*conditions).order_by(*NEWEST_FIRST)
-        .options(selectinload(Order.side_effects))
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    return OrderPage(orders=list(db.session.scalars(stmt)), page=page, pages=pages, total=total)
+def parse_cursor(args: Mapping[str, Any]) -> tuple[int | None, int | None, str]:
+    """The list's `after` and `before` cursors (order ids), and what was wrong with them."""
+    values: list[int | None] = []
+    for key in ("after", "before"):
+        text = str(args.get(key) or "").strip()
+        if text and not (text.isascii() and text.isdigit() and len(text) <= 18):
+            return None, None, "That page link is broken; start again from the newest orders."
+        values.append(int(text) if text else None)
+    return values[0], values[1], ""
+
+
+def _beyond(order_id: int, *, older: bool) -> ColumnElement[bool] | None:
+    """Orders older (or newer) than order `order_id` in the list's order; None when no
+    such order exists."""
+    cursor = db.session.execute(
+        select(Order.created_at, Order.id).where(Order.id == order_id)).first()
+    if cursor is None:
+        return None
+    key, at = tuple_(Order.created_at, Order.id), tuple_(cursor[0], cursor[1])
+    return key < at if older else key > at
+
+
+def order_page(filters: OrderFilters, *, after: int | None = None, before: int | None = None,
+               per_page: int = PER_PAGE) -> OrderPage:
+    """A page of the list, newest first: the first page, the one older than order id
+    `after`, or the one newer than order id `before` (keyset paging: no page reads the
+    orders before it). A cursor that names no order gives the first page."""
+    cursor = _beyond(before, older=False) if before else None
+    forwards = cursor is None
+    if cursor is None and after:
+        cursor = _beyond(after, older=True)
+    where = _plain_conditions(filters) + ([cursor] if cursor is not None else [])
+    if filters.q:
+        dedicated = dedicated_orders(filters.q, *where, newest_first=forwards,
+                                     limit=per_page + 1)
+        where.append(_search(filters.q, dedicated))
+    stmt = (select(Order).where(*where)
+            .order_by(*(NEWEST_FIRST if forwards else OLDEST_FIRST))
+            .options(selectinload(Order.side_effects)).limit(per_page + 1))
+    rows = list(db.session.scalars(stmt))
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if not forwards:
+        rows.reverse()
+    first, last = (rows[0].id, rows[-1].id) if rows else (None, None)
+    if cursor is None:
+        newer, older = None, (last if more else None)
+    elif forwards:
+        newer, older = first, (last if more else None)
+    else:
+        newer, older = (first if more else None), last
+    # A first page with room to spare holds every match: no need to count them again.
+    count = Count(len(rows), True) if cursor is None and not more else count_orders(filters)
+    return OrderPage(orders=rows, count=count, newer=newer, older=older)
+
+
+def count_orders(filters: OrderFilters, cap: int = 0) -> Count:
+    """How many orders match the filters (exact up to `cap`, COUNT_EXACT_UP_TO by default)."""
+    cap = cap or COUNT_EXACT_UP_TO
+    plain = _plain_conditions(filters)
+    if not filters.q:
+        return _count(plain, cap)
+    dedicated = dedicated_orders(filters.q, *plain, limit=cap + 1)
+    if len(dedicated) > cap:
+        return Count(max(cap + 1, estimated_rows(select(Order.id).where(*plain))), False)
+    return _count([*plain, _search(filters.q, dedicated)], cap)
 
 
 def find_order(number: str) -> Order | None:
@@ -454,13 +590,25 @@ def _iso(value: datetime | None) -> str:
     return value.astimezone(UTC).isoformat() if value is not None else ""
 
 
-def csv_rows(filters: OrderFilters, batch_size: int = CSV_BATCH) -> Iterator[list[Any]]:
-    """The export's rows (no header), fetched from the database in batches.
+def csv_rows(filters: OrderFilters, batch_size: int = CSV_BATCH, *,
+             at_most: int | None = None) -> Iterator[list[Any]]:
+    """The export's rows (no header), newest first, fetched in batches of `batch_size`.
+
+    Each batch is its own query, continuing after the last order of the one before
+    (keyset), so no cursor or transaction stays open between batches and the cost of a
+    batch does not grow with how far the export has got. `at_most`: the caller counted no
+    more matches than that (the streamed export), so the dedicated orders are asked once
+    and the search uses its indexes.
 
     Amounts are in the currency's major unit with its decimals ("80.08"); goods and gift
     split the net amount by shop.orders.accounting's rule (a refund comes off the gift
     first), so goods + gift == net.
     """
+    plain = _plain_conditions(filters)
+    dedicated = None
+    if filters.q and at_most is not None:
+        dedicated = dedicated_orders(filters.q, *plain, limit=at_most + 1)
+    conditions = plain + ([_search(filters.q, dedicated)] if filters.q else [])
     receipt = aliased(SideEffect, name="receipt")
     packing = aliased(SideEffect, name="packing")
 
@@ -485,46 +633,58 @@ def csv_rows(filters: OrderFilters, batch_size: int = CSV_BATCH) -> Iterator[lis
             MonthlyGift.stripe_subscription_id, Order.monthly_gift_id,
             Order.stripe_payment_intent_id, Order.created_at, Order.kind, Order.packages,
             Order.stripe_session_id, receipt.done_at, packing.status, packing.reference,
+            Order.id.label("order_key"),
         )
         .outerjoin(MonthlyGift, MonthlyGift.id == Order.monthly_gift_id)
         .outerjoin(receipt, and_(receipt.order_id == Order.id,
                                  receipt.kind == SideEffectKind.RECEIPT))
         .outerjoin(packing, and_(packing.order_id == Order.id,
                                  packing.kind == SideEffectKind.PACKING_ORDER))
-        .where(*_conditions(filters))
         .order_by(*NEWEST_FIRST)
-        .execution_options(yield_per=batch_size)
+        .limit(batch_size)
     )
-    for row in db.session.execute(stmt):
-        (number, paid_at, status, email, name, total, refunded, goods, gift, fee, currency,
-         dedication_type, dedication_name, anonymous, subscription, plan_id, intent,
-         created_at, kind, packages, session_id, receipt_sent_at, packing_status,
-         packing_ref) = row
-        goods_kept, gift_kept = kept(int(goods or 0), int(gift or 0), int(refunded or 0))
-
-        def money(cents: int, currency: str = currency) -> str:
-            return format_plain(cents, currency)
-
-        dedication = ""
-        if dedication_name:
-            words = "In memory of" if dedication_type == "memory" else "In honour of"
-            dedication = f"{words} {dedication_name}"
-        plan = subscription or (f"plan-{plan_id}" if plan_id else "")
-        yield [neutralise(value) for value in (
-            number, _iso(paid_at), status, email, name, money(total), money(refunded),
-            money(total - refunded), money(goods_kept), money(gift_kept), money(int(fee or 0)),
-            currency, dedication, "yes" if anonymous else "no", plan, intent or "",
-            _iso(created_at), kind, packages, session_id or "", _iso(receipt_sent_at),
-            packing_status or "", packing_ref or "",
-        )]
+    last: tuple[datetime, int] | None = None
+    while True:
+        after = [tuple_(Order.created_at, Order.id) < tuple_(*last)] if last else []
+        batch = db.session.execute(stmt.where(*conditions, *after)).all()
+        yield from (_csv_row(row) for row in batch)
+        if len(batch) < batch_size:
+            return
+        last = (batch[-1].created_at, batch[-1].order_key)
 
 
-def csv_chunks(filters: OrderFilters, batch_size: int = CSV_BATCH) -> Iterator[str]:
+def _csv_row(row: Any) -> list[Any]:
+    (number, paid_at, status, email, name, total, refunded, goods, gift, fee, currency,
+     dedication_type, dedication_name, anonymous, subscription, plan_id, intent,
+     created_at, kind, packages, session_id, receipt_sent_at, packing_status,
+     packing_ref, _) = row
+    goods_kept, gift_kept = kept(int(goods or 0), int(gift or 0), int(refunded or 0))
+
+    def money(cents: int, currency: str = currency) -> str:
+        return format_plain(cents, currency)
+
+    dedication = ""
+    if dedication_name:
+        words = "In memory of" if dedication_type == "memory" else "In honour of"
+        dedication = f"{words} {dedication_name}"
+    plan = subscription or (f"plan-{plan_id}" if plan_id else "")
+    return [neutralise(value) for value in (
+        number, _iso(paid_at), status, email, name, money(total), money(refunded),
+        money(total - refunded), money(goods_kept), money(gift_kept), money(int(fee or 0)),
+        currency, dedication, "yes" if anonymous else "no", plan, intent or "",
+        _iso(created_at), kind, packages, session_id or "", _iso(receipt_sent_at),
+        packing_status or "", packing_ref or "",
+    )]
+
+
+def csv_chunks(filters: OrderFilters, batch_size: int = CSV_BATCH, *,
+               at_most: int | None = None) -> Iterator[str]:
     """The export as text: the header, then the rows a batch at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for count, row in enumerate(csv_rows(filters, batch_size=batch_size), start=1):
+    rows = csv_rows(filters, batch_size=batch_size, at_most=at_most)
+    for count, row in enumerate(rows, start=1):
         writer.writerow(row)
         if count % batch_size == 0:
             yield buffer.getvalue()

@@ -10,11 +10,13 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
     render_template,
     request,
+    send_file,
     session,
     stream_with_context,
     url_for,
@@ -46,8 +48,10 @@ from shop.payments.refunds import (
     send_refund,
     unanswered,
 )
-from shop.staff import service, sessions
+from shop.staff import exports, service, sessions
 from shop.staff.auth import current_staff, log_action, manager_required, safe_next
+from shop.staff.export_state import LABELS as EXPORT_LABELS
+from shop.staff.export_state import UNFINISHED as UNFINISHED_EXPORTS
 from shop.staff.forms import ActionForm, LoginForm, RefundForm, ShipForm
 from shop.staff.models import LoginThrottle as StaffLockout
 from shop.units.service import order_units
@@ -158,28 +162,73 @@ def orders() -> ResponseReturnValue:
         return render_template("staff/orders.html", filters=filters, problems=problems,
                                result=None, kinds=service.KINDS,
                                attention_labels=service.ATTENTION), 400
-    page = request.args.get("page", 1, type=int) or 1
-    result = service.order_page(filters, page)
+    after, before, cursor_problem = service.parse_cursor(request.args)
+    if cursor_problem:
+        return render_template("staff/orders.html", filters=filters, problems=[cursor_problem],
+                               result=None, kinds=service.KINDS,
+                               attention_labels=service.ATTENTION), 400
+    result = service.order_page(filters, after=after, before=before)
     return render_template("staff/orders.html", filters=filters, problems=[], result=result,
                            kinds=service.KINDS, attention_labels=service.ATTENTION)
 
 
 def orders_csv() -> ResponseReturnValue:
+    """The list as CSV: streamed at once when small (counted), else built by a task and
+    this answers with a redirect to the export's status page."""
     filters, problems = service.parse_filters(request.args)
     if problems:
         return _bad_request(" ".join(problems))
+    limit = int(current_app.config["EXPORT_STREAM_MAX_ROWS"])
+    count = service.count_orders(filters, cap=limit)
+    staff = current_staff()
+    if not exports.streams(count):
+        export, new = exports.start(filters, by=staff.email, estimated=count.value)
+        if new:
+            log_action("order.export", target=export.filename,
+                       message=f"Asked for an export of about {count.value:,} orders",
+                       data=filters.as_args())
+        db.session.commit()  # the build is enqueued after this commit
+        return redirect(url_for("staff.export_status", token=export.token), code=303)
     # Which filters, not their values: a search can be a donor's email address.
-    log.info("staff %s exported orders (filters: %s)", current_staff().email,
+    log.info("staff %s exported orders (filters: %s)", staff.email,
              ", ".join(sorted(filters.as_args())) or "none")
     log_action("order.export", target="orders.csv", message="Exported the order list",
                data=filters.as_args())
     db.session.commit()
     return Response(
-        stream_with_context(service.csv_chunks(filters)),
+        stream_with_context(service.csv_chunks(filters, at_most=limit)),
         mimetype="text/csv",
         headers={"Content-Disposition":
                  f"attachment; filename={filters.filename(utcnow().date())}"},
     )
+
+
+def export_status(token: str) -> ResponseReturnValue:
+    """How far a large export has got; the download link once it is ready."""
+    export = exports.find(token)
+    if export is None:
+        abort(404)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(exports.progress(export))
+    return render_template("staff/export.html", export=export,
+                           ready=exports.downloadable(export),
+                           label=EXPORT_LABELS[export.status],
+                           finished=export.status not in UNFINISHED_EXPORTS)
+
+
+def export_download(token: str) -> ResponseReturnValue:
+    export = exports.find(token)
+    if export is None:
+        abort(404)
+    if not exports.downloadable(export):
+        message = ("This export is not ready yet." if export.status in UNFINISHED_EXPORTS
+                   else "This export is no longer available; ask for it again.")
+        return render_template("error.html", status=409, message=message), 409
+    log_action("order.export_download", target=export.filename,
+               message=f"Downloaded an export of {export.rows_written:,} orders")
+    db.session.commit()
+    return send_file(exports.file_of(export), mimetype="text/csv", as_attachment=True,
+                     download_name=export.filename, max_age=0)
 
 
 # --- one order and what staff may do with it -----------------------------------------
@@ -421,6 +470,8 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/", view_func=index, methods=["GET"])
     bp.add_url_rule("/orders", view_func=orders, methods=["GET"])
     bp.add_url_rule("/orders.csv", view_func=orders_csv, methods=["GET"])
+    bp.add_url_rule("/exports/<token>", view_func=export_status, methods=["GET"])
+    bp.add_url_rule("/exports/<token>/download", view_func=export_download, methods=["GET"])
     bp.add_url_rule("/orders/<number>", view_func=order_detail, methods=["GET"])
     bp.add_url_rule("/orders/<number>/ship", view_func=ship, methods=["POST"])
     bp.add_url_rule("/orders/<number>/resend-receipt", view_func=resend_receipt, methods=["POST"])

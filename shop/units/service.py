@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from shop.campaign.service import current_campaign, note_progress_changed
 from shop.extensions import db, utcnow
 from shop.orders import side_effects
+from shop.orders.fulfilment_state import FulfilmentStatus
 from shop.orders.models import Order, OrderLine, SideEffect
 from shop.orders.note_state import NoteReview
 from shop.orders.side_effect_state import UNSENT, SideEffectStatus
@@ -454,17 +455,17 @@ def order_units(order: Order) -> list[OrderUnit]:
     return result
 
 
-def unit_fulfilment_status(units: list[OrderUnit]) -> str:
+def unit_fulfilment_status(units: list[OrderUnit]) -> FulfilmentStatus:
     """The order's fulfilment status when all its packages travel with units."""
     if not units:
-        return "not_started"
+        return FulfilmentStatus.NOT_STARTED
     if all(unit.status == UnitStatus.SHIPPED for unit in units):
-        return "accepted"
+        return FulfilmentStatus.ACCEPTED
     if any(unit.packing_status == SideEffectStatus.FAILED for unit in units):
-        return "failed"
+        return FulfilmentStatus.FAILED
     if any(unit.packing_status == SideEffectStatus.HELD or unit.status == UnitStatus.HELD
            for unit in units):
-        return "held"
+        return FulfilmentStatus.HELD
     if any(unit.status in PACKING for unit in units):
-        return "pending"
-    return "waiting_for_unit"
+        return FulfilmentStatus.PENDING
+    return FulfilmentStatus.WAITING_FOR_UNIT

@@ -1,7 +1,8 @@
 """In Chromium: the back office as the charity's staff use it. A manager changes a price
 (an open cart shows it with a notice, a placed order keeps its own); a refund needs its
-review; resending after a partial refund sends the amended receipt; a viewer has no
-action buttons and every action post is refused; a deactivated user's session ends."""
+review and reaches the donor with an amended receipt PDF; resending after a partial
+refund sends the amended receipt; a viewer has no action buttons and every action post
+is refused; a deactivated user's session ends."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, exp
 
 from bench.pagecheck import axe_violations
 from tests.conftest import LiveShop
+from tests.pdfs import pdf_text
 from tests.servers import SmtpSink, text_of
 from tests.support import StripeStandIn, stripe_get, wait_for
 
@@ -100,12 +102,12 @@ def test_a_price_change_reaches_open_carts_with_a_notice_and_never_placed_orders
     staff_context.close()
 
 
-def test_a_refund_needs_its_review_and_the_resent_receipt_is_amended(
+def test_a_refund_needs_its_review_reaches_the_donor_with_an_amended_receipt_pdf(
     page: Page, browser: Browser, live_shop: LiveShop, stripe_stand_in: StripeStandIn,
     runner: FlaskCliRunner, mailbox: SmtpSink,
 ) -> None:
     number = buy_single(page, live_shop, "dana@example.org")
-    wait_for(lambda: mailbox.to("dana@example.org"))
+    wait_for(lambda: mailbox.to("dana@example.org", "receipt"))
     staff(runner, "manager@example.org", "manager")
     staff_context, manager = new_page(browser)
     log_in(manager, live_shop, "manager@example.org")
@@ -125,9 +127,17 @@ def test_a_refund_needs_its_review_and_the_resent_receipt_is_amended(
         return manager.get_by_test_id("staff-order-status").inner_text() == "Partly refunded"
 
     wait_for(partly_refunded, timeout=30, interval=0.5)
+    # The donor hears how much went back, with the amended receipt as a PDF.
+    [refund] = wait_for(lambda: mailbox.to("dana@example.org", "refund"))
+    assert f"We have refunded $15.00 of the $65.00 you paid for order {number}" in \
+        " ".join(text_of(refund).split())
+    pdf = pdf_text(next(refund.iter_attachments()).get_content())
+    for printed in (f"Amended receipt number: R-{number}", "Total paid $65.00",
+                    "Refunded -$15.00", "Remains a purchase of care packages $50.00"):
+        assert printed in pdf, pdf
     manager.get_by_test_id("staff-resend-receipt-button").click()
     expect(manager.locator(".flash-success")).to_contain_text("amended receipt")
-    amended = wait_for(lambda: [m for m in mailbox.to("dana@example.org")
+    amended = wait_for(lambda: [m for m in mailbox.to("dana@example.org", "receipt")
                                 if "amended" in m["Subject"]])
     text = text_of(amended[0])
     assert "REFUNDED: $15.00" in text and "KEPT BY THE CHARITY: $50.00" in text

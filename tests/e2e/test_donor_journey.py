@@ -51,7 +51,7 @@ def test_donor_buys_a_ten_pack_with_a_note_and_sees_paid(
     number = page.locator("h1").inner_text().removeprefix("Order ").strip()
 
     # The receipt reaches the donor's inbox; the packing order reaches the partner, signed.
-    [receipt] = wait_for(lambda: mailbox.to("donor@example.org"))
+    [receipt] = wait_for(lambda: mailbox.to("donor@example.org", "receipt"))
     assert number in str(receipt["Subject"])
     assert note in text_of(receipt)
     wait_for(lambda: len(partner.accepted) == 1)

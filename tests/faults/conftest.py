@@ -35,7 +35,8 @@ from shop import create_app
 from shop.extensions import db
 from shop.orders.models import Order, OrderEvent, SideEffect
 from tests.conftest import REQUIRE_SERVICES, LiveShop, _postgres_url, need_service
-from tests.servers import PartnerServer, SmtpSink
+from tests.gunicorn_server import Gunicorn
+from tests.servers import PartnerServer, SmtpSink, free_port
 from tests.support import StripeStandIn, stripe_get
 from tests.workers import ROOT, RedisServer, Worker, worker_env
 
@@ -266,6 +267,30 @@ def serve(app: Flask, stand_in: StripeStandIn) -> LiveShop:
     return shop
 
 
+GUNICORN_WORKERS = 3
+
+
+@pytest.fixture
+def gunicorn_shop(app: Flask, stripe_stand_in: StripeStandIn,
+                  tmp_path: Path) -> Iterator[Gunicorn]:
+    """The shop as the Procfile runs it: gunicorn with several worker processes on the
+    test's database (tasks in-process, on each worker's task thread); the stand-in sends
+    its webhooks there. The test app (`client`) shares the database."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = worker_env(app, PUBLIC_URL=url, TASKS_IN_BACKGROUND="true",
+                     RATELIMIT_ENABLED="false")
+    server = Gunicorn(env, tmp_path / "gunicorn.log", workers=GUNICORN_WORKERS, port=port)
+    try:
+        server.wait_ready()
+        app.config["PUBLIC_URL"] = url
+        stripe_stand_in.configure(webhook_url=f"{url}/stripe/webhook", delivery_mode="auto")
+        yield server
+    finally:
+        stripe_stand_in.configure(webhook_url=None, delivery_mode="hold")
+        server.stop()
+
+
 # ------------------------------------------------------------------- database faults
 
 
@@ -323,6 +348,7 @@ def broker_app(app: Flask) -> Iterator[Callable[..., Flask]]:
         config = dict(app.config) | {"REDIS_URL": redis_url} | overrides
         config.pop("CELERY", None)
         config.pop("RATELIMIT_STORAGE_URI", None)
+        config.pop("RATELIMIT_STORAGE_OPTIONS", None)
         made.append(create_app(config))
         return made[-1]
 

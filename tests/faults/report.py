@@ -19,8 +19,8 @@ HEADER = ("scenario", "events or requests sent", "faults injected", "orders lost
           "duplicates sent", "final state correct")
 # The issue's order of scenario families (test modules); others follow in run order.
 FAMILIES = ("duplicate_delivery", "out_of_order", "lost_webhooks", "broker_down",
-            "worker_killed", "smtp_down", "partner_failures", "stripe_checkout_failures",
-            "database_restart")
+            "redis_silent", "worker_killed", "smtp_down", "partner_failures",
+            "stripe_checkout_failures", "database_restart", "embedded_default")
 
 
 def load(path: Path) -> list[dict[str, Any]]:

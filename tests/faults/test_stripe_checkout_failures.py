@@ -12,7 +12,15 @@ from flask.testing import FlaskClient
 from shop.extensions import db
 from shop.orders.models import Order
 from tests.conftest import LiveShop
-from tests.faults.conftest import Scenario, Seen, all_at_once, all_delivered, deliveries
+from tests.faults.conftest import (
+    GUNICORN_WORKERS,
+    Scenario,
+    Seen,
+    all_at_once,
+    all_delivered,
+    deliveries,
+)
+from tests.gunicorn_server import Gunicorn
 from tests.servers import PartnerServer, SmtpSink
 from tests.support import (
     CSRF,
@@ -88,22 +96,22 @@ def test_stripe_500_then_a_timeout_at_checkout_then_one_session_paid_once(
 
 
 def test_checkout_clicked_10_times_at_once_while_stripe_is_slow_makes_one_session(
-    app: Flask, live_shop: LiveShop, stripe_stand_in: StripeStandIn, mailbox: SmtpSink,
+    app: Flask, gunicorn_shop: Gunicorn, stripe_stand_in: StripeStandIn, mailbox: SmtpSink,
     partner: PartnerServer, scenario: Callable[[str, str], Scenario],
 ) -> None:
     run = scenario("checkout clicked 10 times at once, Stripe slow",
-                   "10 simultaneous POST /checkout from one browser; Stripe takes 1 s to "
-                   "make the session")
+                   "10 simultaneous POST /checkout from one browser to gunicorn with "
+                   f"{GUNICORN_WORKERS} worker processes; Stripe takes 1 s to make the session")
     browser = requests.Session()
-    match = CSRF.search(browser.get(f"{live_shop.url}/").text)
+    match = CSRF.search(browser.get(f"{gunicorn_shop.url}/").text)
     assert match
     token = match.group(1)
-    browser.post(f"{live_shop.url}/cart/add", data={
+    browser.post(f"{gunicorn_shop.url}/cart/add", data={
         "variant": "unit-ten-pack", "quantity": "1", "note": "", "csrf_token": token})
     stripe_stand_in.fault(method="POST", path_prefix=SESSIONS, delay=1.0, status=0)
 
     def click() -> requests.Response:
-        return browser.post(f"{live_shop.url}/checkout", allow_redirects=False, timeout=30,
+        return browser.post(f"{gunicorn_shop.url}/checkout", allow_redirects=False, timeout=30,
                             data={"email": "donor@example.org", "name": "",
                                   "csrf_token": token})
 
@@ -112,6 +120,8 @@ def test_checkout_clicked_10_times_at_once_while_stripe_is_slow_makes_one_sessio
     stripe_stand_in.pay(sessions_of(stripe_stand_in, app)[0])
     wait_for(lambda: all_delivered(stripe_stand_in))
     run.sent += deliveries(stripe_stand_in)
+    wait_for(lambda: len(mailbox.to("@", "receipt")) == 1 and len(partner.requests) == 1,
+             timeout=60)
 
     def checks(seen: Seen) -> dict[str, bool]:
         [(number, status)] = seen.orders.items()

@@ -91,8 +91,10 @@ def test_refunded_before_completed_ends_refunded_with_nothing_shipped(
     post_event(client, paid)
     assert order_state(app) == ("refunded", 59000)
     assert partner.requests == []
-    assert mailbox.to("donor@example.org") == []
-    assert effect_status(app) == {"receipt": "cancelled", "packing_order": "cancelled"}
+    # No receipt and no package: the donor hears only that the money went back.
+    assert [m["X-Shop-Message"] for m in mailbox.to("donor@example.org")] == ["refund"]
+    assert effect_status(app) == {"receipt": "cancelled", "packing_order": "cancelled",
+                                  "refund_notice": "done"}
 
 
 def test_async_success_before_completed_is_paid_once(

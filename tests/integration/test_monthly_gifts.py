@@ -145,7 +145,31 @@ def test_the_donor_cancels_through_the_signed_link(
     assert subscription["status"] == "canceled"
     stripe_stand_in.deliver_all(client, seen)  # customer.subscription.deleted changes nothing
     assert plan(app).status == "cancelled"
+    # The donor gets one confirmation.
+    [confirmation] = mailbox.to("monthly@example.org", "monthly-cancelled")
+    text = " ".join(text_of(confirmation).split())
+    assert "As you asked, we have cancelled your monthly gift of $18.00" in text
+    assert "No further payments will be taken" in text
     assert 'data-testid="monthly-cancel-button"' not in client.get(path).get_data(as_text=True)
+
+
+def test_staff_cancel_a_plan_and_the_donor_is_told(
+    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn, mailbox: SmtpSink,
+    manager: FlaskClient,  # noqa: F811
+) -> None:
+    subscribe(client, stripe_stand_in)
+    page = f"/staff/monthly/{plan(app).id}"
+    assert 'data-testid="staff-monthly-cancel-button"' in manager.get(page).get_data(
+        as_text=True)
+    response = manager.post(f"{page}/cancel", data={"csrf_token": csrf_token(manager, page)},
+                            follow_redirects=True)
+    assert ("The monthly gift of $18.00 from monthly@example.org is cancelled"
+            in response.get_data(as_text=True))
+    assert plan(app).status == "cancelled"
+    subscription = stripe_get(stripe_stand_in, f"subscriptions/{plan(app).stripe_subscription_id}")
+    assert subscription["status"] == "canceled"
+    [confirmation] = mailbox.to("monthly@example.org", "monthly-cancelled")
+    assert "Our team has cancelled your monthly gift of $18.00" in text_of(confirmation)
 
 
 def test_a_tampered_link_finds_nothing(
@@ -193,7 +217,7 @@ def test_returning_before_the_webhooks_shows_the_plan_active_with_its_first_gift
 
 
 def test_a_subscription_ended_by_stripe_ends_the_plan(
-    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn,
+    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn, mailbox: SmtpSink,
 ) -> None:
     subscribe(client, stripe_stand_in)
     seen = len(stripe_stand_in.events())
@@ -205,6 +229,28 @@ def test_a_subscription_ended_by_stripe_ends_the_plan(
     ).raise_for_status()
     stripe_stand_in.deliver_all(client, seen)
     assert plan(app).status == "cancelled"
+    # No one asked for it: no confirmation of a cancellation.
+    assert mailbox.to("monthly@example.org", "monthly-cancelled") == []
+
+
+def test_a_failed_payment_reported_after_the_plan_ended_sends_nothing_and_waits_for_nothing(
+    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn, mailbox: SmtpSink,
+) -> None:
+    subscribe(client, stripe_stand_in)
+    subscription = plan(app).stripe_subscription_id
+    assert subscription
+    seen = len(stripe_stand_in.events())
+    stripe_stand_in.cycle(subscription, "failed")
+    stripe_stand_in.end_subscription(subscription)
+    late = stripe_stand_in.events()[seen:]
+    ended = [e for e in late if e["type"] == "customer.subscription.deleted"]
+    assert ended and any(e["type"] == "invoice.payment_failed" for e in late)
+    # The plan's end arrives first; the failed payment after it.
+    for event in ended + [e for e in late if e not in ended]:
+        assert post_event(client, event).status_code == 200
+    assert plan(app).status == "cancelled"
+    assert gifts(app) == [("paid", 1800)]  # no gift left waiting for its payment
+    assert [m["X-Shop-Message"] for m in mailbox.to("monthly@example.org")] == ["receipt"]
 
 
 def test_a_monthly_gift_refunded_in_stripes_dashboard_reaches_its_gift_order(

@@ -17,7 +17,7 @@ def test_a_paid_order_s_receipt_has_the_pdf_attached(
                            gift="25", name="Dana דנה")
     assert post_event(client, event).status_code == 200
 
-    [receipt] = mailbox.to("donor@example.org")
+    [receipt] = mailbox.to("donor@example.org", "receipt")
     assert "Receipt number: R-CP-000001" in text_of(receipt)
     assert "Receipt number: R-CP-000001" in html_of(receipt)
     [attachment] = list(receipt.iter_attachments())

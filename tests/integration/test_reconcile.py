@@ -44,12 +44,12 @@ def test_a_payment_whose_webhook_never_came_is_repaired_with_its_side_effects(
     assert result.exit_code == 0, result.output
     assert "repaired: CP-000001: pending -> paid" in result.output
     assert the_order(app).status == "paid"
-    assert len(mailbox.to("donor@example.org")) == 1 and len(partner.accepted) == 1
+    assert len(mailbox.to("donor@example.org", "receipt")) == 1 and len(partner.accepted) == 1
     assert reconciliation_notes(app) == [
         "Reconciliation: pending -> paid, the webhook never came"]
     again = runner.invoke(args=["reconcile", "--since", "2d"])
     assert "repaired" not in again.output
-    assert len(mailbox.to("donor@example.org")) == 1
+    assert len(mailbox.to("donor@example.org", "receipt")) == 1
 
 
 def test_a_refund_and_a_dispute_stripe_knows_are_applied(

@@ -182,7 +182,7 @@ def test_a_held_note_keeps_the_packing_order_until_a_manager_approves_it(
     sweep(runner)
 
     assert partner.requests == []
-    assert len(mailbox.to("donor@example.org")) == 1  # the receipt does not wait
+    assert len(mailbox.to("donor@example.org", "receipt")) == 1  # the receipt does not wait
     assert packing_order(app).status == "held"
     assert ("packing_order_held", "system", "Packing order held: a note waits for approval"
             ) in timeline(app)
@@ -218,7 +218,7 @@ def test_a_held_note_keeps_the_packing_order_until_a_manager_approves_it(
 @pytest.mark.shop_config(REVIEW)
 def test_a_rejected_note_ships_the_package_without_it(
     app: Flask, client: FlaskClient, manager: FlaskClient,  # noqa: F811
-    stripe_stand_in: StripeStandIn, partner: PartnerServer,
+    stripe_stand_in: StripeStandIn, partner: PartnerServer, mailbox: SmtpSink,
 ) -> None:
     token, paid = buy_and_pay(client, stripe_stand_in, note=HELD_NOTE)
     post_event(client, paid)
@@ -236,6 +236,14 @@ def test_a_rejected_note_ships_the_package_without_it(
     # The donor's words are kept, and the donor is told they will not travel.
     order_page = client.get(f"/orders/{token}").get_data(as_text=True)
     assert HELD_NOTE in order_page and 'data-testid="order-note-not-printed"' in order_page
+    # ... and by email, once; then that the package is on its way.
+    [left_out] = mailbox.to("donor@example.org", "note-left-out")
+    assert "Your package ships without your note" in str(left_out["Subject"])
+    text = " ".join(text_of(left_out).split())
+    assert f'Unit ten-pack: "{HELD_NOTE}"' in text and "Your gift is unchanged" in text
+    [shipped] = mailbox.to("donor@example.org", "shipped")
+    assert "Our packing partner has accepted the packing order for your 10 packages" in \
+        " ".join(text_of(shipped).split())
 
 
 @pytest.mark.shop_config(REVIEW | {"FULFILMENT_URL": None,

@@ -97,7 +97,7 @@ def test_resending_the_receipt_after_a_partial_refund_sends_the_amended_receipt(
 ) -> None:
     _, paid = buy_and_pay(client, stripe_stand_in, "unit-ten-pack", gift="25")
     post_event(client, paid)
-    [original] = mailbox.to("donor@example.org")
+    [original] = mailbox.to("donor@example.org", "receipt")
     assert "amended" not in original["Subject"].lower()
 
     refund(manager, "CP-000001", "40.00")
@@ -109,7 +109,7 @@ def test_resending_the_receipt_after_a_partial_refund_sends_the_amended_receipt(
     assert "The amended receipt for CP-000001 (refunded $40.00 of $615.00)" in page_of(
         manager, "CP-000001")
 
-    amended = mailbox.to("donor@example.org")[-1]
+    amended = mailbox.to("donor@example.org", "receipt")[-1]
     assert amended["Subject"].startswith("Your amended receipt")
     text = text_of(amended)
     assert "AMENDED RECEIPT for order CP-000001" in text

@@ -23,7 +23,7 @@ from tests.integration.test_staff import (  # noqa: F401  (fixtures)
     staff_client,
 )
 from tests.servers import SmtpSink, text_of
-from tests.support import csrf_token
+from tests.support import add_to_cart, csrf_token
 
 ADMIN = "admin@charity.example"
 
@@ -43,6 +43,7 @@ def test_login_rotates_the_session_and_logout_ends_it_on_the_server(
     app: Flask, client: FlaskClient, runner: FlaskCliRunner,
 ) -> None:
     create_staff(runner, MANAGER, "manager")
+    add_to_cart(client, "single-package")  # a visitor with a session of their own
     before_token = csrf_token(client, "/staff/login")
     before_cookie = cookie(client)
     assert log_in(client, MANAGER).status_code == 303

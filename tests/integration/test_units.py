@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -90,8 +91,12 @@ def test_ten_donors_fill_a_unit_and_the_partner_gets_one_packing_order_with_ten_
          "note": f"Stay warm, from donor {number}"} for number in range(1, 11)
     ]
     assert "@ex.org" not in request["raw"].decode()
-    # Every donor still gets a receipt; none gets a packing order of their own.
-    assert len(mailbox.messages) == 10
+    # Every donor still gets a receipt, and hears that the unit shipped; none gets a
+    # packing order of their own.
+    kinds = Counter(str(m["X-Shop-Message"]) for m in mailbox.messages)
+    assert kinds == {"receipt": 10, "shipped": 10}
+    [shipped] = [m for m in mailbox.messages if m["X-Shop-Message"] == "shipped"][-1:]
+    assert "in unit 1's ten-pack, which has gone to our packing partner" in text_of(shipped)
     with app.app_context():
         assert db.session.scalars(
             db.select(SideEffect).where(SideEffect.kind == "packing_order")).all() == []
@@ -400,7 +405,7 @@ def test_the_first_donor_to_open_a_unit_gets_their_receipt_at_once(
 ) -> None:
     # Opening a unit uses a savepoint; the receipt must still wait for the real commit.
     join(app, stripe_stand_in, "First!", email="first@example.org")
-    assert len(mailbox.to("first@example.org")) == 1
+    assert len(mailbox.to("first@example.org", "receipt")) == 1
     with app.app_context():
         kinds = [e.kind for e in db.session.scalars(db.select(OrderEvent))]
     assert "receipt_done" in kinds

@@ -78,7 +78,7 @@ def test_a_real_worker_on_redis_sends_the_receipt_and_the_packing_order(
         client = redis_app.test_client()
         token, event = buy_and_pay(client, stripe_stand_in, note="From the whole street")
         assert post_event(client, event).status_code == 200
-        wait_for(lambda: len(mailbox.to("donor@example.org")) == 1, timeout=30)
+        wait_for(lambda: len(mailbox.to("donor@example.org", "receipt")) == 1, timeout=30)
         wait_for(lambda: len(partner.accepted) == 1, timeout=30)
         wait_for(lambda: client.get(f"/api/orders/{token}").get_json()["receipt_sent"])
         api = client.get(f"/api/orders/{token}").get_json()
@@ -111,11 +111,11 @@ def test_a_task_sent_while_the_broker_is_down_is_delivered_by_the_sweep(
     try:
         worker.wait_ready()
         assert runner.invoke(args=["sweep"]).exit_code == 0
-        wait_for(lambda: len(mailbox.to("donor@example.org")) == 1, timeout=30)
+        wait_for(lambda: len(mailbox.to("donor@example.org", "receipt")) == 1, timeout=30)
         wait_for(lambda: len(partner.accepted) == 1, timeout=30)
         assert runner.invoke(args=["sweep"]).exit_code == 0
         wait_for(lambda: client.get(f"/api/orders/{token}").get_json()["receipt_sent"])
     finally:
         worker.stop()
-    assert len(mailbox.to("donor@example.org")) == 1
+    assert len(mailbox.to("donor@example.org", "receipt")) == 1
     assert len(partner.requests) == 1

@@ -1,0 +1,199 @@
+"""What donor pages show (catalog, campaign and unit progress): cached briefly, busted on change.
+
+The cache is Flask-Caching's: Redis when REDIS_URL is set (shared by every worker, so a
+bust reaches them all), a dictionary in each process otherwise (a bust reaches that
+process; the others catch up within STOREFRONT_CACHE_SECONDS). Values are plain frozen
+dataclasses, never ORM objects, so they survive pickling and outlive the session.
+
+A change to the catalog, the campaign's settings or totals, or a unit busts the cache
+by itself: any flush of those rows, or an UPDATE/DELETE statement on their tables,
+marks the session, and the keys are deleted right after the commit. `bust()` does the
+same for a change the ORM cannot see (raw SQL).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from flask import current_app, has_app_context, jsonify, request, session
+from redis.exceptions import RedisError
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from werkzeug.wrappers import Response
+
+from shop.cookies import reads_no_cookie
+from shop.extensions import cache, db
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Every key this module writes: a bust deletes them all (they change together rarely
+# enough that being precise would cost more than it saves).
+CATALOG = "storefront:catalog"
+PROGRESS = "storefront:progress"
+STOREFRONT_UNITS = "storefront:units"
+VISIBLE_UNITS = "storefront:visible-units"
+CAMPAIGN = "storefront:campaign"
+# Whole pages as a visitor without a session sees them (the same for all such visitors).
+PAGE = "storefront:page:"
+PAGE_PATHS = ("/", "/donate", "/cart")
+KEYS = (CATALOG, PROGRESS, STOREFRONT_UNITS, VISIBLE_UNITS, CAMPAIGN,
+        *(PAGE + path for path in PAGE_PATHS))
+
+# The tables whose rows the cached values are made of.
+WATCHED_TABLES = frozenset({
+    "products", "bundles", "campaign_settings", "campaign_totals", "units", "unit_places",
+})
+
+_BUST = "shop_storefront_cache_bust"
+UNREACHABLE = (RedisError, OSError)
+
+
+# With Redis, each process also keeps what it read for this long (at most), so a busy
+# page is not one network round trip per view; another process's bust reaches it then.
+LOCAL_SECONDS = 1.0
+_LOCAL = "shop_storefront_local"
+
+
+def _local() -> dict[str, tuple[float, Any]] | None:
+    """This process's copy of the shared cache, or None when the cache is local already."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config.get("CACHE_TYPE") != "RedisCache":
+        return None
+    local: dict[str, tuple[float, Any]] = app.extensions.setdefault(_LOCAL, {})
+    return local
+
+
+def cached(key: str, build: Callable[[], T], keep: Callable[[T], bool] | None = None) -> T:
+    """The value under `key`, built and stored for STOREFRONT_CACHE_SECONDS on a miss.
+
+    `keep` may refuse to store a value (it is still returned). A cache that cannot be
+    reached (Redis down) is skipped: the page is built from the database, slower but right.
+    """
+    local = _local()
+    now = time.monotonic()
+    if local is not None and key in local and local[key][0] > now:
+        return cast(T, local[key][1])
+    try:
+        value = cache.get(key)
+    except UNREACHABLE:  # pragma: no cover - a Redis outage
+        log.warning("storefront cache unreachable; building %s from the database", key)
+        value = None
+    if value is None:
+        value = build()
+        if keep is not None and not keep(value):
+            return value
+        try:
+            cache.set(key, value)
+        except UNREACHABLE:  # pragma: no cover - as above
+            log.warning("storefront cache unreachable; %s not stored", key)
+    if local is not None:
+        local[key] = (now + LOCAL_SECONDS, value)
+    return cast(T, value)
+
+
+def _not_for_everyone() -> bool:
+    """A request whose page may differ from the one every newcomer sees."""
+    return (request.method not in ("GET", "HEAD") or bool(request.args)
+            or bool(request.cookies.get(current_app.config["SESSION_COOKIE_NAME"])))
+
+
+def _same_for_everyone(rv: Any) -> bool:
+    status = rv[1] if isinstance(rv, tuple) and len(rv) > 1 else 200
+    return isinstance(rv, str | tuple) and status == 200 and not session.modified
+
+
+def page_for_newcomers(view: F) -> F:
+    """Keep the page a visitor without a session gets, for STOREFRONT_CACHE_SECONDS.
+
+    Such a visitor has no cart, no messages and the shared form token, so every one of
+    them sees the same page: it is rendered once and then served from the cache. The
+    path must be in PAGE_PATHS (a bust deletes those keys).
+    """
+
+    @functools.wraps(view)
+    def page(*args: Any, **kwargs: Any) -> Any:
+        if _not_for_everyone():
+            return view(*args, **kwargs)
+        return cached(PAGE + request.path, lambda: view(*args, **kwargs),
+                      keep=_same_for_everyone)
+
+    return cast(F, page)
+
+
+def cacheable_json(data: object) -> Response:
+    """JSON for anyone to cache for STOREFRONT_CACHE_SECONDS, with an ETag; 304 when unchanged.
+
+    Public: the same for every visitor (it reads no cookie, so no `Vary: Cookie`).
+    """
+    reads_no_cookie()
+    response = jsonify(data)
+    response.add_etag()
+    response.cache_control.public = True
+    response.cache_control.max_age = int(current_app.config.get("STOREFRONT_CACHE_SECONDS", 5))
+    return response.make_conditional(request)
+
+
+def bust(session: Session | None = None) -> None:
+    """Forget the cached donor-page data right after this transaction commits.
+
+    Call it inside the transaction that changes what the storefront shows without going
+    through the ORM's unit of work (raw SQL); ORM changes and UPDATE statements on the
+    watched tables already call it. One delete per transaction, however many calls.
+    """
+    (session or db.session()).info[_BUST] = True
+
+
+def forget_now() -> None:
+    """Drop the cached donor-page data at once (after a commit that changed it)."""
+    _delete_keys()
+
+
+def _delete_keys() -> None:
+    if not has_app_context() or "cache" not in current_app.extensions:
+        return
+    current_app.extensions.get(_LOCAL, {}).clear()
+    try:
+        cache.delete_many(*KEYS)
+    except UNREACHABLE:  # pragma: no cover - the keys expire by themselves
+        log.warning("storefront cache unreachable; it expires within seconds by itself")
+
+
+def _touches_watched(objects: Any) -> bool:
+    return any(getattr(obj, "__tablename__", None) in WATCHED_TABLES for obj in objects)
+
+
+@event.listens_for(Session, "after_flush")
+def _bust_after_flush(session: Session, _flush: UOWTransaction) -> None:
+    if session.info.get(_BUST):
+        return
+    if (_touches_watched(session.new) or _touches_watched(session.dirty)
+            or _touches_watched(session.deleted)):
+        bust(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bust_on_statement(state: ORMExecuteState) -> None:
+    if state.session.info.get(_BUST) or not (state.is_update or state.is_delete or state.is_insert):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) in WATCHED_TABLES:
+        bust(state.session)
+
+
+@event.listens_for(Session, "after_commit")
+def _bust_after_commit(session: Session) -> None:
+    if session.info.pop(_BUST, False):
+        _delete_keys()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, _previous: object) -> None:
+    if not session.in_transaction():
+        session.info.pop(_BUST, None)

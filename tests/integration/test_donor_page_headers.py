@@ -1,0 +1,158 @@
+"""What browsers and caches see on donor pages: cookies only when needed, ETags, fresh data."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import text
+from werkzeug.test import TestResponse
+
+from shop.catalog.models import Bundle
+from shop.extensions import db
+from shop.storefront_cache import bust
+from tests.integration.test_staff import staff_client
+from tests.support import CSRF, add_to_cart, csrf_token
+
+
+def set_cookies(response: TestResponse) -> list[str]:
+    return response.headers.getlist("Set-Cookie")
+
+
+def vary(response: TestResponse) -> str:
+    return response.headers.get("Vary", "")
+
+
+def test_a_new_visitor_reads_donor_pages_without_getting_a_cookie(client: FlaskClient) -> None:
+    for path in ("/", "/donate", "/cart", "/api/catalog", "/api/campaign"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert set_cookies(response) == [], path
+    # The forms still carry a token, and it is the same for every visitor without a session.
+    first = CSRF.findall(client.get("/").get_data(as_text=True))
+    other = CSRF.findall(client.application.test_client().get("/donate").get_data(as_text=True))
+    assert first and set(first) == set(other)
+
+
+def test_the_cart_cookie_is_written_when_the_cart_changes_not_on_every_view(
+    client: FlaskClient,
+) -> None:
+    added = add_to_cart(client, "single-package", 1)
+    assert added.status_code == 302 and any(c.startswith("session=") for c in set_cookies(added))
+    client.get("/cart")  # the first page with a form gives this session its own token
+    for _ in range(2):
+        response = client.get("/cart")
+        assert 'data-testid="cart-line"' in response.get_data(as_text=True)
+        assert set_cookies(response) == []
+        assert "Cookie" in vary(response)
+
+
+def test_a_cross_site_post_with_the_shared_token_is_refused_and_changes_nothing(
+    app: Flask, client: FlaskClient,
+) -> None:
+    token = csrf_token(client)
+    data = {"variant": "single-package", "quantity": 1, "note": "", "csrf_token": token}
+    forged = client.post("/cart/add", data=data, headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 400
+    forged = client.post("/cart/add", data=data, headers={"Sec-Fetch-Site": "cross-site"})
+    assert forged.status_code == 400
+    assert 'data-testid="cart-line"' not in client.get("/cart").get_data(as_text=True)
+    ours = client.post("/cart/add", data=data, headers={"Origin": "http://localhost"})
+    assert ours.status_code == 302
+    assert 'data-testid="cart-line"' in client.get("/cart").get_data(as_text=True)
+
+
+def test_a_second_tab_opened_before_the_cart_existed_still_adds_to_it(
+    client: FlaskClient,
+) -> None:
+    shared = csrf_token(client)  # both tabs opened before the first add
+    add_to_cart(client, "single-package", 1, "first tab")
+    own = csrf_token(client, "/cart")
+    assert own != shared
+    data = {"variant": "unit-ten-pack", "quantity": 1, "note": "", "csrf_token": shared}
+    assert client.post("/cart/add", data=data, headers={"Origin": "http://localhost"}
+                       ).status_code == 302
+    assert client.post("/cart/add", data=data, headers={"Origin": "https://evil.example"}
+                       ).status_code == 400
+    html = client.get("/cart").get_data(as_text=True)
+    assert html.count('data-testid="cart-line"') == 2
+    # The session kept its own token: the page's form still works.
+    assert client.post("/cart/add", data=data | {"csrf_token": own}).status_code == 302
+
+
+def test_a_logged_in_staff_member_takes_only_their_own_token(
+    app: Flask, runner: FlaskCliRunner,
+) -> None:
+    staff = staff_client(app, runner, "manager@example.org", "manager")
+    shared = csrf_token(app.test_client())
+    assert staff.post("/staff/logout", data={"csrf_token": shared}).status_code == 400
+    assert staff.get("/staff/orders").status_code == 200  # still logged in
+
+
+def test_the_json_endpoints_are_public_with_an_etag_and_answer_304_when_unchanged(
+    client: FlaskClient,
+) -> None:
+    for path in ("/api/catalog", "/api/campaign"):
+        response = client.get(path)
+        etag = response.headers["ETag"]
+        assert "public" in response.headers["Cache-Control"]
+        assert "max-age=5" in response.headers["Cache-Control"]
+        assert "Cookie" not in vary(response), path
+        again = client.get(path, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.get_data() == b""
+        assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_the_storefront_shows_a_staff_price_change_at_once_and_the_api_etag_changes(
+    app: Flask, client: FlaskClient,
+) -> None:
+    etag = client.get("/api/catalog").headers["ETag"]
+    assert "$65.00" in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        bundle = db.session.scalar(db.select(Bundle).where(Bundle.slug == "single-package"))
+        assert bundle is not None
+        bundle.price_cents = 7000
+        db.session.commit()
+    assert "$70.00" in client.get("/").get_data(as_text=True)
+    response = client.get("/api/catalog", headers={"If-None-Match": etag})
+    assert response.status_code == 200 and response.headers["ETag"] != etag
+
+
+def test_a_change_made_in_raw_sql_shows_once_the_cache_is_busted(
+    app: Flask, client: FlaskClient,
+) -> None:
+    client.get("/")  # the very first view makes the campaign's totals row
+    assert "$65.00" in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        db.session.connection().exec_driver_sql(
+            "UPDATE bundles SET price_cents = 7100 WHERE slug = 'single-package'")
+        db.session.commit()
+        assert "$71.00" not in client.get("/").get_data(as_text=True)  # cached for seconds
+        db.session.execute(text("SELECT 1"))
+        bust()
+        db.session.commit()
+    assert "$71.00" in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.shop_config({"REDIS_URL": os.environ.get("TEST_REDIS_URL")})
+def test_with_redis_a_price_change_shows_at_once_and_a_newcomers_page_is_shared(
+    app: Flask, client: FlaskClient,
+) -> None:
+    if not app.config["REDIS_URL"]:
+        pytest.skip("TEST_REDIS_URL not set")
+    assert app.config["CACHE_TYPE"] == "RedisCache"
+    with app.app_context():
+        bust()
+        db.session.commit()
+    client.get("/")
+    first = client.get("/").get_data(as_text=True)
+    assert "$65.00" in first
+    assert app.test_client().get("/").get_data(as_text=True) == first
+    with app.app_context():
+        bundle = db.session.scalar(db.select(Bundle).where(Bundle.slug == "single-package"))
+        assert bundle is not None
+        bundle.price_cents = 7200
+        db.session.commit()
+    assert "$72.00" in client.get("/").get_data(as_text=True)
