@@ -58,6 +58,7 @@ from shop.staff.models import ROLES, StaffUser
 from shop.staff.passwords import normalize as normalize_password
 from shop.staff.passwords import password_problem
 from shop.trigram import contains
+from shop.wording import dedication_words
 
 INCORRECT_LOGIN = "Email or password is incorrect."
 PER_PAGE = 50
@@ -665,8 +666,7 @@ def _csv_row(row: Any) -> list[Any]:
 
     dedication = ""
     if dedication_name:
-        words = "In memory of" if dedication_type == "memory" else "In honour of"
-        dedication = f"{words} {dedication_name}"
+        dedication = f"{dedication_words(dedication_type)} {dedication_name}"
     plan = subscription or (f"plan-{plan_id}" if plan_id else "")
     return [neutralise(value) for value in (
         number, _iso(paid_at), status, email, name, money(total), money(refunded),

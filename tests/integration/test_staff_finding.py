@@ -119,6 +119,8 @@ def test_the_accountants_csv_has_amounts_splits_and_a_telling_filename(
     donor = app.test_client()
     donate(donor, "25", dedication_type="memory", dedication_name="Rose",
            anonymous="y", email="anon@example.org")
+    donate(app.test_client(), "30", dedication_type="honor", dedication_name="Sgt. Lee",
+           email="lee@example.org")
     response, rows = export(manager)
     assert response.streamed  # type: ignore[attr-defined]
     by_number = {row["number"]: row for row in rows}
@@ -135,6 +137,8 @@ def test_the_accountants_csv_has_amounts_splits_and_a_telling_filename(
     gift = by_number["CP-000002"]
     assert gift["dedication"] == "In memory of Rose" and gift["anonymous"] == "yes"
     assert gift["goods"] == "0.00" and gift["plan"] == ""
+    # The CSV speaks the shop's locale (en_US by default), as the receipts do.
+    assert by_number["CP-000003"]["dedication"] == "In honor of Sgt. Lee"
 
     filtered, rows = export(manager, "?status=partially_refunded&paid_from=2020-01-01"
                                      f"&paid_to={today}")
