@@ -25,6 +25,10 @@ install: $(STAMP)
 # orders to the console (receipt PDFs into instance/mail/), a demo admin, a demo review word.
 run: export STRIPE_API_BASE ?= http://127.0.0.1:$(STRIPE_PORT)
 run: export PUBLIC_URL ?= http://127.0.0.1:$(PORT)
+# A person trying the demo opens many payment pages from one address and one email: the
+# card-testing limits stay on, at levels a demo does not reach (production keeps its defaults).
+run: export CHECKOUT_LIMIT_PER_ADDRESS ?= 120 per minute
+run: export CHECKOUT_LIMIT_PER_EMAIL ?= 120 per minute
 run: export MAIL_SAVE_DIR ?= instance/mail
 run: export NOTE_REVIEW_TERMS ?= review
 run: install
