@@ -134,6 +134,7 @@ def _to_console(message: EmailMessage) -> None:
     sys.stdout.write(
         f"\n----- mail (console) -----\nTo: {message['To']}\nSubject: {message['Subject']}\n"
         f"Message-ID: {message['Message-ID']}\n"
+        + (f"X-Shop-Message: {message['X-Shop-Message']}\n" if message["X-Shop-Message"] else "")
         + (f"Attachments: {', '.join(attachments)}\n" if attachments else "")
         + "".join(f"Attachment written to {path}\n" for path in saved)
         + f"\n{text}\n----- end of mail -----\n"

@@ -218,6 +218,7 @@ def test_without_a_partner_or_mail_server_a_local_run_prints_both_and_keeps_the_
     assert {e.status for e in effects(app).values()} == {"done"} and not partner.requests
     number = re.search(r"Subject: Your receipt .*\(order (CP-\d+)\)", printed)
     assert number is not None and "----- packing order (console) -----" in printed
+    assert "X-Shop-Message: receipt" in printed  # which message it is, as mail filters see it
     assert f'"order_number": "{number[1]}"' in printed
     [pdf] = (tmp_path / "mail").glob("*/receipt-*.pdf")
     assert f"Attachment written to {pdf}" in printed
