@@ -43,9 +43,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(load_config())
     if config:
         app.config.update(config)
+    given = set(config or ())
     for key, value in derived_settings(dict(app.config)).items():
-        if not (config and key in config):
-            app.config[key] = value
+        # The cache's settings go together: a CACHE_TYPE given explicitly keeps its own
+        # options rather than taking another backend's (Redis options on SimpleCache fail).
+        if key in given or (key.startswith("CACHE_") and "CACHE_TYPE" in given):
+            continue
+        app.config[key] = value
     check_config(app.config)
     configure_logging(app)
     register_proxy(app)
