@@ -31,9 +31,11 @@ def signed_body(event: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
 
 
 def all_done(app: Flask) -> bool:
-    """The receipt and packing order are done (in-process, on a gunicorn worker's thread)."""
+    """The receipt and packing order are done (in-process, on a gunicorn worker's thread),
+    and so is the donor's shipping notice that the partner's acceptance sets off."""
     effects = side_effects(app)
-    return len(effects) == 2 and {e.status for e in effects.values()} == {"done"}
+    return set(effects) == {"receipt", "packing_order", "shipped_notice"} \
+        and {e.status for e in effects.values()} == {"done"}
 
 
 def paid_once(app: Flask, seen: Seen) -> dict[str, bool]:
