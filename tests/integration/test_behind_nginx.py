@@ -159,6 +159,10 @@ def test_nginx_serves_hashed_static_files_for_a_year_and_says_https(stack: Stack
     plain = http.client.HTTPConnection("127.0.0.1", stack.nginx.http_port, timeout=10)
     status, headers, _ = exchange(plain, "GET", "/donate", None, None, {})
     assert status == 308 and headers["location"] == f"https://{HOST}/donate"
+    # Whatever Host a client claims, it is sent to the shop's own name.
+    plain = http.client.HTTPConnection("127.0.0.1", stack.nginx.http_port, timeout=10)
+    status, headers, _ = exchange(plain, "GET", "/donate", None, None, {"Host": "evil.example"})
+    assert status == 308 and headers["location"] == f"https://{HOST}/donate"
 
 
 def test_the_access_log_keeps_the_page_but_not_the_donors_token(stack: Stack) -> None:
