@@ -54,8 +54,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# Tests in TEST_PROCESSES processes (pytest-xdist); each has its own databases and Redis db.
+TEST_PROCESSES ?= 3
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCESSES)
 
 # The growth table (PostgreSQL only: BENCH_DATABASE_URL or TEST_DATABASE_URL) seeds up to
 # BENCH_SCALE orders; it takes several minutes at a million.

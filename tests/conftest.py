@@ -25,6 +25,21 @@ from tests.support import WEBHOOK_SECRET, StripeStandIn
 
 PARTNER_SECRET = "partner-test-secret"
 
+
+def _own_redis_db() -> None:
+    """Under pytest-xdist each process takes a Redis db of its own (TEST_REDIS_URL's, then
+    the ones below it), so caches and rate limits of one process never reach another's."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ...
+    url = os.environ.get("TEST_REDIS_URL")
+    if not (url and worker.startswith("gw") and worker[2:].isdigit()):
+        return
+    base, _, number = url.rpartition("/")
+    if number.isdigit():
+        os.environ["TEST_REDIS_URL"] = f"{base}/{(int(number) - int(worker[2:])) % 16}"
+
+
+_own_redis_db()
+
 # CI sets REQUIRE_SERVICES=1: a missing PostgreSQL, Redis or Chromium fails, never skips.
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
