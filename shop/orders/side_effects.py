@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shop import jobs
 from shop.donations.models import MonthlyGift
@@ -100,13 +102,39 @@ def request_after_payment(order: Order) -> list[SideEffect]:
     return created
 
 
+def _insert_once(kind: SideEffectKind, **owner: int) -> SideEffect | None:
+    """Insert a pending side effect unless its owner has one of that kind: the new row,
+    or None when one exists.
+
+    Two transactions may ask at once without holding the owner's row (two units of one
+    order shipping together): the unique constraint settles it, not a read before the
+    write, so the second waits for the first to commit and then inserts nothing
+    (INSERT ... ON CONFLICT DO NOTHING, on PostgreSQL and SQLite alike).
+    """
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" \
+        else sqlite_insert
+    (column,) = owner
+    statement = (
+        insert(SideEffect)
+        .values(kind=kind, status=E.PENDING, due_at=utcnow() + _deadline(), **owner)
+        .on_conflict_do_nothing(index_elements=[column, "kind"])
+        .returning(SideEffect.id)
+    )
+    effect_id = db.session.scalar(statement)
+    if effect_id is None:
+        return None
+    effect = db.session.get(SideEffect, effect_id)
+    assert effect is not None
+    jobs.enqueue(db.session(), TASKS[kind], effect.id)
+    return effect
+
+
 def _request(order: Order, kind: SideEffectKind) -> SideEffect | None:
     if order.side_effect(kind) is not None:
         return None
-    effect = SideEffect(kind=kind, status=E.PENDING, due_at=utcnow() + _deadline())
-    order.side_effects.append(effect)
-    db.session.flush()
-    jobs.enqueue(db.session(), TASKS[kind], effect.id)
+    effect = _insert_once(kind, order_id=order.id)
+    # The collection was loaded before the insert: read it again, with the new row.
+    db.session.expire(order, ["side_effects"])
     return effect
 
 
@@ -128,17 +156,8 @@ def request_refund_notice(order: Order) -> None:
 
 def request_plan_notice(plan: MonthlyGift, kind: SideEffectKind) -> None:
     """An email to the donor about their monthly plan itself, once (its cancellation)."""
-    exists = db.session.scalar(
-        db.select(SideEffect.id).where(SideEffect.monthly_gift_id == plan.id,
-                                       SideEffect.kind == kind)
-    )
-    if exists is not None:
+    if _insert_once(kind, monthly_gift_id=plan.id) is None:
         return
-    effect = SideEffect(monthly_gift_id=plan.id, kind=kind, status=E.PENDING,
-                        due_at=utcnow() + _deadline())
-    db.session.add(effect)
-    db.session.flush()
-    jobs.enqueue(db.session(), TASKS[kind], effect.id)
     plan.record(PlanEventKind.QUEUED, f"{LABELS[kind]} queued", actor="system")
 
 

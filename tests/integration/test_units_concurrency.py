@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from typing import Any
 
 import pytest
 import requests
 from flask import Flask
+from flask.testing import FlaskClient
 
 from shop.extensions import db
-from shop.orders.models import SideEffect
+from shop.orders.models import Order, SideEffect
+from shop.orders.side_effect_state import SideEffectKind
+from shop.orders.side_effects import request_notice
 from shop.units.models import Unit
 from tests.conftest import LiveShop
 from tests.servers import PartnerServer
-from tests.support import StripeStandIn, buy_and_pay, sign
+from tests.support import StripeStandIn, buy_and_pay, post_event, sign
 
 
 @pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -82,3 +86,46 @@ def test_donors_paying_at_once_fill_units_exactly_and_each_full_unit_ships_once(
     assert all(body["packages"] == 4 and len(body["lines"]) == 4
                for body in partner.accepted.values())
     assert len(partner.requests) == 4
+
+
+def test_two_packing_orders_of_one_order_accepted_at_once_tell_the_donor_once(
+    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn,
+) -> None:
+    """An order's packages in two units: both units' packing orders are accepted in the
+    same moment, each transaction asks for the donor's shipping notice, neither fails."""
+    _, event = buy_and_pay(client, stripe_stand_in, "single-package", join_unit=True)
+    assert post_event(client, event).status_code == 200
+    with app.app_context():
+        order_id = db.session.scalars(db.select(Order.id)).one()
+
+    first_asked, second_started = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def ask(first: bool) -> None:
+        try:
+            with app.app_context():
+                order = db.session.get(Order, order_id)
+                assert order is not None
+                if not first:
+                    first_asked.wait(10)
+                    second_started.set()
+                request_notice(order, SideEffectKind.SHIPPED_NOTICE)
+                if first:
+                    first_asked.set()
+                    second_started.wait(10)
+                    time.sleep(0.3)  # the second now waits on the unique key, then finds it
+                db.session.commit()
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=ask, args=(first,)) for first in (True, False)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    with app.app_context():
+        notices = db.session.scalars(
+            db.select(SideEffect).where(SideEffect.kind == SideEffectKind.SHIPPED_NOTICE)
+        ).all()
+        assert [notice.order_id for notice in notices] == [order_id]
