@@ -11,7 +11,9 @@ TEST_REDIS_URL or REDIS_URL is set (the cache and the task queue, as in producti
 tasks are queued on a queue of the benchmark's own and dropped afterwards).
 
 Ingest posts signed `checkout.session.completed` events, each for a different pending
-order, to /stripe/webhook from several connections at once and counts events/s.
+order, to /stripe/webhook from several connections at once and counts events/s. With a
+broker the webhook stores each event and a worker applies it: a Celery worker is then
+started and the rate at which it applies what was stored is printed too.
 """
 
 from __future__ import annotations
@@ -327,6 +329,56 @@ def ingest(port: int, orders: list[tuple[int, str]], settings: Settings) -> Load
     return _python_load(port, iter(signed), None, settings.connections)
 
 
+def received_count(config: dict[str, Any]) -> int:
+    """Stripe events stored and not applied yet."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(
+                text("SELECT count(*) FROM stripe_events WHERE status = 'received'")).scalar()
+                or 0)
+    finally:
+        engine.dispose()
+
+
+WORKER_PROCESSES = 2
+
+
+def apply_with_worker(env: dict[str, str], config: dict[str, Any], log: Path) -> float | None:
+    """With a broker the webhook only stores events: a Celery worker (prefork, one process
+    per core) applies what ingest stored. Events applied per second, from the worker's
+    start to the last one applied; None without a broker (ingest applied them inline)."""
+    waiting = received_count(config)
+    if not config.get("REDIS_URL") or not waiting:
+        return None
+    command = [sys.executable, "-m", "celery", "-A", "bench.worker", "worker",
+               "--loglevel=WARNING", f"--concurrency={WORKER_PROCESSES}", "--without-gossip",
+               "--without-mingle", "--without-heartbeat", "-n", f"bench-{os.getpid()}@%h"]
+    start = time.perf_counter()
+    with log.open("ab") as out:
+        process = subprocess.Popen(command, env=os.environ | env, stdout=out, stderr=out,
+                                   cwd=Path(__file__).resolve().parent.parent)
+    try:
+        deadline = time.monotonic() + 600
+        while received_count(config) and time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"the Celery worker exited; see {log}")
+            time.sleep(0.1)
+        left = received_count(config)
+        if left:
+            raise RuntimeError(f"the worker left {left} events unapplied; see {log}")
+        return waiting / (time.perf_counter() - start)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def paid_count(config: dict[str, Any]) -> int:
     from sqlalchemy import create_engine, text
 
@@ -390,6 +442,7 @@ def run(args: argparse.Namespace | None = None) -> list[str]:
                     hello = statistics.mean([hellos[-2].rps, hellos[-1].rps])
                     results.append((label, load, hello, goal))
                 hook = ingest(port, orders, settings)
+            applied = apply_with_worker(env, config, log)
             paid = paid_count(config)
         except Exception:
             print(log.read_text()[-3000:], file=sys.stderr)
@@ -410,4 +463,8 @@ def run(args: argparse.Namespace | None = None) -> list[str]:
         f"webhook ingest, {len(orders)} distinct orders: {hook.rps:.0f} events/s, "
         f"p99 {hook.p99_ms:.1f} ms, {paid} orders paid, {hook.errors} errors "
         f"(goal >= {INGEST_GOAL:.0f}/s {verdict})")
+    if applied is not None:
+        lines.append(
+            f"  stored by the webhook, then applied by a Celery worker ({WORKER_PROCESSES} "
+            f"processes, started after ingest): {applied:.0f} events/s, worker start included")
     return lines

@@ -16,6 +16,8 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
@@ -41,6 +43,19 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def insert_unless_exists(model: type[Any], *key: str) -> Any:
+    """An INSERT of `model` that does nothing when a row with the same `key` columns
+    exists (INSERT ... ON CONFLICT (key) DO NOTHING), on PostgreSQL and SQLite alike.
+
+    Chain `.values(...)` and `.returning(...)`; no row comes back when one existed. A
+    concurrent insert of the same key waits until the other transaction ends, so "read,
+    then insert" races become one statement that the unique index settles.
+    """
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" \
+        else sqlite_insert
+    return insert(model).on_conflict_do_nothing(index_elements=list(key))
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -77,7 +92,7 @@ limiter = Limiter(key_func=get_remote_address)
 # Celery finds the task modules through this setting, so `shop` never imports `tasks`.
 TASK_MODULES = (
     "tasks.receipts", "tasks.fulfilment", "tasks.alerts", "tasks.notices", "tasks.sweeps",
-    "tasks.reconcile", "tasks.campaign", "tasks.exports",
+    "tasks.reconcile", "tasks.campaign", "tasks.exports", "tasks.events",
 )
 
 

@@ -26,9 +26,11 @@ UNIT_PACKING_ORDER_SUBMIT = "fulfilment.submit_unit"
 CAMPAIGN_CLOSE = "campaign.close"
 CHECKOUT_CEILING_ALERT = "alerts.checkout_ceiling"
 EXPORT_BUILD = "exports.build"
+EVENT_APPLY = "events.apply"
 TASK_NAMES = (
     RECEIPT_SEND, PACKING_ORDER_SUBMIT, STAFF_ALERT_SEND, NOTICE_SEND, SWEEP_PENDING, RECONCILE,
     UNIT_PACKING_ORDER_SUBMIT, CAMPAIGN_CLOSE, EXPORT_BUILD, CHECKOUT_CEILING_ALERT,
+    EVENT_APPLY,
 )
 
 _KEY = "shop_jobs"
@@ -55,6 +57,12 @@ def _drop_after_rollback(session: Session, previous_transaction: Any) -> None:
     if session.in_transaction():
         return  # only a savepoint rolled back; the outer transaction may still commit
     session.info.pop(_KEY, None)
+
+
+def has_broker() -> bool:
+    """True when tasks go to a broker (REDIS_URL) for workers, False when they run here."""
+    celery: Celery = current_app.extensions["celery"]
+    return not celery.conf.task_always_eager
 
 
 def send_now(name: str, *args: Any) -> bool:

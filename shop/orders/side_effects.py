@@ -7,12 +7,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shop import jobs
 from shop.donations.models import MonthlyGift
-from shop.extensions import db, utcnow
+from shop.extensions import db, insert_unless_exists, utcnow
 from shop.orders.models import Order, SideEffect
 from shop.orders.note_state import NoteReview
 from shop.orders.side_effect_state import (
@@ -103,29 +101,20 @@ def request_after_payment(order: Order) -> list[SideEffect]:
 
 
 def _insert_once(kind: SideEffectKind, **owner: int) -> SideEffect | None:
-    """Insert a pending side effect unless its owner has one of that kind: the new row,
-    or None when one exists.
+    """A pending side effect for its one owner (order_id=, monthly_gift_id=), enqueued;
+    None when the owner has one of that kind already.
 
     Two transactions may ask at once without holding the owner's row (two units of one
-    order shipping together): the unique constraint settles it, not a read before the
-    write, so the second waits for the first to commit and then inserts nothing
-    (INSERT ... ON CONFLICT DO NOTHING, on PostgreSQL and SQLite alike).
+    order shipping together): the unique key settles it, not a read before the write.
     """
-    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" \
-        else sqlite_insert
-    (column,) = owner
     statement = (
-        insert(SideEffect)
+        insert_unless_exists(SideEffect, next(iter(owner)), "kind")
         .values(kind=kind, status=E.PENDING, due_at=utcnow() + _deadline(), **owner)
-        .on_conflict_do_nothing(index_elements=[column, "kind"])
-        .returning(SideEffect.id)
+        .returning(SideEffect)
     )
-    effect_id = db.session.scalar(statement)
-    if effect_id is None:
-        return None
-    effect = db.session.get(SideEffect, effect_id)
-    assert effect is not None
-    jobs.enqueue(db.session(), TASKS[kind], effect.id)
+    effect: SideEffect | None = db.session.scalars(statement).first()
+    if effect is not None:
+        jobs.enqueue(db.session(), TASKS[kind], effect.id)
     return effect
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 
-from shop.extensions import db, utcnow
+from shop.extensions import db, insert_unless_exists, utcnow
 from shop.payments import client
 from shop.payments.event_state import HANDLED, EventStatus, set_status
 from shop.payments.models import StripeEvent
@@ -36,36 +36,33 @@ Handler = Callable[[dict[str, Any], StripeEvent], Outcome]
 
 
 def _claim(event: dict[str, Any]) -> StripeEvent:
-    """The event's row, locked; created on first sight. Concurrent twins wait here."""
-    query = (
+    """The event's row, locked: inserted on first sight, else the stored one.
+
+    One INSERT ... ON CONFLICT DO NOTHING: a concurrent twin waits on the unique key
+    until the first delivery's transaction ends, then finds the row and its verdict.
+    """
+    created = event.get("created")
+    inserted: StripeEvent | None = db.session.scalars(
+        insert_unless_exists(StripeEvent, "stripe_id").values(
+            stripe_id=event["id"], type=str(event["type"]),
+            livemode=bool(event.get("livemode")),
+            stripe_created=created if isinstance(created, int) else None,
+            payload=event, status=EventStatus.RECEIVED, attempts=0, detail="",
+        ).returning(StripeEvent)
+    ).first()
+    if inserted is not None:
+        return inserted  # a row this transaction inserted is its own until it commits
+    row: StripeEvent | None = db.session.scalar(
         db.select(StripeEvent).where(StripeEvent.stripe_id == event["id"]).with_for_update()
         .execution_options(populate_existing=True)
     )
-    row: StripeEvent | None = db.session.scalar(query)
-    if row is not None:
-        return row
-    created = event.get("created")
-    try:
-        with db.session.begin_nested():
-            row = StripeEvent(
-                stripe_id=event["id"],
-                type=str(event["type"]),
-                livemode=bool(event.get("livemode")),
-                stripe_created=created if isinstance(created, int) else None,
-                payload=event,
-            )
-            db.session.add(row)
-    except IntegrityError:
-        # Another delivery of the same event inserted it first; wait for its verdict.
-        row = db.session.scalar(query)
-        if row is None:  # pragma: no cover - the other insert rolled back and vanished
-            raise
+    if row is None:  # pragma: no cover - a conflict means a committed row: never deleted
+        raise RuntimeError(f"stripe event {event['id']} conflicted but is not stored")
     return row
 
 
-def receive_event(event: dict[str, Any], handlers: dict[str, Handler]) -> Outcome:
-    """Record and act on one verified event. Flushes; the caller commits."""
-    row = _claim(event)
+def _checked(row: StripeEvent, event: dict[str, Any]) -> Outcome | None:
+    """The answer for an event not to be applied (handled already, version unread)."""
     if row.status in HANDLED:
         log.info("stripe event %s (%s) already handled", row.stripe_id, row.type)
         return Outcome(EventStatus.DUPLICATE, f"event already {row.status}")
@@ -77,7 +74,53 @@ def receive_event(event: dict[str, Any], handlers: dict[str, Handler]) -> Outcom
         log.warning("stripe event %s (%s) is rendered in API version %s, the shop pins %s: "
                     "run `flask --app shop stripe-check`", row.stripe_id, row.type, version,
                     pinned)
-    return process(row, event, handlers)
+    return None
+
+
+def receive_event(event: dict[str, Any], handlers: dict[str, Handler]) -> Outcome:
+    """Record and act on one verified event (no broker: in the request). Flushes; the
+    caller commits."""
+    row = _claim(event)
+    return _checked(row, event) or process(row, event, handlers)
+
+
+def store_event(event: dict[str, Any]) -> tuple[Outcome, int | None]:
+    """Record one verified event for a worker to apply (a broker is configured): the
+    answer, and the row's id when it is to be applied. Flushes; the caller commits.
+
+    Stripe asks endpoints to answer quickly and act on events asynchronously; storing
+    the event is all a delivery waits for, and its cost does not grow with the orders.
+    A redelivery of an event kept unmatched is applied again.
+    """
+    row = _claim(event)
+    answer = _checked(row, event)
+    if answer is not None:
+        return answer, None
+    return Outcome(EventStatus.RECEIVED, "stored; a worker applies it"), row.id
+
+
+def apply_stored(row_id: int, handlers: dict[str, Handler]) -> Outcome | None:
+    """Apply a stored event (the worker's half of store_event); None when there is
+    nothing to do (applied already, or refused). Flushes; the caller commits. Raises
+    PaymentError when Stripe cannot confirm what the event needs (nothing is kept)."""
+    row: StripeEvent | None = db.session.scalar(
+        db.select(StripeEvent).where(StripeEvent.id == row_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if row is None or row.status in HANDLED or not understood(row.payload.get("api_version")):
+        return None
+    return process(row, row.payload, handlers)
+
+
+def waiting_to_apply(received_before: datetime, limit: int = 200) -> list[int]:
+    """Stored events no worker has applied since `received_before` (the broker lost
+    their task, or Stripe could not be asked): the sweep sends them again."""
+    return list(db.session.scalars(
+        db.select(StripeEvent.id)
+        .where(StripeEvent.status == EventStatus.RECEIVED,
+               StripeEvent.received_at < received_before)
+        .order_by(StripeEvent.id).limit(limit)
+    ))
 
 
 def _refuse(row: StripeEvent, version: object, pinned: str) -> Outcome:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from shop import jobs
 from shop.extensions import csrf, db, limiter
 from shop.payments.client import (
     PaymentError,
@@ -17,7 +19,7 @@ from shop.payments.client import (
     verify_webhook,
 )
 from shop.payments.event_state import EventStatus
-from shop.payments.events import receive_event
+from shop.payments.events import Outcome, apply_stored, receive_event, store_event
 from shop.payments.handlers import HANDLERS
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,23 @@ bp = Blueprint("payments", __name__)
 
 def _error(code: str, message: str, status: int) -> ResponseReturnValue:
     return jsonify(error={"code": code, "message": message}), status
+
+
+def _store_or_apply(event: dict[str, Any]) -> Outcome:
+    """With a broker the event is stored and a worker applies it (Stripe's advice: answer
+    fast, act asynchronously); without one, or when the broker cannot take the task, it
+    is applied here and now. Commits."""
+    if not jobs.has_broker():
+        outcome = receive_event(event, HANDLERS)
+        db.session.commit()
+        return outcome
+    outcome, row_id = store_event(event)
+    db.session.commit()
+    if row_id is None or jobs.send_now(jobs.EVENT_APPLY, row_id):
+        return outcome
+    applied = apply_stored(row_id, HANDLERS)  # the sweep would, later; the donor waits less
+    db.session.commit()
+    return applied or outcome
 
 
 def _read_body(limit: int) -> bytes:
@@ -61,8 +80,7 @@ def stripe_webhook() -> ResponseReturnValue:
         log.warning("stripe webhook refused: body is not a Stripe event (%s)", exc)
         return _error("malformed_event", "The body is not a Stripe event.", 400)
     try:
-        outcome = receive_event(event, HANDLERS)
-        db.session.commit()
+        outcome = _store_or_apply(event)
     except OperationalError:
         # The database is away: answer non-2xx so Stripe delivers the event again.
         db.session.rollback()

@@ -46,6 +46,8 @@ def start_paid_order(broker_app: Callable[..., Flask], redis_url: str, sink: Smt
     client = shop.test_client()
     _, event = buy_and_pay(client, stand_in)
     assert post_event(client, event).status_code == 200
+    # With a broker the delivery only stores the event: a worker applies it.
+    wait_for(lambda: "receipt" in side_effects(shop), timeout=30)
     return shop
 
 

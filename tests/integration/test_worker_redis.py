@@ -15,7 +15,8 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from shop import create_app
 from shop.catalog.service import seed_winter_campaign
 from shop.extensions import db
-from shop.orders.models import SideEffect
+from shop.orders.models import Order, SideEffect
+from shop.payments.models import StripeEvent
 from tests.conftest import need_service
 from tests.servers import PartnerServer, SmtpSink
 from tests.support import StripeStandIn, buy_and_pay, post_event, wait_for
@@ -117,5 +118,39 @@ def test_a_task_sent_while_the_broker_is_down_is_delivered_by_the_sweep(
         wait_for(lambda: client.get(f"/api/orders/{token}").get_json()["receipt_sent"])
     finally:
         worker.stop()
+    assert len(mailbox.to("donor@example.org", "receipt")) == 1
+    assert len(partner.requests) == 1
+
+
+def test_with_a_broker_the_webhook_stores_the_event_and_a_worker_applies_it_once(
+    app: Flask, shared_redis: str, stripe_stand_in: StripeStandIn, mailbox: SmtpSink,
+    partner: PartnerServer, worker_log: Path,
+) -> None:
+    """Stripe's delivery waits only for the event to be stored; a task lost with the
+    broker's queue is sent again by the sweep, and the order is paid once."""
+    redis_app = _redis_app(app, shared_redis)
+    redis_app.config["SIDE_EFFECT_DEADLINE"] = 0
+    client = redis_app.test_client()
+    token, event = buy_and_pay(client, stripe_stand_in)
+    for _ in range(2):  # Stripe delivers some events twice
+        response = post_event(client, event)
+        assert response.status_code == 200
+        assert response.get_json()["outcome"] == "received"
+    with redis_app.app_context():
+        assert db.session.scalars(db.select(Order.status)).one() == "pending"
+        assert db.session.scalars(db.select(StripeEvent.status)).all() == ["received"]
+    assert redis_app.extensions["celery"].control.purge() == 2  # the queued tasks are lost
+
+    worker = Worker(redis_app, worker_log)
+    try:
+        worker.wait_ready()
+        assert redis_app.test_cli_runner().invoke(args=["sweep"]).exit_code == 0
+        wait_for(lambda: len(mailbox.to("donor@example.org", "receipt")) == 1, timeout=30)
+        wait_for(lambda: client.get(f"/api/orders/{token}").get_json()["receipt_sent"])
+    finally:
+        worker.stop()
+    with redis_app.app_context():
+        assert db.session.scalars(db.select(Order.status)).one() in ("paid", "fulfilled")
+        assert db.session.scalars(db.select(StripeEvent.status)).all() == ["processed"]
     assert len(mailbox.to("donor@example.org", "receipt")) == 1
     assert len(partner.requests) == 1
