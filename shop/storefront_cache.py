@@ -8,13 +8,17 @@ dataclasses, never ORM objects, so they survive pickling and outlive the session
 A change to the catalog, the campaign's settings or totals, or a unit busts the cache
 by itself: any flush of those rows, or an UPDATE/DELETE statement on their tables,
 marks the session, and the keys are deleted right after the commit. `bust()` does the
-same for a change the ORM cannot see (raw SQL).
+same for a change the ORM cannot see (raw SQL). With Redis, a donor's cart page is kept
+too (`page_per_cart`) and forgotten when a flush changes that cart's rows.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -23,6 +27,7 @@ from flask import current_app, has_app_context, jsonify, request, session
 from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.orm.util import identity_key
 from werkzeug.wrappers import Response
 
 from shop.cookies import reads_no_cookie
@@ -50,6 +55,13 @@ KEYS = (CATALOG, PROGRESS, STOREFRONT_UNITS, VISIBLE_UNITS, CAMPAIGN,
 WATCHED_TABLES = frozenset({
     "products", "bundles", "campaign_settings", "campaign_totals", "units", "unit_places",
 })
+
+# A cart's page as its browser (session cookie) last saw it: see page_per_cart.
+CART_PAGE = "storefront:cart-page:"
+CART_VERSION = "storefront:cart-version:"
+GENERATION = "storefront:generation"
+CART_TABLES = frozenset({"carts", "cart_lines"})
+_CARTS = "shop_storefront_carts_changed"
 
 _BUST = "shop_storefront_cache_bust"
 UNREACHABLE = (RedisError, OSError)
@@ -127,6 +139,59 @@ def page_for_newcomers(view: F) -> F:
     return cast(F, page)
 
 
+def _kept_cart_page(token: str) -> tuple[str, tuple[Any, Any], Any]:
+    """(where this browser's view of cart `token` is kept, the cart's version and the
+    storefront's generation now, the kept page if it was made with both), in one read."""
+    cookie = request.cookies.get(current_app.config["SESSION_COOKIE_NAME"], "")
+    key = f"{CART_PAGE}{token}:{hashlib.sha256(cookie.encode()).hexdigest()[:32]}"
+    version_key = CART_VERSION + token
+    version, generation, kept = cache.get_many(version_key, GENERATION, key)
+    if version is None:
+        cache.add(version_key, secrets.token_hex(8))
+        version = cache.get(version_key)
+    now = (version, generation)
+    if version is not None and isinstance(kept, tuple) and kept[0] == now:
+        return key, now, kept[1]
+    return key, now, None
+
+
+def page_per_cart(session_key: str) -> Callable[[F], F]:
+    """Keep the page a browser with a cart (its token in session[session_key]) gets,
+    for STOREFRONT_CACHE_SECONDS, until the cart or the storefront changes.
+
+    The page is kept with the cart's version (a random value, deleted when a flush
+    changes the cart's rows) and the storefront's generation (counted up by every bust)
+    it was made under, and served only while both are still current: a page rendered
+    while the cart changed is never served. Only with Redis: a change made through one
+    worker must reach every other one before the donor's next page, which a per-process
+    cache cannot promise. A page that changed the session (a flash shown, a form token
+    minted) is not kept.
+    """
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def page(*args: Any, **kwargs: Any) -> Any:
+            token = session.get(session_key)
+            if (current_app.config.get("CACHE_TYPE") != "RedisCache" or not token
+                    or request.method != "GET" or request.args):
+                return view(*args, **kwargs)
+            try:
+                key, now, kept = _kept_cart_page(str(token))
+            except UNREACHABLE:  # pragma: no cover - a Redis outage: render it
+                return view(*args, **kwargs)
+            if kept is not None:
+                return kept
+            rv = view(*args, **kwargs)
+            if now[0] is not None and _same_for_everyone(rv):
+                with contextlib.suppress(*UNREACHABLE):
+                    cache.set(key, (now, rv))
+            return rv
+
+        return cast(F, page)
+
+    return decorate
+
+
 def cacheable_json(data: object) -> Response:
     """JSON for anyone to cache for STOREFRONT_CACHE_SECONDS, with an ETag; 304 when unchanged.
 
@@ -161,6 +226,7 @@ def _delete_keys() -> None:
     current_app.extensions.get(_LOCAL, {}).clear()
     try:
         cache.delete_many(*KEYS)
+        cache.cache.inc(GENERATION)  # every cart page kept so far is not read again
     except UNREACHABLE:  # pragma: no cover - the keys expire by themselves
         log.warning("storefront cache unreachable; it expires within seconds by itself")
 
@@ -169,12 +235,26 @@ def _touches_watched(objects: Any) -> bool:
     return any(getattr(obj, "__tablename__", None) in WATCHED_TABLES for obj in objects)
 
 
+def _cart_token(session: Session, obj: Any) -> str | None:
+    """The token of the cart a changed Cart or CartLine belongs to, without a query."""
+    if getattr(obj, "__tablename__", None) == "carts":
+        return cast(str, obj.token)
+    cart = session.identity_map.get(identity_key(type(obj).cart.property.mapper.class_,
+                                                 obj.cart_id))
+    return cast(str, cart.token) if cart is not None else None
+
+
 @event.listens_for(Session, "after_flush")
 def _bust_after_flush(session: Session, _flush: UOWTransaction) -> None:
-    if session.info.get(_BUST):
-        return
-    if (_touches_watched(session.new) or _touches_watched(session.dirty)
-            or _touches_watched(session.deleted)):
+    changed = [*session.new, *session.dirty, *session.deleted]
+    for obj in changed:
+        if getattr(obj, "__tablename__", None) in CART_TABLES:
+            token = _cart_token(session, obj)
+            if token is None:
+                bust(session)  # a cart it cannot name: every cart page goes
+            else:
+                session.info.setdefault(_CARTS, set()).add(token)
+    if not session.info.get(_BUST) and _touches_watched(changed):
         bust(session)
 
 
@@ -183,7 +263,8 @@ def _bust_on_statement(state: ORMExecuteState) -> None:
     if state.session.info.get(_BUST) or not (state.is_update or state.is_delete or state.is_insert):
         return
     table = getattr(state.statement, "table", None)
-    if getattr(table, "name", None) in WATCHED_TABLES:
+    # A statement on the cart tables names no cart: every cart page goes with the rest.
+    if getattr(table, "name", None) in WATCHED_TABLES | CART_TABLES:
         bust(state.session)
 
 
@@ -191,9 +272,16 @@ def _bust_on_statement(state: ORMExecuteState) -> None:
 def _bust_after_commit(session: Session) -> None:
     if session.info.pop(_BUST, False):
         _delete_keys()
+    carts = session.info.pop(_CARTS, None)
+    if carts and has_app_context() and "cache" in current_app.extensions:
+        try:
+            cache.delete_many(*(CART_VERSION + token for token in carts))
+        except UNREACHABLE:  # pragma: no cover - the versions expire within seconds
+            log.warning("storefront cache unreachable; cart pages expire by themselves")
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_after_rollback(session: Session, _previous: object) -> None:
     if not session.in_transaction():
         session.info.pop(_BUST, None)
+        session.info.pop(_CARTS, None)

@@ -9,12 +9,12 @@ from shop.campaign.service import current_campaign
 from shop.cart import service
 from shop.cart.forms import AddToCartForm, RemoveLineForm, UpdateLineForm
 from shop.cart.presenters import render_cart
-from shop.cart.session import current_cart
+from shop.cart.session import SESSION_KEY, current_cart
 from shop.catalog.presenters import render_storefront
 from shop.catalog.service import find_bundle
 from shop.extensions import db, limiter, utcnow
 from shop.orders.note_state import NoteReview
-from shop.storefront_cache import page_for_newcomers
+from shop.storefront_cache import page_for_newcomers, page_per_cart
 
 bp = Blueprint("cart", __name__)
 
@@ -37,6 +37,7 @@ CHECKOUT_CANCELLED = ("You left the payment page, so nothing was charged. Your c
 
 @bp.get("/cart")
 @page_for_newcomers
+@page_per_cart(SESSION_KEY)
 def view_cart() -> ResponseReturnValue:
     if request.args.get("checkout") == "cancelled":
         # Stripe's "back" link: say what happened once, then show the plain cart address.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from flask import Flask
@@ -157,3 +158,51 @@ def test_with_redis_a_price_change_shows_at_once_and_a_newcomers_page_is_shared(
         bundle.price_cents = 7200
         db.session.commit()
     assert "$72.00" in client.get("/").get_data(as_text=True)
+
+
+def _line_ids(html: str) -> list[str]:
+    return re.findall(r'action="/cart/lines/(\d+)/remove"', html)
+
+
+@pytest.mark.shop_config({"REDIS_URL": os.environ.get("TEST_REDIS_URL")})
+def test_with_redis_a_cart_page_is_kept_until_the_cart_or_the_storefront_changes(
+    app: Flask, client: FlaskClient,
+) -> None:
+    if not app.config["REDIS_URL"]:
+        need_service("Redis", "TEST_REDIS_URL is not set")  # fails in CI, skips elsewhere
+    assert add_to_cart(client, "single-package", note="Keep warm").status_code == 302
+    client.get("/cart")  # the flash of the add is shown once
+    kept = client.get("/cart").get_data(as_text=True)
+    assert "Keep warm" in kept and len(_line_ids(kept)) == 1
+    assert client.get("/cart").get_data(as_text=True) == kept
+
+    # A change the ORM does not see is not shown while the page is kept...
+    with app.app_context():
+        db.session.connection().exec_driver_sql("UPDATE cart_lines SET note = 'Raw edit'")
+        db.session.commit()
+    assert "Keep warm" in client.get("/cart").get_data(as_text=True)
+    # ...one made through the shop is, at once.
+    assert add_to_cart(client, "unit-ten-pack", note="From us all").status_code == 302
+    client.get("/cart")
+    page = client.get("/cart").get_data(as_text=True)
+    assert "From us all" in page and "Raw edit" in page and len(_line_ids(page)) == 2
+    line = _line_ids(page)[0]
+    assert client.post(f"/cart/lines/{line}/remove",
+                       data={"csrf_token": csrf_token(client, "/cart")}).status_code == 302
+    client.get("/cart")
+    assert len(_line_ids(client.get("/cart").get_data(as_text=True))) == 1
+
+    # Another browser's cart is its own page.
+    other = app.test_client()
+    assert add_to_cart(other, "single-package", note="Other donor").status_code == 302
+    other.get("/cart")
+    assert "Other donor" in other.get("/cart").get_data(as_text=True)
+    assert "Other donor" not in client.get("/cart").get_data(as_text=True)
+
+    # A staff price change reaches the kept page: the cart says so before checkout.
+    with app.app_context():
+        bundle = db.session.scalar(db.select(Bundle).where(Bundle.slug == "unit-ten-pack"))
+        assert bundle is not None
+        bundle.price_cents += 500
+        db.session.commit()
+    assert 'data-testid="cart-price-change"' in client.get("/cart").get_data(as_text=True)
