@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+import redis
 from flask import current_app, has_app_context, jsonify, request, session
 from redis.exceptions import RedisError
 from sqlalchemy import event
@@ -215,9 +216,31 @@ def bust(session: Session | None = None) -> None:
     (session or db.session()).info[_BUST] = True
 
 
-def forget_now() -> None:
-    """Drop the cached donor-page data at once (after a commit that changed it)."""
-    _delete_keys()
+_CLIENT = "shop_storefront_redis"
+
+
+def _forget(keys: list[str], *, count_up: str | None = None) -> None:
+    """Delete `keys` (and count `count_up` up by one) in one round trip to Redis.
+
+    Not cache.delete_many: cachelib's asks Redis once more per key afterwards, to
+    check each is gone, and a payment busts eight keys.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config.get("CACHE_TYPE") != "RedisCache":
+        cache.delete_many(*keys)
+        if count_up:
+            cache.cache.inc(count_up)
+        return
+    client = app.extensions.get(_CLIENT)
+    if client is None:
+        client = app.extensions[_CLIENT] = redis.Redis.from_url(
+            app.config["CACHE_REDIS_URL"], **app.config.get("CACHE_OPTIONS", {}))
+    prefix = app.config.get("CACHE_KEY_PREFIX", "")
+    pipe = client.pipeline(transaction=False)
+    pipe.delete(*(prefix + key for key in keys))
+    if count_up:
+        pipe.incr(prefix + count_up)
+    pipe.execute()
 
 
 def _delete_keys() -> None:
@@ -225,8 +248,8 @@ def _delete_keys() -> None:
         return
     current_app.extensions.get(_LOCAL, {}).clear()
     try:
-        cache.delete_many(*KEYS)
-        cache.cache.inc(GENERATION)  # every cart page kept so far is not read again
+        # Counting the generation up means no cart page kept so far is read again.
+        _forget(list(KEYS), count_up=GENERATION)
     except UNREACHABLE:  # pragma: no cover - the keys expire by themselves
         log.warning("storefront cache unreachable; it expires within seconds by itself")
 
@@ -275,7 +298,7 @@ def _bust_after_commit(session: Session) -> None:
     carts = session.info.pop(_CARTS, None)
     if carts and has_app_context() and "cache" in current_app.extensions:
         try:
-            cache.delete_many(*(CART_VERSION + token for token in carts))
+            _forget([CART_VERSION + token for token in carts])
         except UNREACHABLE:  # pragma: no cover - the versions expire within seconds
             log.warning("storefront cache unreachable; cart pages expire by themselves")
 

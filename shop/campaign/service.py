@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from blinker import Namespace
-from flask import current_app, has_app_context
+from flask import current_app
 from sqlalchemy import CursorResult, event, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -17,7 +16,7 @@ from shop.extensions import db, utcnow
 from shop.money import InvalidAmount, parse_amount
 from shop.orders.models import Order
 from shop.orders.state import COUNTED_IN_CAMPAIGN
-from shop.storefront_cache import CAMPAIGN, cached, forget_now
+from shop.storefront_cache import CAMPAIGN, cached
 
 
 @dataclass(frozen=True)
@@ -271,7 +270,6 @@ def recount_totals() -> Recount:
     row.currency = campaign.currency
     row.refreshed_at = utcnow()
     db.session.flush()
-    _note_change(db.session())
     return Recount(row, cached, Contribution(row.packages_funded, row.raised_cents, row.gifts))
 
 
@@ -281,24 +279,6 @@ def refresh_totals() -> CampaignTotals:
 
 
 _PENDING = "shop_campaign_change"
-_CHANGED = "shop_campaign_changed"
-
-# Sent after a commit that changed the campaign's totals or a unit's progress, with the
-# app as sender: what caches the storefront's progress listens here to drop its copy.
-progress_changed = Namespace().signal("campaign-progress-changed")
-
-
-def _forget_storefront_copy(sender: object, **_: object) -> None:
-    forget_now()
-
-
-progress_changed.connect(_forget_storefront_copy)
-
-
-def _note_change(session: Session) -> None:
-    session.info[_CHANGED] = True
-
-
 def count_change(before: Contribution, after: Contribution,
                  session: Session | None = None) -> None:
     """An order's share of the campaign went from `before` to `after` in this transaction.
@@ -316,11 +296,6 @@ def count_change(before: Contribution, after: Contribution,
     name = current_campaign().name
     pending: dict[str, Contribution] = info.setdefault(_PENDING, {})
     pending[name] = pending.get(name, NOTHING) + change
-
-
-def note_progress_changed(session: Session | None = None) -> None:
-    """Something donors see as progress (a unit's count) changed: tell caches after commit."""
-    _note_change(session or db.session())
 
 
 def _add_to_totals(session: Session, name: str, change: Contribution) -> None:
@@ -348,22 +323,12 @@ def _add_before_commit(session: Session) -> None:
     for name, change in pending.items():
         if change:
             _add_to_totals(session, name, change)
-            _note_change(session)
-
-
-@event.listens_for(Session, "after_commit")
-def _announce_after_commit(session: Session) -> None:
-    if session.in_nested_transaction() or not session.info.pop(_CHANGED, False):
-        return
-    if has_app_context():
-        progress_changed.send(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_after_rollback(session: Session, previous_transaction: object) -> None:
     if not session.in_transaction():
         session.info.pop(_PENDING, None)
-        session.info.pop(_CHANGED, None)
 
 
 def cached_totals(campaign: Campaign) -> CampaignTotals | None:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
-from shop.campaign.service import current_campaign, note_progress_changed
+from shop.campaign.service import current_campaign
 from shop.extensions import db, utcnow
 from shop.orders import side_effects
 from shop.orders.fulfilment_state import FulfilmentStatus
@@ -56,8 +56,7 @@ def _count_places(unit: Unit, change: int) -> None:
     back from the database when next used. Donors' pages showing it are told after commit.
     """
     unit.packages_funded = Unit.packages_funded + change
-    db.session.flush()
-    note_progress_changed()
+    db.session.flush()  # a unit's row changed: the storefront's cache is busted at commit
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,6 @@ def recount_units() -> list[UnitDrift]:
             unit.packages_funded = actual
     if drift:
         db.session.flush()
-        note_progress_changed()
     return drift
 
 
