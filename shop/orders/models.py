@@ -15,7 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from shop.donations.models import MonthlyGift
 from shop.extensions import Cents, UTCDateTime, db, utcnow
@@ -103,10 +103,16 @@ class Order(db.Model):  # type: ignore[name-defined, misc]
 
     def add_event(self, *, kind: str, message: str, actor: str, data: dict[str, Any] | None,
                   from_status: str | None, to_status: str | None) -> OrderEvent:
-        """Append a timeline entry; shop.orders.state.record_event is how the shop calls it."""
-        event = OrderEvent(kind=kind, message=message, actor=actor, data=data,
+        """Append a timeline entry; shop.orders.state.record_event is how the shop calls it.
+
+        The entry joins the order's session without loading the whole timeline (a
+        backref to a collection not loaded yet is remembered, not read).
+        """
+        event = OrderEvent(order=self, kind=kind, message=message, actor=actor, data=data,
                            from_status=from_status, to_status=to_status)
-        self.events.append(event)
+        session = object_session(self)
+        if session is not None:
+            session.add(event)
         return event
 
     @property

@@ -181,12 +181,13 @@ def replay(stripe_id: str, handlers: dict[str, Handler]) -> Outcome:
 
 
 def process(row: StripeEvent, event: dict[str, Any], handlers: dict[str, Handler]) -> Outcome:
-    row.attempts += 1
     handler = handlers.get(row.type)
     if handler is None:
         outcome = Outcome(EventStatus.IGNORED, f"event type {row.type} is not used by the shop")
     else:
         outcome = handler(event, row)
+    # The row is changed only now, so it is written once, with the handler's changes.
+    row.attempts += 1
     set_status(row, outcome.status)
     row.detail = outcome.detail
     if outcome.status not in (EventStatus.UNMATCHED, EventStatus.REFUSED):

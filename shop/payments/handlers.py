@@ -30,8 +30,8 @@ def _checkout_session(kind: str) -> Handler:
         if order is None:
             return Outcome(EventStatus.UNMATCHED,
                            f"no order {session.order_id} for session {session.id}")
-        row.order_id = order.id
         changed = apply_session(session, order, kind=kind, source=f"webhook {row.stripe_id}")
+        row.order_id = order.id  # after: the event's row is written once, at the end
         return Outcome(EventStatus.PROCESSED, f"order is {order.status}" + ("" if changed
                        else " (unchanged)"), order.number)
 
@@ -50,8 +50,8 @@ def _for_payment(
         if found.ours:
             return Outcome(EventStatus.UNMATCHED, f"no order for payment {payment_intent_id}")
         return Outcome(EventStatus.IGNORED, "not a payment made through the shop")
-    row.order_id = found.order.id
     changed = apply(found.order, f"webhook {row.stripe_id}")
+    row.order_id = found.order.id
     return Outcome(EventStatus.PROCESSED, f"order is {found.order.status}" + ("" if changed
                    else " (unchanged)"), found.order.number)
 
