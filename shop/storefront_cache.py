@@ -8,27 +8,25 @@ dataclasses, never ORM objects, so they survive pickling and outlive the session
 A change to the catalog, the campaign's settings or totals, or a unit busts the cache
 by itself: any flush of those rows, or an UPDATE/DELETE statement on their tables,
 marks the session, and the keys are deleted right after the commit. `bust()` does the
-same for a change the ORM cannot see (raw SQL). With Redis, a donor's cart page is kept
-too (`page_per_cart`) and forgotten when a flush changes that cart's rows.
+same for a change the ORM cannot see (raw SQL). A donor's cart page is kept too, in
+each process, under the browser's session cookie (`page_per_cart`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import logging
-import secrets
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import redis
+from cachelib import SimpleCache
 from flask import current_app, has_app_context, jsonify, request, session
 from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
-from sqlalchemy.orm.util import identity_key
 from werkzeug.wrappers import Response
 
 from shop.cookies import reads_no_cookie
@@ -57,12 +55,11 @@ WATCHED_TABLES = frozenset({
     "products", "bundles", "campaign_settings", "campaign_totals", "units", "unit_places",
 })
 
-# A cart's page as its browser (session cookie) last saw it: see page_per_cart.
-CART_PAGE = "storefront:cart-page:"
-CART_VERSION = "storefront:cart-version:"
+# Counted up by every bust: a cart page kept under an older generation is not read again.
 GENERATION = "storefront:generation"
-CART_TABLES = frozenset({"carts", "cart_lines"})
-_CARTS = "shop_storefront_carts_changed"
+# How many cart pages each process keeps (about 8 KB each).
+CART_PAGES_KEPT = 500
+_CART_PAGES = "shop_storefront_cart_pages"
 
 _BUST = "shop_storefront_cache_bust"
 UNREACHABLE = (RedisError, OSError)
@@ -140,52 +137,62 @@ def page_for_newcomers(view: F) -> F:
     return cast(F, page)
 
 
-def _kept_cart_page(token: str) -> tuple[str, tuple[Any, Any], Any]:
-    """(where this browser's view of cart `token` is kept, the cart's version and the
-    storefront's generation now, the kept page if it was made with both), in one read."""
-    cookie = request.cookies.get(current_app.config["SESSION_COOKIE_NAME"], "")
-    key = f"{CART_PAGE}{token}:{hashlib.sha256(cookie.encode()).hexdigest()[:32]}"
-    version_key = CART_VERSION + token
-    version, generation, kept = cache.get_many(version_key, GENERATION, key)
-    if version is None:
-        cache.add(version_key, secrets.token_hex(8))
-        version = cache.get(version_key)
-    now = (version, generation)
-    if version is not None and isinstance(kept, tuple) and kept[0] == now:
-        return key, now, kept[1]
-    return key, now, None
+def _generation() -> Any:
+    """The storefront's generation: with Redis, this process's copy of it for up to
+    LOCAL_SECONDS (as for every cached value); otherwise the process's own."""
+    local = _local()
+    now = time.monotonic()
+    if local is not None and GENERATION in local and local[GENERATION][0] > now:
+        return local[GENERATION][1]
+    value = cache.get(GENERATION) or 0
+    if local is not None:
+        local[GENERATION] = (now + LOCAL_SECONDS, value)
+    return value
+
+
+def _cart_pages() -> SimpleCache:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    pages: SimpleCache | None = app.extensions.get(_CART_PAGES)
+    if pages is None:
+        pages = app.extensions[_CART_PAGES] = SimpleCache(
+            threshold=CART_PAGES_KEPT,
+            default_timeout=int(app.config.get("STOREFRONT_CACHE_SECONDS", 5)))
+    return pages
 
 
 def page_per_cart(session_key: str) -> Callable[[F], F]:
-    """Keep the page a browser with a cart (its token in session[session_key]) gets,
-    for STOREFRONT_CACHE_SECONDS, until the cart or the storefront changes.
+    """Keep, in this process, the page a browser with a cart (its token in
+    session[session_key]) gets, for STOREFRONT_CACHE_SECONDS at most.
 
-    The page is kept with the cart's version (a random value, deleted when a flush
-    changes the cart's rows) and the storefront's generation (counted up by every bust)
-    it was made under, and served only while both are still current: a page rendered
-    while the cart changed is never served. Only with Redis: a change made through one
-    worker must reach every other one before the donor's next page, which a per-process
-    cache cannot promise. A page that changed the session (a flash shown, a form token
-    minted) is not kept.
+    The copy is found by the session cookie exactly as the browser sent it, and the
+    storefront's generation. Every change to a cart made through its browser's requests
+    gives the session a new revision (shop.cart.session), so the browser's next request
+    carries another cookie, whichever process answers it: no copy made before the change
+    is read again, and the page costs no round trip to Redis. A change made elsewhere
+    (staff prices) counts the generation up; the payment that empties a cart is made
+    after a checkout, which renews the revision too. A page that changed the session (a
+    flash shown, a form token minted) is not kept.
     """
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def page(*args: Any, **kwargs: Any) -> Any:
-            token = session.get(session_key)
-            if (current_app.config.get("CACHE_TYPE") != "RedisCache" or not token
-                    or request.method != "GET" or request.args):
+            cookie = request.cookies.get(current_app.config["SESSION_COOKIE_NAME"])
+            if (not cookie or not session.get(session_key) or request.method != "GET"
+                    or request.args or current_app.config.get("CACHE_TYPE") == "NullCache"):
                 return view(*args, **kwargs)
             try:
-                key, now, kept = _kept_cart_page(str(token))
+                generation = _generation()
             except UNREACHABLE:  # pragma: no cover - a Redis outage: render it
                 return view(*args, **kwargs)
+            key = f"{generation}:{hashlib.sha256(cookie.encode()).hexdigest()}"
+            pages = _cart_pages()
+            kept = pages.get(key)
             if kept is not None:
                 return kept
             rv = view(*args, **kwargs)
-            if now[0] is not None and _same_for_everyone(rv):
-                with contextlib.suppress(*UNREACHABLE):
-                    cache.set(key, (now, rv))
+            if _same_for_everyone(rv):
+                pages.set(key, rv)
             return rv
 
         return cast(F, page)
@@ -258,26 +265,12 @@ def _touches_watched(objects: Any) -> bool:
     return any(getattr(obj, "__tablename__", None) in WATCHED_TABLES for obj in objects)
 
 
-def _cart_token(session: Session, obj: Any) -> str | None:
-    """The token of the cart a changed Cart or CartLine belongs to, without a query."""
-    if getattr(obj, "__tablename__", None) == "carts":
-        return cast(str, obj.token)
-    cart = session.identity_map.get(identity_key(type(obj).cart.property.mapper.class_,
-                                                 obj.cart_id))
-    return cast(str, cart.token) if cart is not None else None
-
-
 @event.listens_for(Session, "after_flush")
 def _bust_after_flush(session: Session, _flush: UOWTransaction) -> None:
-    changed = [*session.new, *session.dirty, *session.deleted]
-    for obj in changed:
-        if getattr(obj, "__tablename__", None) in CART_TABLES:
-            token = _cart_token(session, obj)
-            if token is None:
-                bust(session)  # a cart it cannot name: every cart page goes
-            else:
-                session.info.setdefault(_CARTS, set()).add(token)
-    if not session.info.get(_BUST) and _touches_watched(changed):
+    if session.info.get(_BUST):
+        return
+    if (_touches_watched(session.new) or _touches_watched(session.dirty)
+            or _touches_watched(session.deleted)):
         bust(session)
 
 
@@ -286,8 +279,7 @@ def _bust_on_statement(state: ORMExecuteState) -> None:
     if state.session.info.get(_BUST) or not (state.is_update or state.is_delete or state.is_insert):
         return
     table = getattr(state.statement, "table", None)
-    # A statement on the cart tables names no cart: every cart page goes with the rest.
-    if getattr(table, "name", None) in WATCHED_TABLES | CART_TABLES:
+    if getattr(table, "name", None) in WATCHED_TABLES:
         bust(state.session)
 
 
@@ -295,16 +287,9 @@ def _bust_on_statement(state: ORMExecuteState) -> None:
 def _bust_after_commit(session: Session) -> None:
     if session.info.pop(_BUST, False):
         _delete_keys()
-    carts = session.info.pop(_CARTS, None)
-    if carts and has_app_context() and "cache" in current_app.extensions:
-        try:
-            _forget([CART_VERSION + token for token in carts])
-        except UNREACHABLE:  # pragma: no cover - the versions expire within seconds
-            log.warning("storefront cache unreachable; cart pages expire by themselves")
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_after_rollback(session: Session, _previous: object) -> None:
     if not session.in_transaction():
         session.info.pop(_BUST, None)
-        session.info.pop(_CARTS, None)

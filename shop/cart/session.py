@@ -2,14 +2,52 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, request, session
-from sqlalchemy import func
+import secrets
+from typing import Any
+
+from flask import current_app, g, has_request_context, request, session
+from sqlalchemy import event, func
+from sqlalchemy.orm import Session, UOWTransaction
 
 from shop.cart.models import Cart, CartLine
 from shop.cart.service import create_cart, find_cart
 from shop.extensions import db
 
 SESSION_KEY = "cart"
+# Renewed whenever this browser's cart changes: a copy of the cart page made before is
+# never shown again, since it was kept under the old cookie (storefront_cache.page_per_cart).
+REVISION_KEY = "cart_rev"
+_CHANGED = "shop_cart_changed"
+
+
+def renew_revision() -> None:
+    """The browser's cart changed, or may change without it (the payment of its checkout
+    empties it): its session takes a new revision, so its cookie changes."""
+    session[REVISION_KEY] = secrets.token_hex(4)
+
+
+def _changes_a_cart(obj: Any) -> bool:
+    return isinstance(obj, Cart | CartLine)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_cart_change(session_: Session, _flush: UOWTransaction) -> None:
+    if any(map(_changes_a_cart, [*session_.new, *session_.dirty, *session_.deleted])):
+        session_.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _renew_after_commit(session_: Session) -> None:
+    # Any cart changed in a request of a browser that has one: (almost always) its own.
+    if (session_.info.pop(_CHANGED, False) and has_request_context()
+            and session.get(SESSION_KEY)):
+        renew_revision()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session_: Session, _previous: object) -> None:
+    if not session_.in_transaction():
+        session_.info.pop(_CHANGED, None)
 
 
 def current_cart(*, create: bool = False) -> Cart | None:
