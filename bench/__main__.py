@@ -127,11 +127,11 @@ def _csv_peak(count: int, tmp: Path) -> int:
     app = _app(tmp)
     _orders(app, count)
     with app.app_context():  # type: ignore[attr-defined]
-        create_or_update_staff("bench@example.org", "viewer", "bench-password-long")
+        create_or_update_staff("bench@example.org", "viewer", "winter-ledger-figures-42")
         db.session.commit()
     client = app.test_client()  # type: ignore[attr-defined]
     client.post("/staff/login", data={"email": "bench@example.org",
-                                      "password": "bench-password-long"})
+                                      "password": "winter-ledger-figures-42"})
     tracemalloc.start()
     response = client.get("/staff/orders.csv", buffered=False)
     rows = sum(chunk.count(b"\n") for chunk in response.response)

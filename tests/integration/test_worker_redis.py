@@ -140,6 +140,8 @@ def test_with_a_broker_the_webhook_stores_the_event_and_a_worker_applies_it_once
         assert db.session.scalars(db.select(Order.status)).one() == "pending"
         assert db.session.scalars(db.select(StripeEvent.status)).all() == ["received"]
     assert redis_app.extensions["celery"].control.purge() == 2  # the queued tasks are lost
+    waiting = "are not applied yet: is a Celery worker running?"
+    assert any(waiting in w for w in client.get("/readyz").get_json()["warnings"])
 
     worker = Worker(redis_app, worker_log)
     try:
@@ -149,6 +151,7 @@ def test_with_a_broker_the_webhook_stores_the_event_and_a_worker_applies_it_once
         wait_for(lambda: client.get(f"/api/orders/{token}").get_json()["receipt_sent"])
     finally:
         worker.stop()
+    assert not any(waiting in w for w in client.get("/readyz").get_json()["warnings"])
     with redis_app.app_context():
         assert db.session.scalars(db.select(Order.status)).one() in ("paid", "fulfilled")
         assert db.session.scalars(db.select(StripeEvent.status)).all() == ["processed"]
