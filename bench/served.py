@@ -178,7 +178,7 @@ def drop_task_queue(config: dict[str, Any]) -> None:
 @contextlib.contextmanager
 def gunicorn(app: str, port: int, env: dict[str, str], log: Path) -> Iterator[None]:
     """`gunicorn -w 2` (sync workers) serving `app` on 127.0.0.1:port until the block ends."""
-    command = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync",
+    command = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "--no-control-socket",
                "-b", f"127.0.0.1:{port}", "--log-level", "warning", app]
     with log.open("ab") as out:
         process = subprocess.Popen(command, env=os.environ | env, stdout=out, stderr=out,

@@ -65,13 +65,14 @@ def has_broker() -> bool:
     return not celery.conf.task_always_eager
 
 
-def send_now(name: str, *args: Any) -> bool:
+def send_now(name: str, *args: Any, otherwise: str = "the sweep will send it again") -> bool:
     """Hand the task to Celery. Without a broker it runs in-process: during a request on
     the process's background thread (TASKS_IN_BACKGROUND), so the response never waits
     for a receipt's PDF or an email; elsewhere (the CLI, a task) here and now.
 
-    A broker that is down is logged, not raised: the row that asked for the task is
-    still pending in the database, and the sweep sends it again later.
+    A broker that is down is logged, not raised (False is returned): the row that
+    asked for the task is still pending in the database, and the sweep sends it again
+    later; `otherwise` says so in the log, or what the caller does instead.
     """
     celery: Celery = current_app.extensions["celery"]
     try:
@@ -83,7 +84,7 @@ def send_now(name: str, *args: Any) -> bool:
         else:
             celery.send_task(name, args=args)
     except Exception:
-        log.exception("task %s%s not sent; the sweep will send it again", name, args)
+        log.exception("task %s%s not sent; %s", name, args, otherwise)
         return False
     return True
 

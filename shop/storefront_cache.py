@@ -7,8 +7,10 @@ dataclasses, never ORM objects, so they survive pickling and outlive the session
 
 A change to the catalog, the campaign's settings or totals, or a unit busts the cache
 by itself: any flush of those rows, or an UPDATE/DELETE statement on their tables,
-marks the session, and the keys are deleted right after the commit. `bust()` does the
-same for a change the ORM cannot see (raw SQL). A donor's cart page is kept too, in
+marks the session, and right after the commit the cache's generation is counted up;
+every value is kept under the generation it was built in, so nothing built before (or
+from rows read before the commit) is read again. `bust()` does the same for a change
+the ORM cannot see (raw SQL). A donor's cart page is kept too, in
 each process, under the browser's session cookie (`page_per_cart`).
 """
 
@@ -21,7 +23,6 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-import redis
 from cachelib import SimpleCache
 from flask import current_app, has_app_context, jsonify, request, session
 from redis.exceptions import RedisError
@@ -37,8 +38,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Every key this module writes: a bust deletes them all (they change together rarely
-# enough that being precise would cost more than it saves).
+# The values this module keeps, each stored under its key and the generation it was
+# built in (they change together rarely enough that being precise would cost more
+# than it saves).
 CATALOG = "storefront:catalog"
 PROGRESS = "storefront:progress"
 STOREFRONT_UNITS = "storefront:units"
@@ -46,17 +48,16 @@ VISIBLE_UNITS = "storefront:visible-units"
 CAMPAIGN = "storefront:campaign"
 # Whole pages as a visitor without a session sees them (the same for all such visitors).
 PAGE = "storefront:page:"
-PAGE_PATHS = ("/", "/donate", "/cart")
-KEYS = (CATALOG, PROGRESS, STOREFRONT_UNITS, VISIBLE_UNITS, CAMPAIGN,
-        *(PAGE + path for path in PAGE_PATHS))
 
 # The tables whose rows the cached values are made of.
 WATCHED_TABLES = frozenset({
     "products", "bundles", "campaign_settings", "campaign_totals", "units", "unit_places",
 })
 
-# Counted up by every bust: a cart page kept under an older generation is not read again.
+# Counted up by every bust, after the commit: a value built in an older generation is
+# never read again, and one built from rows read before the commit was made in it.
 GENERATION = "storefront:generation"
+_OWN_GENERATION = "shop_storefront_generation"  # without Redis: this process's count
 # How many cart pages each process keeps (about 8 KB each).
 CART_PAGES_KEPT = 500
 _CART_PAGES = "shop_storefront_cart_pages"
@@ -81,11 +82,17 @@ def _local() -> dict[str, tuple[float, Any]] | None:
 
 
 def cached(key: str, build: Callable[[], T], keep: Callable[[T], bool] | None = None) -> T:
-    """The value under `key`, built and stored for STOREFRONT_CACHE_SECONDS on a miss.
+    """The value under `key` in the current generation, built and stored for
+    STOREFRONT_CACHE_SECONDS on a miss.
 
     `keep` may refuse to store a value (it is still returned). A cache that cannot be
     reached (Redis down) is skipped: the page is built from the database, slower but right.
     """
+    try:
+        key = f"{key}@{_generation()}"
+    except UNREACHABLE:  # pragma: no cover - a Redis outage
+        log.warning("storefront cache unreachable; building %s from the database", key)
+        return build()
     local = _local()
     now = time.monotonic()
     if local is not None and key in local and local[key][0] > now:
@@ -123,8 +130,7 @@ def page_for_newcomers(view: F) -> F:
     """Keep the page a visitor without a session gets, for STOREFRONT_CACHE_SECONDS.
 
     Such a visitor has no cart, no messages and the shared form token, so every one of
-    them sees the same page: it is rendered once and then served from the cache. The
-    path must be in PAGE_PATHS (a bust deletes those keys).
+    them sees the same page: it is rendered once and then served from the cache.
     """
 
     @functools.wraps(view)
@@ -139,14 +145,18 @@ def page_for_newcomers(view: F) -> F:
 
 def _generation() -> Any:
     """The storefront's generation: with Redis, this process's copy of it for up to
-    LOCAL_SECONDS (as for every cached value); otherwise the process's own."""
+    LOCAL_SECONDS (so another process's bust reaches it within that), otherwise the
+    process's own. Raises RedisError or OSError when Redis cannot be reached."""
     local = _local()
     now = time.monotonic()
-    if local is not None and GENERATION in local and local[GENERATION][0] > now:
+    if local is None:
+        return current_app.extensions.get(_OWN_GENERATION, 0)
+    if GENERATION in local and local[GENERATION][0] > now:
         return local[GENERATION][1]
     value = cache.get(GENERATION) or 0
-    if local is not None:
-        local[GENERATION] = (now + LOCAL_SECONDS, value)
+    if GENERATION in local and local[GENERATION][1] != value:
+        local.clear()  # what this process kept is of an older generation
+    local[GENERATION] = (now + LOCAL_SECONDS, value)
     return value
 
 
@@ -160,26 +170,26 @@ def _cart_pages() -> SimpleCache:
     return pages
 
 
-def page_per_cart(session_key: str) -> Callable[[F], F]:
-    """Keep, in this process, the page a browser with a cart (its token in
-    session[session_key]) gets, for STOREFRONT_CACHE_SECONDS at most.
+def page_per_cart(keepable: Callable[[], bool]) -> Callable[[F], F]:
+    """Keep, in this process, the page a browser with a cart gets (when `keepable()`
+    says it may be kept), for STOREFRONT_CACHE_SECONDS at most.
 
     The copy is found by the session cookie exactly as the browser sent it, and the
     storefront's generation. Every change to a cart made through its browser's requests
     gives the session a new revision (shop.cart.session), so the browser's next request
     carries another cookie, whichever process answers it: no copy made before the change
     is read again, and the page costs no round trip to Redis. A change made elsewhere
-    (staff prices) counts the generation up; the payment that empties a cart is made
-    after a checkout, which renews the revision too. A page that changed the session (a
-    flash shown, a form token minted) is not kept.
+    (staff prices) counts the generation up; a cart that went to a checkout, which its
+    payment may empty anywhere, is not kept. A page that changed the session (a flash
+    shown, a form token minted) is not kept either.
     """
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def page(*args: Any, **kwargs: Any) -> Any:
             cookie = request.cookies.get(current_app.config["SESSION_COOKIE_NAME"])
-            if (not cookie or not session.get(session_key) or request.method != "GET"
-                    or request.args or current_app.config.get("CACHE_TYPE") == "NullCache"):
+            if (not cookie or request.method != "GET" or request.args or not keepable()
+                    or current_app.config.get("CACHE_TYPE") == "NullCache"):
                 return view(*args, **kwargs)
             try:
                 generation = _generation()
@@ -218,47 +228,25 @@ def bust(session: Session | None = None) -> None:
 
     Call it inside the transaction that changes what the storefront shows without going
     through the ORM's unit of work (raw SQL); ORM changes and UPDATE statements on the
-    watched tables already call it. One delete per transaction, however many calls.
+    watched tables already call it. Once per transaction, however many calls.
     """
     (session or db.session()).info[_BUST] = True
 
 
-_CLIENT = "shop_storefront_redis"
-
-
-def _forget(keys: list[str], *, count_up: str | None = None) -> None:
-    """Delete `keys` (and count `count_up` up by one) in one round trip to Redis.
-
-    Not cache.delete_many: cachelib's asks Redis once more per key afterwards, to
-    check each is gone, and a payment busts eight keys.
-    """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.config.get("CACHE_TYPE") != "RedisCache":
-        cache.delete_many(*keys)
-        if count_up:
-            cache.cache.inc(count_up)
-        return
-    client = app.extensions.get(_CLIENT)
-    if client is None:
-        client = app.extensions[_CLIENT] = redis.Redis.from_url(
-            app.config["CACHE_REDIS_URL"], **app.config.get("CACHE_OPTIONS", {}))
-    prefix = app.config.get("CACHE_KEY_PREFIX", "")
-    pipe = client.pipeline(transaction=False)
-    pipe.delete(*(prefix + key for key in keys))
-    if count_up:
-        pipe.incr(prefix + count_up)
-    pipe.execute()
-
-
-def _delete_keys() -> None:
+def _count_up() -> None:
+    """A new generation: every value kept so far is built again on its next read."""
     if not has_app_context() or "cache" not in current_app.extensions:
         return
-    current_app.extensions.get(_LOCAL, {}).clear()
     try:
-        # Counting the generation up means no cart page kept so far is read again.
-        _forget(list(KEYS), count_up=GENERATION)
-    except UNREACHABLE:  # pragma: no cover - the keys expire by themselves
+        if current_app.config.get("CACHE_TYPE") == "RedisCache":
+            cache.cache.inc(GENERATION)  # one INCR, kept without expiry
+        else:
+            extensions = current_app.extensions
+            extensions[_OWN_GENERATION] = extensions.get(_OWN_GENERATION, 0) + 1
+    except UNREACHABLE:  # pragma: no cover - the values expire by themselves
         log.warning("storefront cache unreachable; it expires within seconds by itself")
+    # After the count: a thread reading meanwhile cannot keep the old generation here.
+    current_app.extensions.get(_LOCAL, {}).clear()
 
 
 def _touches_watched(objects: Any) -> bool:
@@ -286,7 +274,7 @@ def _bust_on_statement(state: ORMExecuteState) -> None:
 @event.listens_for(Session, "after_commit")
 def _bust_after_commit(session: Session) -> None:
     if session.info.pop(_BUST, False):
-        _delete_keys()
+        _count_up()
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -28,7 +28,8 @@ class Gunicorn:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(workers), "--timeout", "60", "--graceful-timeout", "5",
-             "shop:create_app()"],
+             # As the Procfile: no control socket at gunicorn's one path per user.
+             "--no-control-socket", "shop:create_app()"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
 

@@ -17,13 +17,26 @@ SESSION_KEY = "cart"
 # Renewed whenever this browser's cart changes: a copy of the cart page made before is
 # never shown again, since it was kept under the old cookie (storefront_cache.page_per_cart).
 REVISION_KEY = "cart_rev"
+# Set once the cart has gone to a checkout: its payment empties the cart wherever
+# Stripe's event is applied, which this browser's cookie cannot tell, so from then on
+# its page is rendered every time.
+CHECKED_OUT_KEY = "cart_checked_out"
 _CHANGED = "shop_cart_changed"
 
 
 def renew_revision() -> None:
-    """The browser's cart changed, or may change without it (the payment of its checkout
-    empties it): its session takes a new revision, so its cookie changes."""
+    """The browser's cart changed: its session takes a new revision, so its cookie changes."""
     session[REVISION_KEY] = secrets.token_hex(4)
+
+
+def note_checkout() -> None:
+    """The browser's cart goes to a checkout (see CHECKED_OUT_KEY)."""
+    session[CHECKED_OUT_KEY] = True
+
+
+def cart_page_keepable() -> bool:
+    """Whether this browser's cart page may be kept (storefront_cache.page_per_cart)."""
+    return bool(session.get(SESSION_KEY)) and not session.get(CHECKED_OUT_KEY)
 
 
 def _changes_a_cart(obj: Any) -> bool:

@@ -9,7 +9,7 @@ from shop.campaign.service import current_campaign
 from shop.cart import service
 from shop.cart.forms import AddToCartForm, RemoveLineForm, UpdateLineForm
 from shop.cart.presenters import render_cart
-from shop.cart.session import SESSION_KEY, current_cart
+from shop.cart.session import cart_page_keepable, current_cart
 from shop.catalog.presenters import render_storefront
 from shop.catalog.service import find_bundle
 from shop.extensions import db, limiter, utcnow
@@ -37,7 +37,7 @@ CHECKOUT_CANCELLED = ("You left the payment page, so nothing was charged. Your c
 
 @bp.get("/cart")
 @page_for_newcomers
-@page_per_cart(SESSION_KEY)
+@page_per_cart(cart_page_keepable)
 def view_cart() -> ResponseReturnValue:
     if request.args.get("checkout") == "cancelled":
         # Stripe's "back" link: say what happened once, then show the plain cart address.

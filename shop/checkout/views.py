@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from shop.cart import service as cart_service
 from shop.cart.presenters import render_cart
-from shop.cart.session import current_cart, renew_revision
+from shop.cart.session import current_cart, note_checkout
 from shop.checkout import service
 from shop.checkout.forms import CheckoutForm
 from shop.checkout.send import send_to_checkout
@@ -48,8 +48,7 @@ def checkout() -> ResponseReturnValue:
     except service.CheckoutError as exc:
         db.session.rollback()
         return render_cart(cart, checkout_form=form, error=str(exc), status=422)
-    # Its payment, applied wherever Stripe's event lands, empties the cart.
-    renew_revision()
+    note_checkout()  # its payment, applied wherever Stripe's event lands, empties the cart
     if order.stripe_checkout_url:
         db.session.commit()
         return redirect(order.stripe_checkout_url, code=303)

@@ -41,7 +41,8 @@ def _store_or_apply(event: dict[str, Any]) -> Outcome:
         return outcome
     outcome, row_id = store_event(event)
     db.session.commit()
-    if row_id is None or jobs.send_now(jobs.EVENT_APPLY, row_id):
+    if row_id is None or jobs.send_now(jobs.EVENT_APPLY, row_id,
+                                       otherwise="the webhook applies the event itself"):
         return outcome
     applied = apply_stored(row_id, HANDLERS)  # the sweep would, later; the donor waits less
     db.session.commit()

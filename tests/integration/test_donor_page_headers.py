@@ -18,7 +18,15 @@ from shop.extensions import db
 from shop.storefront_cache import LOCAL_SECONDS, bust
 from tests.conftest import need_service
 from tests.integration.test_staff import staff_client
-from tests.support import CSRF, add_to_cart, csrf_token
+from tests.support import (
+    CSRF,
+    StripeStandIn,
+    add_to_cart,
+    checkout,
+    csrf_token,
+    post_event,
+    session_id_from,
+)
 
 
 def set_cookies(response: TestResponse) -> list[str]:
@@ -166,9 +174,9 @@ def _line_ids(html: str) -> list[str]:
     return re.findall(r'action="/cart/lines/(\d+)/remove"', html)
 
 
-def _worker(app: Flask) -> Flask:
+def _worker(app: Flask, **overrides: object) -> Flask:
     """Another process serving the same shop (same database and Redis, its own memory)."""
-    config = dict(app.config)
+    config = dict(app.config) | overrides
     for key in ("CELERY", "RATELIMIT_STORAGE_URI", "RATELIMIT_STORAGE_OPTIONS"):
         config.pop(key, None)
     return create_app(config)
@@ -234,3 +242,48 @@ def test_a_cart_page_is_kept_until_the_cart_or_the_storefront_changes_on_any_wor
         db.session.commit()
     time.sleep(LOCAL_SECONDS)
     assert 'data-testid="cart-price-change"' in client.get("/cart").get_data(as_text=True)
+
+
+@pytest.mark.shop_config({"REDIS_URL": os.environ.get("TEST_REDIS_URL")})
+def test_a_cart_emptied_by_its_payment_on_another_worker_shows_empty_at_once(
+    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn,
+) -> None:
+    """The donor looks at the cart while on Stripe's page (another tab, or Back); the
+    payment's event is applied by another worker, which the donor's cookie cannot tell."""
+    if not app.config["REDIS_URL"]:
+        need_service("Redis", "TEST_REDIS_URL is not set")  # fails in CI, skips elsewhere
+    assert add_to_cart(client, "single-package", note="Keep warm").status_code == 302
+    client.get("/cart")
+    session_id = session_id_from(checkout(client).location)
+    for _ in range(2):
+        assert len(_line_ids(client.get("/cart").get_data(as_text=True))) == 1
+    stripe_stand_in.pay(session_id)
+    [event] = [e for e in stripe_stand_in.events("checkout.session.completed")
+               if e["data"]["object"]["id"] == session_id]
+    # Applied where the donor's cookie never comes (here in the request, as without a broker).
+    elsewhere = _worker(app, REDIS_URL=None)
+    assert post_event(elsewhere.test_client(), event).get_json()["outcome"] == "processed"
+    page = client.get("/cart").get_data(as_text=True)
+    assert _line_ids(page) == [] and 'data-testid="cart-empty"' in page
+
+
+@pytest.mark.shop_config({"REDIS_URL": os.environ.get("TEST_REDIS_URL")})
+def test_a_page_built_on_another_worker_from_its_older_copy_is_not_shared_after_a_change(
+    app: Flask, client: FlaskClient,
+) -> None:
+    """Worker B still holds the catalog it read a moment ago when staff change a price on
+    worker A: B may show the old price for LOCAL_SECONDS, and no worker longer than that."""
+    if not app.config["REDIS_URL"]:
+        need_service("Redis", "TEST_REDIS_URL is not set")  # fails in CI, skips elsewhere
+    other = _worker(app).test_client()
+    assert "$65.00" in client.get("/").get_data(as_text=True)
+    other.get("/api/catalog")  # B keeps the catalog for a second
+    with app.app_context():
+        bundle = db.session.scalar(db.select(Bundle).where(Bundle.slug == "single-package"))
+        assert bundle is not None
+        bundle.price_cents = 7300
+        db.session.commit()
+    other.get("/")  # B builds the newcomers' page from what it holds
+    time.sleep(LOCAL_SECONDS + 0.2)
+    for worker in (client, other, app.test_client()):
+        assert "$73.00" in worker.get("/").get_data(as_text=True)
