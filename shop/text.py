@@ -84,3 +84,17 @@ def mask_email(address: str | None) -> str:
     if not at or not mailbox:
         return "***"
     return f"{mailbox[0]}***@{domain}"
+
+
+# The largest id an INTEGER primary key holds (PostgreSQL's integer, 32 bits).
+ROW_ID_MAX = 2**31 - 1
+
+
+def row_id(text: str | None) -> int | None:
+    """A row id from a link (a page cursor): plain ASCII digits from 1 to ROW_ID_MAX, or
+    None for anything else, which the caller answers as a broken link."""
+    text = text.strip() if isinstance(text, str) else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        return None
+    value = int(text)
+    return value if 1 <= value <= ROW_ID_MAX else None

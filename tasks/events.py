@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 from shop import jobs
 from shop.extensions import db
 from shop.payments.client import PaymentError
-from shop.payments.events import apply_stored
+from shop.payments.events import MalformedEvent, apply_stored, set_aside
 from shop.payments.handlers import HANDLERS
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,12 @@ def apply_event(self: Task, row_id: int) -> str | None:
     try:
         outcome = apply_stored(row_id, HANDLERS)
         db.session.commit()
+    except MalformedEvent as exc:
+        db.session.rollback()
+        log.exception("stripe event row %s set aside: %s", row_id, exc)
+        set_aside(row_id, str(exc))
+        db.session.commit()
+        return "ignored"
     except (PaymentError, OperationalError) as exc:
         db.session.rollback()
         log.warning("stripe event row %s not applied yet: %s", row_id, exc)

@@ -29,6 +29,7 @@ from shop.payments.values import (
     subscription_from_object,
     webhook_endpoint_from_object,
 )
+from shop.text import row_id
 
 # What the rest of the shop uses, the shapes of Stripe's objects (from values.py) included.
 __all__ = [
@@ -236,7 +237,10 @@ def verify_webhook(payload: bytes, signature: str | None) -> dict[str, Any]:
     if signed_at is not None and signed_at > now + tolerance:
         raise WebhookSignatureError(f"signature timestamp {signed_at} is in the future")
     # The signature covers these exact bytes; keep them as plain JSON, not Stripe objects.
-    data = json.loads(text)
+    try:
+        data = json.loads(text)
+    except RecursionError:  # nested deeper than Python's parser goes: no Stripe event is
+        raise ValueError("the body is nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError("the body is not a JSON object")
     if not isinstance(data.get("id"), str) or not isinstance(data.get("type"), str):
@@ -280,7 +284,7 @@ def payment_intent_order_id(payment_intent_id: str) -> int | None:
     except stripe.StripeError as exc:
         raise _translate(exc) from exc
     raw = as_dict(intent.get("metadata")).get("order_id")
-    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+    return row_id(raw) if isinstance(raw, str) else None
 
 
 def sessions_for_payment_intent(payment_intent_id: str) -> list[CheckoutSession]:
@@ -467,7 +471,7 @@ def subscription_plan_id(subscription_id: str) -> int | None:
     """The monthly gift a subscription was made for (its `monthly_gift_id` metadata)."""
     found = retrieve_object("subscription", subscription_id)
     raw = as_dict((found or {}).get("metadata")).get("monthly_gift_id")
-    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+    return row_id(raw) if isinstance(raw, str) else None
 
 
 def payment_intent_for_invoice(invoice_id: str) -> str | None:

@@ -35,6 +35,14 @@ class Outcome:
 Handler = Callable[[dict[str, Any], StripeEvent], Outcome]
 
 
+class MalformedEvent(ValueError):
+    """A signed event whose object lacks or mistypes a field the shop reads."""
+
+
+# What a handler reading such an object raises (a missing key, a string for a number).
+_MALFORMED = (KeyError, TypeError, ValueError, OverflowError, AttributeError)
+
+
 def _claim(event: dict[str, Any]) -> StripeEvent:
     """The event's row, locked: inserted on first sight, else the stored one.
 
@@ -112,6 +120,17 @@ def apply_stored(row_id: int, handlers: dict[str, Handler]) -> Outcome | None:
     return process(row, row.payload, handlers)
 
 
+def set_aside(row_id: int, why: str) -> None:
+    """A stored event no handler can read: kept as ignored, with why, so the sweep stops
+    sending it (`flask --app shop replay-event` applies it once the cause is fixed).
+    Flushes; the caller commits."""
+    row = db.session.get(StripeEvent, row_id, with_for_update=True)
+    if row is not None and row.status == EventStatus.RECEIVED:
+        row.attempts += 1
+        set_status(row, EventStatus.IGNORED)
+        row.detail = why[:2000]
+
+
 def waiting_to_apply(received_before: datetime, limit: int = 200) -> list[int]:
     """Stored events no worker has applied since `received_before` (the broker lost
     their task, or Stripe could not be asked): the sweep sends them again."""
@@ -185,7 +204,11 @@ def process(row: StripeEvent, event: dict[str, Any], handlers: dict[str, Handler
     if handler is None:
         outcome = Outcome(EventStatus.IGNORED, f"event type {row.type} is not used by the shop")
     else:
-        outcome = handler(event, row)
+        try:
+            outcome = handler(event, row)
+        except _MALFORMED as exc:
+            raise MalformedEvent(f"{row.type} {row.stripe_id} could not be read: "
+                                 f"{type(exc).__name__}: {exc}") from exc
     # The row is changed only now, so it is written once, with the handler's changes.
     row.attempts += 1
     set_status(row, outcome.status)

@@ -19,6 +19,7 @@ from shop.payments.service import (
     find_order_for_payment,
     find_order_for_session,
 )
+from shop.text import row_id
 
 
 def _checkout_session(kind: str) -> Handler:
@@ -154,7 +155,7 @@ def _invoice_failed(event: dict[str, Any], row: StripeEvent) -> Outcome:
 def _subscription_deleted(event: dict[str, Any], row: StripeEvent) -> Outcome:
     subscription = client.subscription_from_object(event["data"]["object"])
     raw = subscription.metadata.get("monthly_gift_id")
-    plan, outcome = _find_plan(subscription.id, int(raw) if raw and raw.isdigit() else None,
+    plan, outcome = _find_plan(subscription.id, row_id(raw),
                                "subscription")
     if plan is None:
         assert outcome is not None

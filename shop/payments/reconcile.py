@@ -27,6 +27,7 @@ from shop.payments.service import (
     find_order_for_payment,
     find_order_for_session,
 )
+from shop.text import row_id
 
 log = logging.getLogger(__name__)
 
@@ -315,7 +316,7 @@ def _repair_ended(subscription: Subscription, report: Report) -> None:
         return
     raw = subscription.metadata.get("monthly_gift_id")
     plan, _ = monthly.find_plan_asking_stripe(subscription.id,
-                                              int(raw) if raw and raw.isdigit() else None)
+                                              row_id(raw))
     if plan is None or plan.status == PlanStatus.CANCELLED:
         return
     monthly.apply_subscription_deleted(subscription, plan, source=SOURCE)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shop.text import row_id
+
 
 @dataclass(frozen=True)
 class CheckoutSession:
@@ -31,12 +33,12 @@ class CheckoutSession:
         if self.mode == "subscription":
             return None
         raw = self.metadata.get("order_id") or self.client_reference_id
-        return int(raw) if raw and raw.isdigit() else None
+        return row_id(raw)
 
     @property
     def monthly_gift_id(self) -> int | None:
         raw = self.metadata.get("monthly_gift_id")
-        return int(raw) if self.mode == "subscription" and raw and raw.isdigit() else None
+        return row_id(raw) if self.mode == "subscription" else None
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,7 @@ class Invoice:
     @property
     def monthly_gift_id(self) -> int | None:
         raw = self.metadata.get("monthly_gift_id")
-        return int(raw) if raw and raw.isdigit() else None
+        return row_id(raw)
 
 
 @dataclass(frozen=True)

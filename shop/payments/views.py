@@ -19,7 +19,13 @@ from shop.payments.client import (
     verify_webhook,
 )
 from shop.payments.event_state import EventStatus
-from shop.payments.events import Outcome, apply_stored, receive_event, store_event
+from shop.payments.events import (
+    MalformedEvent,
+    Outcome,
+    apply_stored,
+    receive_event,
+    store_event,
+)
 from shop.payments.handlers import HANDLERS
 
 log = logging.getLogger(__name__)
@@ -87,6 +93,12 @@ def stripe_webhook() -> ResponseReturnValue:
         db.session.rollback()
         log.exception("stripe event %s could not be stored", event.get("id"))
         return _error("unavailable", "The shop could not store the event; retry later.", 503)
+    except MalformedEvent as exc:
+        # Signed, yet its object is not what Stripe sends: nothing is kept, and the
+        # non-2xx shows on the endpoint's page in Stripe's dashboard.
+        db.session.rollback()
+        log.exception("stripe event %s refused: %s", event.get("id"), exc)
+        return _error("malformed_event", "The event's object could not be read.", 400)
     except PaymentError as exc:
         # Stripe's API could not confirm what the event needs; nothing is kept, it comes again.
         db.session.rollback()

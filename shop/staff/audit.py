@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from shop.audit import service as audit
 from shop.staff.auth import admin_required
+from shop.text import row_id
 
 
 @admin_required
@@ -14,7 +15,8 @@ def audit_log() -> ResponseReturnValue:
     actor = (request.args.get("actor") or "").strip()[:320]
     action = (request.args.get("action") or "").strip()[:60]
     target = (request.args.get("target") or "").strip()[:320]
-    before = request.args.get("before", type=int)
+    # A broken page link (not an id) shows the newest entries.
+    before = row_id(request.args.get("before"))
     result = audit.page(actor=actor, action=action, target=target, before=before)
     filters = {k: v for k, v in (("actor", actor), ("action", action), ("target", target)) if v}
     return render_template("staff/audit.html", result=result, filters=filters,

@@ -57,6 +57,7 @@ from shop.staff import sessions
 from shop.staff.models import ROLES, StaffUser
 from shop.staff.passwords import normalize as normalize_password
 from shop.staff.passwords import password_problem
+from shop.text import row_id
 from shop.trigram import contains
 from shop.wording import dedication_words
 
@@ -495,9 +496,10 @@ def parse_cursor(args: Mapping[str, Any]) -> tuple[int | None, int | None, str]:
     values: list[int | None] = []
     for key in ("after", "before"):
         text = str(args.get(key) or "").strip()
-        if text and not (text.isascii() and text.isdigit() and len(text) <= 18):
+        value = row_id(text)
+        if text and value is None:
             return None, None, "That page link is broken; start again from the newest orders."
-        values.append(int(text) if text else None)
+        values.append(value)
     return values[0], values[1], ""
 
 

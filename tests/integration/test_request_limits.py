@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from shop.config import DEFAULT_STRIPE_API_VERSION
 from shop.extensions import db
 from shop.payments.models import StripeEvent
 from tests.support import csrf_token, sign
@@ -139,3 +140,41 @@ def test_behind_one_proxy_each_client_has_its_own_bucket(client: FlaskClient) ->
 def test_a_host_not_trusted_is_refused(client: FlaskClient) -> None:
     assert client.get("/", headers={"Host": "shop.test"}).status_code == 200
     assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+
+
+def _event(kind: str, obj: dict[str, Any]) -> bytes:
+    return json.dumps({"id": f"evt_bad_{kind}", "object": "event", "type": kind,
+                       "created": int(time.time()), "livemode": False,
+                       "api_version": DEFAULT_STRIPE_API_VERSION,
+                       "data": {"object": obj}}).encode()
+
+
+@pytest.mark.parametrize("body", [
+    b'{"a":' * 5000 + b"1" + b"}" * 5000,  # deeper than Python's parser goes
+    _event("checkout.session.completed", {}),
+    _event("charge.refunded", {}),
+    _event("charge.dispute.created", {}),
+    _event("invoice.paid", {"id": "in_1", "subscription": 5}),
+    _event("customer.subscription.deleted", {}),
+])
+def test_a_signed_event_whose_object_cannot_be_read_answers_400_and_keeps_nothing(
+    app: Flask, client: FlaskClient, body: bytes,
+) -> None:
+    response = post_signed(client, body)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "malformed_event"
+    assert stored_events(app) == 0
+
+
+@pytest.mark.parametrize("order_id", ["9" * 23, "2147483648", "\u0663", "-1", "1.0"])
+def test_a_session_naming_an_order_id_no_order_can_have_is_not_the_shops(
+    app: Flask, client: FlaskClient, order_id: str,
+) -> None:
+    body = _event("checkout.session.completed", {
+        "id": "cs_1", "object": "checkout.session", "mode": "payment",
+        "status": "complete", "payment_status": "paid", "amount_total": 3600,
+        "currency": "usd", "metadata": {"order_id": order_id}})
+    response = post_signed(client, body)
+    assert response.status_code == 200
+    assert response.get_json()["outcome"] == "ignored"
+

@@ -143,6 +143,12 @@ def test_every_staff_action_is_in_the_audit_log_with_who_when_and_where(
     rows = re.findall(r'data-testid="staff-audit-row" data-action="([^"]+)"', log)
     assert rows[:3] == ["login", "order.resend_receipt", "order.ship"]
     assert "login" in rows[3:]  # the manager's own login
+    # A page link that is not an id (edited by hand, cut short) shows the newest entries.
+    for before in ("2147483648", "9223372036854775808", "-1", "\u0663", "1e3", ""):
+        page = admin.get("/staff/audit", query_string={"before": before})
+        assert page.status_code == 200, before
+        assert re.findall(r'data-testid="staff-audit-row" data-action="([^"]+)"',
+                          page.get_data(as_text=True))[:3] == rows[:3]
     assert "Marked shipped. Tracking: DHL 42" in log and "127.0.0.1" in log
     only_ships = admin.get("/staff/audit?action=order.ship").get_data(as_text=True)
     assert re.findall(r'data-action="([^"]+)"', only_ships.split("<tbody>")[1]) == [
