@@ -44,6 +44,9 @@ SECRET_SETTINGS = frozenset({
 })
 # Comma-separated lists where, unlike other settings, set-but-empty means "none".
 EMPTY_MEANS_NONE = frozenset({"NOTE_BLOCKED_TERMS", "NOTE_REVIEW_TERMS", "DONATION_IMPACT"})
+# Set but empty is refused: `APP_ENV=$ENVIRONMENT` with the variable missing must not
+# start production with the development defaults.
+EMPTY_REFUSED = frozenset({"APP_ENV"})
 
 APP_ENVS = ("development", "production")
 UNIT_PARTIAL_POLICIES = ("ship", "hold")
@@ -296,12 +299,14 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _blank_means_default(cls, data: Any) -> Any:
-        """An empty variable (`FOO=`) is the same as an unset one, except for term lists."""
+        """An empty variable (`FOO=`) is the same as an unset one, except for term lists
+        (none) and APP_ENV (refused)."""
         if not isinstance(data, Mapping):
             return data
         return {
             key: value for key, value in data.items()
-            if key in EMPTY_MEANS_NONE or not (isinstance(value, str) and not value.strip())
+            if key in EMPTY_MEANS_NONE | EMPTY_REFUSED
+            or not (isinstance(value, str) and not value.strip())
         }
 
     @field_validator("TRUSTED_HOSTS", "NOTE_BLOCKED_TERMS", "NOTE_REVIEW_TERMS",

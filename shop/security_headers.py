@@ -47,9 +47,11 @@ def init_security_headers(app: Flask) -> None:
     """CSP, frame-ancestors, nosniff, Referrer-Policy on every response; HSTS over https.
 
     HTTPS itself is the proxy's job (deploy/nginx.conf redirects plain HTTP), so Talisman
-    does not redirect; HSTS is sent only on a request that arrived over https (through
-    ProxyFix, with TRUSTED_PROXY_HOPS). Talisman keeps its options on itself, so each app
-    gets its own instance.
+    does not redirect; HSTS is sent on a request that arrived over https (through
+    ProxyFix, with TRUSTED_PROXY_HOPS), and also, since Talisman reads the header itself,
+    on one claiming `X-Forwarded-Proto: https`: harmless, as browsers ignore HSTS
+    received over plain http (RFC 6797, section 8.1). Talisman keeps its options on
+    itself, so each app gets its own instance.
     """
     app.extensions["talisman"] = Talisman(
         app,

@@ -127,6 +127,8 @@ def test_every_problem_is_reported_at_once() -> None:
         ("DONATION_PRESETS", "18,lots", "DONATION_PRESETS must be a number, not 'lots'"),
         ("APP_ENV", "prod", "APP_ENV must be one of 'development' or 'production', not 'prod'"),
         ("APP_ENV", "staging", "APP_ENV must be one of"),
+        ("APP_ENV", "", "APP_ENV must be one of 'development' or 'production', not ''"),
+        ("APP_ENV", "  ", "APP_ENV must be one of"),
         ("CAMPAIGN_START", "1st of November", "CAMPAIGN_START must be an ISO date"),
         ("CURRENCY", "dollars", "CURRENCY must be a three-letter ISO 4217 code"),
         ("TRUSTED_HOSTS", "https://shop.example.org/", "TRUSTED_HOSTS must be host names"),
