@@ -90,9 +90,9 @@ def mask_email(address: str | None) -> str:
 ROW_ID_MAX = 2**31 - 1
 
 
-def row_id(text: str | None) -> int | None:
-    """A row id from a link (a page cursor): plain ASCII digits from 1 to ROW_ID_MAX, or
-    None for anything else, which the caller answers as a broken link."""
+def row_id(text: object) -> int | None:
+    """A row id from a link (a page cursor) or from Stripe's metadata: plain ASCII digits
+    from 1 to ROW_ID_MAX, or None for anything else (a broken link, not the shop's id)."""
     text = text.strip() if isinstance(text, str) else ""
     if not (text.isascii() and text.isdigit() and len(text) <= 10):
         return None

@@ -9,7 +9,7 @@ from shop.extensions import db
 from shop.payments import endpoint
 from shop.payments.client import PaymentError
 from shop.payments.event_state import EventStatus
-from shop.payments.events import ReplayError, replay
+from shop.payments.events import MalformedEvent, ReplayError, replay
 from shop.payments.handlers import HANDLERS
 
 
@@ -67,6 +67,9 @@ def register_payment_commands(app: Flask) -> None:
         except ReplayError as exc:
             db.session.rollback()
             raise click.ClickException(str(exc)) from exc
+        except MalformedEvent as exc:
+            db.session.rollback()
+            raise click.ClickException(f"{exc}; nothing changed.") from exc
         except PaymentError as exc:
             db.session.rollback()
             raise click.ClickException(f"Stripe could not be asked, nothing changed: {exc}"
