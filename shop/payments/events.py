@@ -129,6 +129,7 @@ def set_aside(row_id: int, why: str) -> None:
         row.attempts += 1
         set_status(row, EventStatus.IGNORED)
         row.detail = why[:2000]
+        row.processed_at = utcnow()
 
 
 def waiting_to_apply(received_before: datetime, limit: int = 200) -> list[int]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,12 +16,15 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from shop import create_app
 from shop.catalog.service import seed_winter_campaign
-from shop.extensions import db
+from shop.config import DEFAULT_STRIPE_API_VERSION
+from shop.extensions import db, utcnow
 from shop.orders.models import Order, SideEffect
+from shop.payments import events
 from shop.payments.models import StripeEvent
+from tasks.events import apply_event
 from tests.conftest import need_service
 from tests.servers import PartnerServer, SmtpSink
-from tests.support import StripeStandIn, buy_and_pay, post_event, wait_for
+from tests.support import StripeStandIn, buy_and_pay, post_event, sign, wait_for
 from tests.workers import RedisServer, Worker
 
 pytestmark = pytest.mark.redis
@@ -157,3 +162,27 @@ def test_with_a_broker_the_webhook_stores_the_event_and_a_worker_applies_it_once
         assert db.session.scalars(db.select(StripeEvent.status)).all() == ["processed"]
     assert len(mailbox.to("donor@example.org", "receipt")) == 1
     assert len(partner.requests) == 1
+
+
+def test_with_a_broker_an_event_no_handler_can_read_is_set_aside_not_retried(
+    app: Flask, shared_redis: str,
+) -> None:
+    redis_app = _redis_app(app, shared_redis)
+    body = json.dumps({"id": "evt_unreadable", "object": "event",
+                       "type": "checkout.session.completed", "created": int(time.time()),
+                       "livemode": False, "api_version": DEFAULT_STRIPE_API_VERSION,
+                       "data": {"object": {}}}).encode()
+    response = redis_app.test_client().post(
+        "/stripe/webhook", data=body,
+        headers={"Stripe-Signature": sign(body), "Content-Type": "application/json"})
+    assert response.status_code == 200 and response.get_json()["outcome"] == "received"
+    redis_app.extensions["celery"].control.purge()
+    with redis_app.app_context():
+        row_id = db.session.scalars(db.select(StripeEvent.id)).one()
+    with redis_app.app_context():  # what the worker runs
+        assert apply_event.run(row_id) == "ignored"
+    with redis_app.app_context():
+        row = db.session.get(StripeEvent, row_id)
+        assert row is not None and row.status == "ignored" and row.processed_at is not None
+        assert "could not be read: KeyError" in row.detail
+        assert events.waiting_to_apply(utcnow()) == []  # the sweep leaves it alone
