@@ -175,6 +175,16 @@ def drop_task_queue(config: dict[str, Any]) -> None:
 # --- gunicorn ---------------------------------------------------------------------------
 
 
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within 30 s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextlib.contextmanager
 def gunicorn(app: str, port: int, env: dict[str, str], log: Path) -> Iterator[None]:
     """`gunicorn -w 2` (sync workers) serving `app` on 127.0.0.1:port until the block ends."""
@@ -199,12 +209,7 @@ def gunicorn(app: str, port: int, env: dict[str, str], log: Path) -> Iterator[No
             time.sleep(0.2)
         yield
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
 
 
 def _request(port: int, method: str, path: str, headers: dict[str, str],
@@ -371,12 +376,7 @@ def apply_with_worker(env: dict[str, str], config: dict[str, Any], log: Path) ->
             raise RuntimeError(f"the worker left {left} events unapplied; see {log}")
         return waiting / (time.perf_counter() - start)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
 
 
 def paid_count(config: dict[str, Any]) -> int:

@@ -76,7 +76,7 @@ def send_now(name: str, *args: Any, otherwise: str = "the sweep will send it aga
     """
     celery: Celery = current_app.extensions["celery"]
     try:
-        if celery.conf.task_always_eager:
+        if not has_broker():
             if has_request_context() and current_app.config.get("TASKS_IN_BACKGROUND"):
                 _background().submit(_run_logged, celery, name, args)
             else:
