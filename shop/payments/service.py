@@ -151,12 +151,15 @@ def apply_refund(refund: Refund, order: Order, *, source: str) -> bool:
 def apply_dispute(dispute: Dispute, order: Order, *, source: str) -> bool:
     """Move the order to what the dispute's current status means (see dispute_state):
     open, won, lost or prevented. Stripe is asked for the status, so events in any order
-    end the same way."""
-    try:
-        current = client.retrieve_dispute(dispute.id)
-    except client.PaymentError as exc:
-        log.info("dispute %s not re-read (%s); using the event", dispute.id, exc)
-        current = dispute
+    end the same way. Raises PaymentError when Stripe cannot be asked: an event's own
+    status may be stale (a redelivery after the dispute closed), so it is never acted on,
+    and the event comes again. A dispute Stripe does not have changes nothing."""
+    found = client.retrieve_object("dispute", dispute.id)
+    if found is None:
+        log.warning("dispute %s: Stripe has no such dispute; the event changes nothing",
+                    dispute.id)
+        return False
+    current = client.dispute_from_object(found)
     if dispute.payment_intent_id:
         confirm_payment_first(order, dispute.payment_intent_id, source=source)
     end = ending(current.status)

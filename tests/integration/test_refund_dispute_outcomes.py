@@ -173,3 +173,31 @@ def test_reconciliation_applies_a_closed_dispute_and_a_failed_refund_whose_webho
     assert f"refund {refund_id} (failed) applied" in result.output, result.output
     assert state(app)[:2] == ("needs_review", 0)
     assert "repaired" not in runner.invoke(args=["reconcile", "--since", "2d"]).output
+
+
+def test_a_stale_dispute_event_while_stripe_cannot_be_asked_reopens_nothing(
+    app: Flask, client: FlaskClient, stripe_stand_in: StripeStandIn,
+) -> None:
+    """A late redelivery says the dispute is under review; it closed as won since. The
+    event's own status is never acted on: with Stripe away the event is asked for again."""
+    charge, seen = paid(client, stripe_stand_in)
+    dispute = stripe_stand_in.dispute(charge)["id"]
+    stripe_stand_in.update_dispute(dispute, "under_review")
+    [stale] = [e for e in stripe_stand_in.events("charge.dispute.updated")
+               if e["data"]["object"]["id"] == dispute]
+    stripe_stand_in.close_dispute(dispute, "won")
+    stripe_stand_in.deliver_all(client, seen)
+    assert state(app)[0] == "paid"
+    stale = stale | {"id": "evt_late_dispute_update"}  # an update that had not arrived yet
+
+    stripe_stand_in.fault(method="GET", path_prefix=f"/v1/disputes/{dispute}", status=500,
+                          count=5)
+    response = post_event(client, stale)
+    assert response.status_code == 503  # Stripe delivers it again later
+    assert state(app)[0] == "paid"
+
+    # A dispute Stripe does not have (a forged or mistaken event) changes nothing either.
+    forged = stale | {"id": "evt_forged_dispute",
+                      "data": {"object": stale["data"]["object"] | {"id": "dp_unknown"}}}
+    assert post_event(client, forged).status_code == 200
+    assert state(app)[0] == "paid"
